@@ -1,0 +1,1 @@
+//! The n_rust engine: placeholder until the engine lands.
