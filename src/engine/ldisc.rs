@@ -182,6 +182,7 @@ impl ReadPolicy {
 /// The line discipline state of one tty: `struct n_tty_data` without the locks.
 ///
 /// About 12 KiB: allocate it once per tty (never on a kernel stack).
+#[derive(Clone)]
 pub struct Engine {
     read_head: usize,
     commit_head: usize,

@@ -1,0 +1,205 @@
+//! Differential oracle: the n_rust engine against the host kernel's N_TTY on a
+//! real pty. See `README.md` in this directory.
+
+pub mod gen;
+pub mod pty;
+pub mod sim;
+
+use n_rust_engine::{LFlag, Termios};
+use pty::{Pty, Rd, REPORTED};
+use std::fmt::Write as _;
+
+/// One differential case: a termios, input chunks written to the master one at a
+/// time, the size of each slave `read(2)`, and a program write at the end.
+#[derive(Clone, Debug)]
+pub struct OCase {
+    /// Termios set on the slave (and given to the engine).
+    pub termios: Termios,
+    /// Input, chunk by chunk.
+    pub chunks: Vec<Vec<u8>>,
+    /// Size of each read.
+    pub read_size: usize,
+    /// Bytes a program writes to the slave after the input.
+    pub write: Vec<u8>,
+}
+
+/// What one side observed for one step (reset, a chunk, or the final write).
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Step {
+    /// Read results; `None` is a 0-byte read.
+    pub reads: Vec<Option<Vec<u8>>>,
+    /// Signal mask (bits as `pty::REPORTED`).
+    pub signals: u8,
+    /// Bytes on the master.
+    pub master: Vec<u8>,
+    /// Bytes of the program write taken.
+    pub written: usize,
+}
+
+/// Observations of a whole case.
+pub type Trace = Vec<Step>;
+
+/// Is the termios one where reads are compared line by line?
+pub fn canonical(t: &Termios) -> bool {
+    t.l(LFlag::ICANON) && !t.l(LFlag::EXTPROC)
+}
+
+/// Read the slave until `EAGAIN` (or a 0 in non-canonical mode).
+fn kernel_reads(p: &Pty, t: &Termios, size: usize, out: &mut Vec<Option<Vec<u8>>>) -> std::io::Result<()> {
+    let mut buf = vec![0u8; size];
+    for _ in 0..100_000 {
+        match p.read_slave(&mut buf)? {
+            Rd::Data(n) => out.push(Some(buf[..n].to_vec())),
+            Rd::Zero => {
+                if !t.l(LFlag::ICANON) {
+                    return Ok(());
+                }
+                out.push(None);
+            }
+            Rd::Again => return Ok(()),
+        }
+    }
+    Err(std::io::Error::other("endless reads"))
+}
+
+/// Run a case on the host kernel; `prev` is the termios currently set.
+pub fn run_kernel(p: &Pty, prev: &Termios, c: &OCase) -> std::io::Result<Trace> {
+    let _ = prev;
+    let mut trace = Vec::new();
+    let t = &c.termios;
+    let isig = t.l(LFlag::ISIG);
+    // Reset: output running, new termios, empty input queue.
+    let mut s = Step::default();
+    p.restart_output()?;
+    p.set_termios(t)?;
+    p.flush_input()?;
+    p.drain_master(&mut s.master)?;
+    trace.push(s);
+    for ch in &c.chunks {
+        let mut s = Step::default();
+        p.write_master(ch)?;
+        kernel_reads(p, t, c.read_size, &mut s.reads)?;
+        if isig {
+            s.signals = p.take_signals()?;
+        }
+        p.drain_master(&mut s.master)?;
+        trace.push(s);
+    }
+    let mut s = Step::default();
+    s.written = p.write_slave(&c.write)?;
+    p.drain_master(&mut s.master)?;
+    s.signals = p.take_signals()?;
+    trace.push(s);
+    Ok(trace)
+}
+
+/// Compare two traces under the rules for `t`; `Some(description)` if they differ.
+pub fn compare(t: &Termios, k: &Trace, e: &Trace) -> Option<String> {
+    if k.len() != e.len() {
+        return Some(format!("step count {} vs {}", k.len(), e.len()));
+    }
+    let canon = canonical(t);
+    for (i, (ks, es)) in k.iter().zip(e.iter()).enumerate() {
+        let what = if i == 0 {
+            "reset".to_string()
+        } else if i + 1 == k.len() {
+            "final write".to_string()
+        } else {
+            format!("chunk {}", i - 1)
+        };
+        if canon {
+            if ks.reads != es.reads {
+                return Some(format!(
+                    "{what}: reads differ\n  kernel: {}\n  engine: {}",
+                    show_reads(&ks.reads),
+                    show_reads(&es.reads)
+                ));
+            }
+        } else {
+            let kc: Vec<u8> = ks.reads.iter().flatten().flatten().copied().collect();
+            let ec: Vec<u8> = es.reads.iter().flatten().flatten().copied().collect();
+            if kc != ec {
+                return Some(format!(
+                    "{what}: read data differs\n  kernel: {}\n  engine: {}",
+                    esc(&kc),
+                    esc(&ec)
+                ));
+            }
+        }
+        if ks.master != es.master {
+            return Some(format!(
+                "{what}: master bytes differ\n  kernel: {}\n  engine: {}",
+                esc(&ks.master),
+                esc(&es.master)
+            ));
+        }
+        if ks.signals != es.signals {
+            return Some(format!(
+                "{what}: signals differ: kernel {} engine {}",
+                show_sigs(ks.signals),
+                show_sigs(es.signals)
+            ));
+        }
+        if ks.written != es.written {
+            return Some(format!("{what}: write took {} vs {}", ks.written, es.written));
+        }
+    }
+    None
+}
+
+fn show_sigs(m: u8) -> String {
+    let names = ["INT", "QUIT", "TSTP", "TTIN", "TTOU"];
+    let v: Vec<&str> = (0..REPORTED.len()).filter(|i| m & (1 << i) != 0).map(|i| names[i]).collect();
+    format!("{{{}}}", v.join(","))
+}
+
+fn show_reads(r: &[Option<Vec<u8>>]) -> String {
+    let v: Vec<String> = r
+        .iter()
+        .map(|x| match x {
+            Some(d) => esc(d),
+            None => "<0>".to_string(),
+        })
+        .collect();
+    format!("[{}]", v.join(", "))
+}
+
+/// Bytes as a Rust byte-string literal.
+pub fn esc(b: &[u8]) -> String {
+    let mut s = String::from("b\"");
+    for &c in b {
+        match c {
+            b'\n' => s.push_str("\\n"),
+            b'\r' => s.push_str("\\r"),
+            b'\t' => s.push_str("\\t"),
+            b'\\' => s.push_str("\\\\"),
+            b'"' => s.push_str("\\\""),
+            0x20..=0x7e => s.push(c as char),
+            _ => {
+                let _ = write!(s, "\\x{c:02x}");
+            }
+        }
+    }
+    s.push('"');
+    s
+}
+
+/// A case as Rust-like text for a reproduction.
+pub fn show_case(c: &OCase) -> String {
+    let t = &c.termios;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "termios: iflag={:#x} oflag={:#x} lflag={:#x} cc={:?}",
+        t.iflag.bits(),
+        t.oflag.bits(),
+        t.lflag.bits(),
+        t.cc
+    );
+    let _ = writeln!(s, "read_size: {}", c.read_size);
+    for (i, ch) in c.chunks.iter().enumerate() {
+        let _ = writeln!(s, "chunk {i}: {}", esc(ch));
+    }
+    let _ = writeln!(s, "write: {}", esc(&c.write));
+    s
+}

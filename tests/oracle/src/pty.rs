@@ -1,0 +1,289 @@
+//! The host side: a pty pair whose slave is the controlling terminal of a child
+//! process that reports the signals N_TTY sends to its foreground group.
+
+use n_rust_engine::Termios;
+use std::ffi::CStr;
+use std::io;
+
+fn cvt(r: libc::c_int) -> io::Result<libc::c_int> {
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(r)
+    }
+}
+
+/// Signals the child can report, as bits of a mask.
+pub const REPORTED: [libc::c_int; 5] = [
+    libc::SIGINT,
+    libc::SIGQUIT,
+    libc::SIGTSTP,
+    libc::SIGTTIN,
+    libc::SIGTTOU,
+];
+
+/// Result of a non-blocking read.
+pub enum Rd {
+    /// Bytes.
+    Data(usize),
+    /// `read` returned 0.
+    Zero,
+    /// `EAGAIN`.
+    Again,
+}
+
+/// One pty pair plus its signal-reporting child.
+pub struct Pty {
+    pub master: libc::c_int,
+    pub slave: libc::c_int,
+    child: libc::pid_t,
+    cmd_w: libc::c_int,
+    resp_r: libc::c_int,
+    base: libc::termios,
+}
+
+impl Pty {
+    /// Open a pair and start the child.
+    pub fn open() -> io::Result<Pty> {
+        unsafe {
+            let m = cvt(libc::posix_openpt(
+                libc::O_RDWR | libc::O_NOCTTY | libc::O_NONBLOCK | libc::O_CLOEXEC,
+            ))?;
+            cvt(libc::grantpt(m))?;
+            cvt(libc::unlockpt(m))?;
+            let mut name = [0 as libc::c_char; 128];
+            let r = libc::ptsname_r(m, name.as_mut_ptr(), name.len());
+            if r != 0 {
+                return Err(io::Error::from_raw_os_error(r));
+            }
+            let s = cvt(libc::open(
+                name.as_ptr(),
+                libc::O_RDWR | libc::O_NOCTTY | libc::O_NONBLOCK | libc::O_CLOEXEC,
+            ))?;
+            let _ = CStr::from_ptr(name.as_ptr());
+            let mut base: libc::termios = std::mem::zeroed();
+            cvt(libc::tcgetattr(s, &mut base))?;
+
+            let mut cmd = [0; 2];
+            let mut resp = [0; 2];
+            cvt(libc::pipe2(cmd.as_mut_ptr(), libc::O_CLOEXEC))?;
+            cvt(libc::pipe2(resp.as_mut_ptr(), libc::O_CLOEXEC))?;
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            for s in REPORTED {
+                libc::sigaddset(&mut set, s);
+            }
+            libc::sigaddset(&mut set, libc::SIGHUP);
+            libc::sigaddset(&mut set, libc::SIGCONT);
+            let zero = libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 0,
+            };
+            let pid = libc::fork();
+            if pid < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            if pid == 0 {
+                // Child: only async-signal-safe calls from here on.
+                libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+                libc::setsid();
+                if libc::ioctl(s, libc::TIOCSCTTY, 0) < 0 {
+                    libc::_exit(3);
+                }
+                let mut b = [b'R'];
+                libc::write(resp[1], b.as_ptr().cast(), 1);
+                loop {
+                    if libc::read(cmd[0], b.as_mut_ptr().cast(), 1) != 1 {
+                        libc::_exit(0);
+                    }
+                    let mut mask = 0u8;
+                    loop {
+                        let sig = libc::sigtimedwait(&set, std::ptr::null_mut(), &zero);
+                        if sig < 0 {
+                            break;
+                        }
+                        let mut i = 0;
+                        while i < REPORTED.len() {
+                            if REPORTED[i] == sig {
+                                mask |= 1 << i;
+                            }
+                            i += 1;
+                        }
+                    }
+                    let out = [mask];
+                    libc::write(resp[1], out.as_ptr().cast(), 1);
+                }
+            }
+            libc::close(cmd[0]);
+            libc::close(resp[1]);
+            let p = Pty {
+                master: m,
+                slave: s,
+                child: pid,
+                cmd_w: cmd[1],
+                resp_r: resp[0],
+                base,
+            };
+            let mut b = [0u8];
+            if libc::read(p.resp_r, b.as_mut_ptr().cast(), 1) != 1 {
+                return Err(io::Error::other("signal child did not start"));
+            }
+            Ok(p)
+        }
+    }
+
+    /// Pending signals of the foreground group since the last call, as a mask.
+    pub fn take_signals(&self) -> io::Result<u8> {
+        unsafe {
+            let b = [b'Q'];
+            if libc::write(self.cmd_w, b.as_ptr().cast(), 1) != 1 {
+                return Err(io::Error::last_os_error());
+            }
+            let mut m = [0u8];
+            if libc::read(self.resp_r, m.as_mut_ptr().cast(), 1) != 1 {
+                return Err(io::Error::other("signal child gone"));
+            }
+            Ok(m[0])
+        }
+    }
+
+    /// Set the slave's termios (flags and control characters of `t`).
+    pub fn set_termios(&self, t: &Termios) -> io::Result<()> {
+        let mut k = self.base;
+        k.c_iflag = t.iflag.bits();
+        k.c_oflag = t.oflag.bits();
+        k.c_lflag = t.lflag.bits();
+        for (i, c) in t.cc.iter().enumerate() {
+            k.c_cc[i] = *c;
+        }
+        unsafe {
+            cvt(libc::tcsetattr(self.slave, libc::TCSANOW, &k))?;
+            let mut back: libc::termios = std::mem::zeroed();
+            cvt(libc::tcgetattr(self.slave, &mut back))?;
+            if back.c_iflag != k.c_iflag
+                || back.c_oflag != k.c_oflag
+                || back.c_lflag != k.c_lflag
+                || back.c_cc[..19] != k.c_cc[..19]
+            {
+                return Err(io::Error::other("termios not taken as set"));
+            }
+        }
+        Ok(())
+    }
+
+    /// tcflow(TCOOFF) then tcflow(TCOON): output runs again.
+    pub fn restart_output(&self) -> io::Result<()> {
+        unsafe {
+            cvt(libc::tcflow(self.slave, libc::TCOOFF))?;
+            cvt(libc::tcflow(self.slave, libc::TCOON))?;
+        }
+        Ok(())
+    }
+
+    /// tcflush(TCIFLUSH).
+    pub fn flush_input(&self) -> io::Result<()> {
+        unsafe { cvt(libc::tcflush(self.slave, libc::TCIFLUSH)).map(|_| ()) }
+    }
+
+    fn rd(fd: libc::c_int, buf: &mut [u8]) -> io::Result<Rd> {
+        let r = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
+        if r > 0 {
+            Ok(Rd::Data(r as usize))
+        } else if r == 0 {
+            Ok(Rd::Zero)
+        } else {
+            let e = io::Error::last_os_error();
+            if e.raw_os_error() == Some(libc::EAGAIN) {
+                Ok(Rd::Again)
+            } else {
+                Err(e)
+            }
+        }
+    }
+
+    /// One non-blocking read of the slave.
+    pub fn read_slave(&self, buf: &mut [u8]) -> io::Result<Rd> {
+        Self::rd(self.slave, buf)
+    }
+
+    /// Everything the master can read now (the master's read flushes the
+    /// pending flip-buffer work before it reports `EAGAIN`).
+    pub fn drain_master(&self, out: &mut Vec<u8>) -> io::Result<()> {
+        let mut buf = [0u8; 8192];
+        loop {
+            match Self::rd(self.master, &mut buf)? {
+                Rd::Data(n) => out.extend_from_slice(&buf[..n]),
+                Rd::Zero | Rd::Again => return Ok(()),
+            }
+        }
+    }
+
+    /// Write all of `data` to the master (input to the slave's line discipline).
+    pub fn write_master(&self, data: &[u8]) -> io::Result<()> {
+        let mut off = 0;
+        let mut spins = 0;
+        while off < data.len() {
+            let r = unsafe {
+                libc::write(
+                    self.master,
+                    data[off..].as_ptr().cast(),
+                    data.len() - off,
+                )
+            };
+            if r < 0 {
+                let e = io::Error::last_os_error();
+                if e.raw_os_error() == Some(libc::EAGAIN) && spins < 1000 {
+                    spins += 1;
+                    std::thread::yield_now();
+                    continue;
+                }
+                return Err(e);
+            }
+            off += r as usize;
+        }
+        Ok(())
+    }
+
+    /// A program's write to the slave; `Ok(0)` for `EAGAIN`.
+    pub fn write_slave(&self, data: &[u8]) -> io::Result<usize> {
+        if data.is_empty() {
+            return Ok(0);
+        }
+        let r = unsafe { libc::write(self.slave, data.as_ptr().cast(), data.len()) };
+        if r < 0 {
+            let e = io::Error::last_os_error();
+            if e.raw_os_error() == Some(libc::EAGAIN) {
+                return Ok(0);
+            }
+            return Err(e);
+        }
+        Ok(r as usize)
+    }
+
+    /// Wait for the slave's pending input processing without reading: `poll`
+    /// flushes the receive work when no input is reported available.
+    pub fn poll_slave(&self) {
+        let mut p = libc::pollfd {
+            fd: self.slave,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        unsafe {
+            libc::poll(&mut p, 1, 0);
+        }
+    }
+}
+
+impl Drop for Pty {
+    fn drop(&mut self) {
+        unsafe {
+            libc::kill(self.child, libc::SIGKILL);
+            let mut st = 0;
+            libc::waitpid(self.child, &mut st, 0);
+            libc::close(self.cmd_w);
+            libc::close(self.resp_r);
+            libc::close(self.slave);
+            libc::close(self.master);
+        }
+    }
+}

@@ -1,0 +1,174 @@
+//! The engine side: the same steps as `run_kernel`, on an [`Engine`] with a
+//! recorder that behaves like the pty slave's driver.
+
+use crate::{canonical, OCase, Step, Trace};
+use n_rust_engine::{Actions, DriverInfo, Engine, LFlag, ReadError, Signal, Sink, Termios};
+
+/// Room the pty reports while running (the master's 64 KiB flip-buffer limit).
+const PTY_ROOM: usize = 65536;
+
+/// A pty slave as the engine sees it.
+#[derive(Clone, Default)]
+pub struct PtySide {
+    /// Bytes written to the master.
+    pub master: Vec<u8>,
+    /// Signals sent, as a mask.
+    pub signals: u8,
+    /// `tty->flow.stopped`.
+    pub stopped: bool,
+    /// `tty->flow.tco_stopped`.
+    pub tco_stopped: bool,
+}
+
+impl Sink for PtySide {
+    fn write_room(&mut self) -> usize {
+        if self.stopped {
+            0
+        } else {
+            PTY_ROOM
+        }
+    }
+    fn write(&mut self, data: &[u8]) -> usize {
+        if self.stopped {
+            return 0;
+        }
+        self.master.extend_from_slice(data);
+        data.len()
+    }
+}
+
+impl Actions for PtySide {
+    fn signal(&mut self, sig: Signal) {
+        let bit = match sig {
+            Signal::Int => 0,
+            Signal::Quit => 1,
+            Signal::Tstp => 2,
+            Signal::Ttin => 3,
+            Signal::Ttou => 4,
+        };
+        self.signals |= 1 << bit;
+    }
+    fn flush_output(&mut self) {}
+    fn stop(&mut self) {
+        self.stopped = true;
+    }
+    fn start(&mut self) {
+        if !self.tco_stopped {
+            self.stopped = false;
+        }
+    }
+    fn flow_stopped(&self) -> bool {
+        self.stopped
+    }
+    fn tco_stopped(&self) -> bool {
+        self.tco_stopped
+    }
+}
+
+/// Engine plus its tty, in lockstep with one kernel pty.
+#[derive(Clone)]
+pub struct Sim {
+    /// The engine.
+    pub engine: Box<Engine>,
+    /// The tty around it.
+    pub tty: PtySide,
+    /// The termios currently set.
+    pub termios: Termios,
+}
+
+impl Default for Sim {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Sim {
+    /// A freshly opened pty slave (N_TTY opened with the pty's initial termios).
+    pub fn new() -> Sim {
+        let t = Termios::SANE;
+        let mut engine = Box::new(Engine::new(DriverInfo::PTY));
+        let mut tty = PtySide::default();
+        engine.open(&t, &mut tty);
+        Sim {
+            engine,
+            tty,
+            termios: t,
+        }
+    }
+
+    fn reads(&mut self, size: usize, out: &mut Vec<Option<Vec<u8>>>) {
+        let t = self.termios;
+        let mut buf = vec![0u8; size];
+        for _ in 0..100_000 {
+            match self.engine.read(&t, &mut buf, &mut self.tty) {
+                Ok(0) => {
+                    if !t.l(LFlag::ICANON) {
+                        return;
+                    }
+                    out.push(None);
+                }
+                Ok(n) => out.push(Some(buf[..n].to_vec())),
+                Err(ReadError::WouldBlock) => return,
+            }
+        }
+    }
+
+    /// Run a case; returns the trace and the largest master output of a step.
+    pub fn run(&mut self, c: &OCase) -> Trace {
+        let mut trace = Vec::new();
+        let t = c.termios;
+        // Reset, as run_kernel does it.
+        self.tty.master.clear();
+        self.tty.signals = 0;
+        self.tty.stopped = false;
+        let old = self.termios;
+        self.engine.set_termios(Some(&old), &t, &mut self.tty);
+        self.termios = t;
+        self.engine.flush_input(&mut self.tty);
+        trace.push(Step {
+            master: std::mem::take(&mut self.tty.master),
+            ..Step::default()
+        });
+        for ch in &c.chunks {
+            let mut s = Step::default();
+            let mut off = 0;
+            let mut la_done = 0;
+            let mut stuck = 0;
+            while off < ch.len() && stuck < 3 {
+                let n = self.engine.receive(&t, &ch[off..], None, &mut self.tty);
+                off += n;
+                if off < ch.len() {
+                    // The flip-buffer code looks ahead for flow-control characters,
+                    // then the reader makes room.
+                    let from = la_done.max(off);
+                    if from < ch.len() {
+                        self.engine.lookahead(&t, &ch[from..], None, &mut self.tty);
+                        la_done = ch.len();
+                    }
+                    self.reads(c.read_size, &mut s.reads);
+                    stuck = if n == 0 { stuck + 1 } else { 0 };
+                }
+            }
+            self.reads(c.read_size, &mut s.reads);
+            if t.l(LFlag::ISIG) {
+                s.signals = std::mem::take(&mut self.tty.signals);
+            }
+            s.master = std::mem::take(&mut self.tty.master);
+            trace.push(s);
+        }
+        // An empty write(2) never reaches the line discipline.
+        let written = if c.write.is_empty() {
+            0
+        } else {
+            self.engine.write(&t, &c.write, &mut self.tty)
+        };
+        trace.push(Step {
+            written,
+            master: std::mem::take(&mut self.tty.master),
+            signals: std::mem::take(&mut self.tty.signals),
+            reads: Vec::new(),
+        });
+        let _ = canonical(&t);
+        trace
+    }
+}
