@@ -119,19 +119,11 @@ pub fn compare(t: &Termios, k: &Trace, e: &Trace) -> Option<String> {
             let kc: Vec<u8> = ks.reads.iter().flatten().flatten().copied().collect();
             let ec: Vec<u8> = es.reads.iter().flatten().flatten().copied().collect();
             if kc != ec {
-                return Some(format!(
-                    "{what}: read data differs\n  kernel: {}\n  engine: {}",
-                    esc(&kc),
-                    esc(&ec)
-                ));
+                return Some(format!("{what}: read data differs{}", diff_bytes(&kc, &ec)));
             }
         }
         if ks.master != es.master {
-            return Some(format!(
-                "{what}: master bytes differ\n  kernel: {}\n  engine: {}",
-                esc(&ks.master),
-                esc(&es.master)
-            ));
+            return Some(format!("{what}: master bytes differ{}", diff_bytes(&ks.master, &es.master)));
         }
         if ks.signals != es.signals {
             return Some(format!(
@@ -147,6 +139,28 @@ pub fn compare(t: &Termios, k: &Trace, e: &Trace) -> Option<String> {
     None
 }
 
+/// Where two byte strings first differ, with some context.
+pub fn diff_bytes(k: &[u8], e: &[u8]) -> String {
+    let at = k
+        .iter()
+        .zip(e.iter())
+        .position(|(a, b)| a != b)
+        .unwrap_or(k.len().min(e.len()));
+    let from = at.saturating_sub(40);
+    let kk = &k[from..k.len().min(at + 80)];
+    let ee = &e[from..e.len().min(at + 80)];
+    format!(
+        " (kernel {} bytes, engine {} bytes, first difference at {})\n  kernel[{}..]: {}\n  engine[{}..]: {}",
+        k.len(),
+        e.len(),
+        at,
+        from,
+        esc(kk),
+        from,
+        esc(ee)
+    )
+}
+
 fn show_sigs(m: u8) -> String {
     let names = ["INT", "QUIT", "TSTP", "TTIN", "TTOU"];
     let v: Vec<&str> = (0..REPORTED.len()).filter(|i| m & (1 << i) != 0).map(|i| names[i]).collect();
@@ -156,6 +170,7 @@ fn show_sigs(m: u8) -> String {
 fn show_reads(r: &[Option<Vec<u8>>]) -> String {
     let v: Vec<String> = r
         .iter()
+        .take(20)
         .map(|x| match x {
             Some(d) => esc(d),
             None => "<0>".to_string(),
@@ -198,7 +213,11 @@ pub fn show_case(c: &OCase) -> String {
     );
     let _ = writeln!(s, "read_size: {}", c.read_size);
     for (i, ch) in c.chunks.iter().enumerate() {
-        let _ = writeln!(s, "chunk {i}: {}", esc(ch));
+        if ch.len() > 400 {
+            let _ = writeln!(s, "chunk {i}: ({} bytes) {}...", ch.len(), esc(&ch[..400]));
+        } else {
+            let _ = writeln!(s, "chunk {i}: {}", esc(ch));
+        }
     }
     let _ = writeln!(s, "write: {}", esc(&c.write));
     s
