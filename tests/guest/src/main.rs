@@ -1,1 +1,281 @@
-fn main() {}
+//! Guest tests of the n_rust module, run by the test guest's `/init`:
+//!
+//! ```text
+//! n_rust-guest-tests /lib/modules/n_rust.ko
+//! ```
+//!
+//! Each test prints a TAP line; the last line is `guest: N passed, N failed`, and the exit
+//! status is non-zero when any test failed.
+
+mod sys;
+
+use std::os::fd::AsRawFd;
+use std::process::Command;
+use sys::N_DEVELOPMENT;
+
+/// The result of one test: `Err` carries the reason it failed.
+type Outcome = Result<(), String>;
+
+/// Turns any error into the failure reason, prefixed by what was being done.
+trait Context<T> {
+    fn context(self, what: &str) -> Result<T, String>;
+}
+
+impl<T, E: std::fmt::Display> Context<T> for Result<T, E> {
+    fn context(self, what: &str) -> Result<T, String> {
+        self.map_err(|e| format!("{what}: {e}"))
+    }
+}
+
+/// Fails with `message` unless `condition` holds.
+fn ensure(condition: bool, message: impl Into<String>) -> Outcome {
+    if condition {
+        Ok(())
+    } else {
+        Err(message.into())
+    }
+}
+
+/// Runs the tests in order and counts the results.
+struct Runner {
+    passed: usize,
+    failed: usize,
+}
+
+impl Runner {
+    fn run(&mut self, name: &str, test: impl FnOnce() -> Outcome) {
+        let number = self.passed + self.failed + 1;
+        match test() {
+            Ok(()) => {
+                self.passed += 1;
+                println!("ok {number} - {name}");
+            }
+            Err(reason) => {
+                self.failed += 1;
+                println!("not ok {number} - {name}");
+                println!("  # {reason}");
+            }
+        }
+    }
+}
+
+fn module_loaded() -> Result<bool, String> {
+    sys::file_contains("/proc/modules", "n_rust ").context("reading /proc/modules")
+}
+
+fn ldisc_registered() -> Result<bool, String> {
+    sys::file_contains("/proc/tty/ldiscs", "n_rust").context("reading /proc/tty/ldiscs")
+}
+
+/// insmod with a bad `ldisc=` value fails with EINVAL and leaves nothing registered.
+fn insmod_refuses(module: &str, params: &str) -> Outcome {
+    match sys::insmod(module, params) {
+        Ok(()) => {
+            let _ = sys::rmmod("n_rust");
+            Err(format!("insmod {params} succeeded"))
+        }
+        Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
+            ensure(
+                !module_loaded()?,
+                "module listed in /proc/modules after a refused insmod",
+            )?;
+            ensure(
+                !ldisc_registered()?,
+                "n_rust listed in /proc/tty/ldiscs after a refused insmod",
+            )
+        }
+        Err(e) => Err(format!("insmod {params}: expected EINVAL, got {e}")),
+    }
+}
+
+/// Kernel log lines that mean something went wrong in the kernel.
+fn kernel_problems() -> Result<Vec<String>, String> {
+    let out = Command::new("dmesg").output().context("running dmesg")?;
+    let log = String::from_utf8_lossy(&out.stdout);
+    Ok(log
+        .lines()
+        .filter(|l| {
+            [
+                "WARNING:",
+                "BUG:",
+                "Oops",
+                "possible circular locking",
+                "suspicious RCU usage",
+            ]
+            .iter()
+            .any(|p| l.contains(p))
+        })
+        .map(str::to_owned)
+        .collect())
+}
+
+fn main() {
+    let module = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "/lib/modules/n_rust.ko".into());
+    let mut t = Runner {
+        passed: 0,
+        failed: 0,
+    };
+    println!("TAP version 13");
+
+    t.run("insmod ldisc=0 is refused (0 is N_TTY)", || {
+        insmod_refuses(&module, "ldisc=0")
+    });
+    t.run("insmod ldisc=31 is refused (NR_LDISCS is 31)", || {
+        insmod_refuses(&module, "ldisc=31")
+    });
+    t.run("insmod ldisc=-1 is refused", || {
+        insmod_refuses(&module, "ldisc=-1")
+    });
+    t.run("insmod ldisc=27 is refused (built-in N_NULL)", || {
+        insmod_refuses(&module, "ldisc=27")
+    });
+
+    t.run("insmod registers n_rust as 29", || {
+        sys::insmod(&module, "").context("insmod")?;
+        let ldiscs =
+            std::fs::read_to_string("/proc/tty/ldiscs").context("reading /proc/tty/ldiscs")?;
+        ensure(
+            ldiscs
+                .lines()
+                .any(|l| l.split_whitespace().eq(["n_rust", "29"])),
+            format!("/proc/tty/ldiscs has no 'n_rust 29':\n{ldiscs}"),
+        )
+    });
+
+    t.run("TIOCSETD 29 on a pty slave, TIOCGETD reads 29", || {
+        let pty = sys::open_pty(libc::O_NOCTTY).context("open pty")?;
+        sys::set_ldisc(&pty.slave, N_DEVELOPMENT).context("TIOCSETD 29")?;
+        let disc = sys::get_ldisc(&pty.slave).context("TIOCGETD")?;
+        ensure(disc == N_DEVELOPMENT, format!("TIOCGETD returned {disc}"))
+    });
+
+    t.run("bytes written on the master are read on the slave", || {
+        let pty = sys::open_pty(libc::O_NOCTTY).context("open pty")?;
+        sys::make_raw(&pty.master).context("raw master")?;
+        sys::set_ldisc(&pty.slave, N_DEVELOPMENT).context("TIOCSETD")?;
+        sys::write_all(&pty.master, b"hello, n_rust\n").context("write master")?;
+        let got = sys::read_exact_timeout(&pty.slave, 14, 5000).context("read slave")?;
+        ensure(got == b"hello, n_rust\n", format!("read {got:?}"))
+    });
+
+    t.run(
+        "64 KiB through the slave without loss (backpressure, restart)",
+        || {
+            let pty = sys::open_pty(libc::O_NOCTTY).context("open pty")?;
+            sys::set_ldisc(&pty.slave, N_DEVELOPMENT).context("TIOCSETD")?;
+            let data: Vec<u8> = (0..65536u32).map(|i| (i * 7 % 251) as u8).collect();
+            let master = pty.master.try_clone().context("dup master")?;
+            let sent = data.clone();
+            let writer = std::thread::spawn(move || sys::write_all(&master, &sent));
+            let got =
+                sys::read_exact_timeout(&pty.slave, data.len(), 5000).context("read slave")?;
+            writer
+                .join()
+                .map_err(|_| "writer panicked".to_string())?
+                .context("write master")?;
+            ensure(got == data, "data read differs from data written")
+        },
+    );
+
+    t.run("bytes written on the slave are read on the master", || {
+        let pty = sys::open_pty(libc::O_NOCTTY).context("open pty")?;
+        sys::set_ldisc(&pty.slave, N_DEVELOPMENT).context("TIOCSETD")?;
+        sys::make_raw(&pty.master).context("raw master")?;
+        sys::write_all(&pty.slave, b"out").context("write slave")?;
+        let got = sys::read_exact_timeout(&pty.master, 3, 5000).context("read master")?;
+        ensure(got == b"out", format!("read {got:?}"))
+    });
+
+    t.run(
+        "a nonblocking read with nothing buffered fails with EAGAIN",
+        || {
+            let pty = sys::open_pty(libc::O_NOCTTY | libc::O_NONBLOCK).context("open pty")?;
+            sys::set_ldisc(&pty.slave, N_DEVELOPMENT).context("TIOCSETD")?;
+            let mut buf = [0u8; 8];
+            // SAFETY: `buf` is valid for writes of its length.
+            let n =
+                unsafe { libc::read(pty.slave.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
+            let err = std::io::Error::last_os_error();
+            ensure(
+                n == -1 && err.raw_os_error() == Some(libc::EAGAIN),
+                format!("read returned {n} ({err})"),
+            )
+        },
+    );
+
+    t.run(
+        "rmmod fails while a tty uses n_rust, works after close",
+        || {
+            let pty = sys::open_pty(libc::O_NOCTTY).context("open pty")?;
+            sys::set_ldisc(&pty.slave, N_DEVELOPMENT).context("TIOCSETD")?;
+            match sys::rmmod("n_rust") {
+                Ok(()) => return Err("rmmod succeeded while attached".into()),
+                // The kernel answers EWOULDBLOCK (= EAGAIN) for a module in use with O_NONBLOCK.
+                Err(e) if matches!(e.raw_os_error(), Some(libc::EBUSY) | Some(libc::EAGAIN)) => {}
+                Err(e) => {
+                    return Err(format!(
+                        "rmmod while attached: expected EBUSY/EWOULDBLOCK, got {e}"
+                    ))
+                }
+            }
+            ensure(module_loaded()?, "module gone after a refused rmmod")?;
+            drop(pty);
+            // The tty layer releases a closed pty pair from a work item, and with it the module
+            // reference: allow it a moment.
+            let mut last = Ok(());
+            for _ in 0..50 {
+                last = sys::rmmod("n_rust");
+                if last.is_ok() {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            last.context("rmmod after close")?;
+            ensure(!module_loaded()?, "module still listed after rmmod")
+        },
+    );
+
+    t.run("TIOCSETD 29 fails after rmmod", || {
+        let pty = sys::open_pty(libc::O_NOCTTY).context("open pty")?;
+        match sys::set_ldisc(&pty.slave, N_DEVELOPMENT) {
+            Ok(()) => Err("TIOCSETD 29 succeeded with the module unloaded".into()),
+            Err(e) if e.raw_os_error() == Some(libc::EINVAL) => Ok(()),
+            Err(e) => Err(format!("expected EINVAL, got {e}")),
+        }
+    });
+
+    t.run("ldattach attaches n_rust to the 8250 port ttyS1", || {
+        sys::insmod(&module, "").context("insmod")?;
+        let mut child = Command::new("ldattach")
+            .args(["-d", "29", "/dev/ttyS1"])
+            .spawn()
+            .context("spawn ldattach")?;
+        let mut result = Err("ldattach did not attach within 5 s".to_string());
+        for _ in 0..50 {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            let port = sys::open_rw("/dev/ttyS1", libc::O_NONBLOCK).context("open ttyS1")?;
+            if sys::get_ldisc(&port).context("TIOCGETD ttyS1")? == N_DEVELOPMENT {
+                result = Ok(());
+                break;
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                result = Err(format!("ldattach exited with {status}"));
+                break;
+            }
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        result
+    });
+
+    t.run("the kernel log has no WARNING, BUG or Oops", || {
+        let problems = kernel_problems()?;
+        ensure(problems.is_empty(), problems.join("\n"))
+    });
+
+    println!("1..{}", t.passed + t.failed);
+    println!("guest: {} passed, {} failed", t.passed, t.failed);
+    std::process::exit(if t.failed == 0 { 0 } else { 1 });
+}

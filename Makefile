@@ -1,0 +1,78 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# n_rust: user-facing targets. Kbuild (the file beside this one) builds the module itself.
+#
+#   make run      set everything up, boot the test kernel with n_rust loaded, give a shell
+#   make test     run every test layer, print a summary per layer and "N passed, N failed"
+#
+# Variables:
+#   KERNEL_SRC=   your own Linux tree (with Rust support); else Linux 7.3 is fetched
+#   KDIR=         an already built kernel to build the module against (skips the test kernel)
+#   N_RUST_CACHE= where kernel sources and builds are cached (default ~/.cache/n_rust)
+#   LLVM=-19      the LLVM suffix the kernel is built with
+
+N_RUST_CACHE ?= $(HOME)/.cache/n_rust
+LLVM ?= -19
+export LLVM N_RUST_CACHE
+export LIBCLANG_PATH ?= /usr/lib/llvm-19/lib
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+
+BUILD := $(CURDIR)/build
+
+.PHONY: all help setup kernel-src kernel module guest initramfs run test host-test oracle-long \
+	guest-test kunit check clean
+
+all: module
+
+help:
+	@sed -n '3,14p' Makefile
+
+setup:
+	@scripts/setup-toolchain.sh
+
+# The kernel tree and build directory are recorded in build/ so later steps need not ask again.
+$(BUILD):
+	@mkdir -p $@
+
+kernel-src: setup | $(BUILD)
+	@scripts/fetch-kernel.sh $(N_RUST_CACHE) > $(BUILD)/kernel-src.path
+
+kernel: kernel-src
+	@if [ -n "$(KDIR)" ]; then \
+		[ -f "$(KDIR)/Module.symvers" ] || { echo "error: KDIR=$(KDIR) is not a built kernel (no Module.symvers); set KDIR to one, or unset it to build the test kernel" >&2; exit 1; }; \
+		echo "$(KDIR)" > $(BUILD)/kdir.path; \
+	else \
+		scripts/build-kernel.sh "$$(cat $(BUILD)/kernel-src.path)" qemu/kernel.config $(N_RUST_CACHE) > $(BUILD)/kdir.path; \
+	fi
+
+module: kernel
+	@scripts/build-module.sh "$$(cat $(BUILD)/kdir.path)"
+
+guest: setup | $(BUILD)
+	@scripts/build-guest-programs.sh $(BUILD)
+
+initramfs: module guest
+	@qemu/mkinitramfs.sh "$$(cat $(BUILD)/kdir.path)" $(BUILD)
+
+run: initramfs
+	@qemu/run.sh --interactive "$$(cat $(BUILD)/kdir.path)" $(BUILD)
+
+test: setup
+	@tests/run-all.sh
+
+host-test:
+	@cargo test --workspace --quiet
+
+oracle-long:
+	@cargo run --release --quiet -p n_rust_oracle -- --cases 1000000
+
+guest-test: initramfs
+	@qemu/run.sh --test "$$(cat $(BUILD)/kdir.path)" $(BUILD)
+
+check:
+	@cargo fmt --all --check
+	@cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+clean:
+	@if [ -f $(BUILD)/kdir.path ]; then $(MAKE) -s -C "$$(cat $(BUILD)/kdir.path)" M=$(CURDIR) LLVM=$(LLVM) clean; fi
+	@rm -rf $(BUILD) target

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Boot the test kernel under QEMU.
+#   run.sh --interactive KDIR BUILD_DIR   shell on the serial console (leave: exit, or Ctrl-A X)
+#   run.sh --test KDIR BUILD_DIR          run the guest tests; exit 0 only if they all passed
+#
+# The machine: serial console on ttyS0 (stdio), a second 8250 port (ttyS1) on the host
+# socket BUILD_DIR/ttyS1.sock, a VGA console with VTs and the PC's PS/2 keyboard, and a
+# monitor socket BUILD_DIR/monitor.sock. KVM is used when a short probe boot works, else TCG.
+# A test guest that does not finish within N_RUST_GUEST_TIMEOUT seconds (default 900) is
+# killed, its console log printed, and the run fails.
+set -euo pipefail
+mode=${1:?usage: run.sh --interactive|--test KDIR BUILD_DIR}
+kdir=${2:?}
+build=${3:?}
+kernel=$kdir/arch/x86/boot/bzImage
+initrd=$build/initramfs.cpio
+timeout_s=${N_RUST_GUEST_TIMEOUT:-900}
+[ -f "$kernel" ] || { echo "error: no kernel image at $kernel; run 'make kernel'" >&2; exit 1; }
+[ -f "$initrd" ] || { echo "error: no initramfs at $initrd; run 'make initramfs'" >&2; exit 1; }
+command -v qemu-system-x86_64 >/dev/null || { echo "error: qemu-system-x86_64 is missing; run 'make setup'" >&2; exit 1; }
+
+machine=(
+	-m 512M -smp 2 -no-reboot
+	-kernel "$kernel" -initrd "$initrd"
+	-vga std -display none
+	-monitor "unix:$build/monitor.sock,server=on,wait=off"
+)
+append="console=ttyS0 loglevel=7 panic=-1 kunit.filter_glob=n_rust*"
+
+# KVM hung on some of these machines: believe it only after a probe boot has printed.
+accel() {
+	local cache=$build/accel
+	if [ -f "$cache" ]; then cat "$cache"; return; fi
+	local choice=tcg
+	if [ -w /dev/kvm ]; then
+		if timeout 20 qemu-system-x86_64 -accel kvm "${machine[@]}" -serial stdio \
+			-append "$append nrust_mode=probe" </dev/null 2>/dev/null | grep -q N_RUST-GUEST-BOOTED; then
+			choice=kvm
+		fi
+	fi
+	echo "$choice" >"$cache"
+	echo "$choice"
+}
+acc=$(accel)
+accel_opts=(-accel "$acc")
+[ "$acc" = tcg ] && accel_opts=(-accel tcg,thread=multi -cpu max)
+echo "qemu: accelerator $acc (cached in $build/accel)" >&2
+
+if [ "$mode" = --interactive ]; then
+	exec qemu-system-x86_64 "${accel_opts[@]}" "${machine[@]}" \
+		-serial mon:stdio -serial "unix:$build/ttyS1.sock,server=on,wait=off" \
+		-append "$append nrust_mode=shell"
+fi
+
+log=$build/guest-console.log
+rm -f "$build/ttyS1.sock"
+set +e
+timeout --foreground -k 5 "$timeout_s" qemu-system-x86_64 "${accel_opts[@]}" "${machine[@]}" \
+	-serial "file:$log" -serial "unix:$build/ttyS1.sock,server=on,wait=off" \
+	-append "$append nrust_mode=test" </dev/null
+qemu_status=$?
+set -e
+status=$(grep -a -o 'N_RUST-GUEST-STATUS [0-9]*' "$log" | tail -n1 | cut -d' ' -f2 || true)
+if [ $qemu_status -eq 124 ] || [ -z "$status" ]; then
+	echo "---- guest console ($log) ----" >&2
+	tail -n 200 "$log" >&2
+	echo "----" >&2
+	if [ $qemu_status -eq 124 ]; then
+		echo "error: the guest did not finish within ${timeout_s}s (N_RUST_GUEST_TIMEOUT)" >&2
+	else
+		echo "error: the guest stopped without reporting a result (qemu exit $qemu_status)" >&2
+	fi
+	exit 1
+fi
+# Kernel log lines (they carry a printk timestamp) that mean the kernel saw a problem.
+problems='^\[ *[0-9]+\.[0-9]+\] .*(WARNING:|BUG:|Oops|Kernel panic|possible circular locking|possible recursive locking|INFO: task .* blocked|suspicious RCU usage|UBSAN:)'
+if grep -a -qE "$problems" "$log"; then
+	grep -a -nE -A20 "$problems" "$log" | head -n 60 >&2
+	echo "error: the kernel reported a problem during the guest run (see $log)" >&2
+	exit 1
+fi
+exit "$status"

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Build the test kernel into a cache outside the checkout and print the build directory.
+#
+#   build-kernel.sh KERNEL_SRC CONFIG_FRAGMENT CACHE_DIR
+#
+# The cache key is kernel version + config fragment + rustc version: the same machine reuses
+# a build, a fresh machine (or a changed fragment or toolchain) makes a new one. Progress goes
+# to stderr, one line per phase and one every 30 s during the compile; the full log is kept in
+# the build directory as build.log.
+set -euo pipefail
+
+src=${1:?usage: build-kernel.sh KERNEL_SRC CONFIG_FRAGMENT CACHE_DIR}
+fragment=${2:?}
+cache=${3:?}
+llvm=${LLVM:--19}
+export LIBCLANG_PATH=${LIBCLANG_PATH:-/usr/lib/llvm-19/lib}
+
+die() { echo "error: $*" >&2; exit 1; }
+say() { echo "kernel: $*" >&2; }
+
+[ -f "$src/Makefile" ] || die "no kernel tree at $src; set KERNEL_SRC to a Linux source tree"
+kver=$(make -s -C "$src" kernelversion 2>/dev/null) || die "cannot read the kernel version of $src; set KERNEL_SRC to a Linux source tree"
+rustc_ver=$(rustc --version)
+key=$( { echo "$kver"; cat "$fragment"; echo "$rustc_ver"; echo "$src"; } | sha256sum | cut -c1-12)
+out=$cache/kbuild-$kver-$key
+mkdir -p "$out"
+
+if [ -f "$out/.n_rust-built" ] && [ -f "$out/arch/x86/boot/bzImage" ] && [ -f "$out/Module.symvers" ]; then
+	say "cached build of Linux $kver at $out"
+	echo "$out"
+	exit 0
+fi
+
+log=$out/build.log
+: >"$log"
+MAKE=(make -C "$src" O="$out" LLVM="$llvm" ARCH=x86_64)
+run() { "${MAKE[@]}" "$@" >>"$log" 2>&1 || { tail -n 40 "$log" >&2; die "kernel build step 'make $*' failed; full log: $log"; }; }
+
+say "Linux $kver, config $(basename "$fragment"), $rustc_ver"
+say "checking the Rust toolchain (make rustavailable)"
+run rustavailable
+say "tinyconfig + $(basename "$fragment")"
+run tinyconfig
+"$src/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" "$fragment" >>"$log" 2>&1 ||
+	die "merge_config failed; see $log"
+run olddefconfig
+missing=0
+while IFS= read -r line; do
+	case "$line" in CONFIG_*=*) ;; *) continue ;; esac
+	grep -qxF "$line" "$out/.config" || { echo "  not set in .config: $line" >&2; missing=1; }
+done <"$fragment"
+[ $missing -eq 0 ] || die "the config fragment did not apply (a dependency is missing); see $out/.config"
+
+say "compiling on $(nproc) cores (about 8 minutes on 2; log: $log)"
+start=$(date +%s)
+"${MAKE[@]}" -j"$(nproc)" >>"$log" 2>&1 &
+pid=$!
+while kill -0 $pid 2>/dev/null; do
+	for _ in $(seq 30); do kill -0 $pid 2>/dev/null || break; sleep 1; done
+	kill -0 $pid 2>/dev/null || break
+	c=$(grep -c '^  CC ' "$log" || true)
+	r=$(grep -c '^  RUSTC ' "$log" || true)
+	last=$(grep -E '^  [A-Z]+' "$log" | tail -n1 | sed 's/^ *//')
+	say "$(($(date +%s) - start))s: $c C files, $r Rust crates; now: $last"
+done
+wait $pid || { tail -n 40 "$log" >&2; die "kernel compile failed; full log: $log"; }
+say "built in $(($(date +%s) - start))s: $out/arch/x86/boot/bzImage"
+touch "$out/.n_rust-built"
+echo "$out"

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! n_rust: a TTY line discipline written in Rust, with the semantics of N_TTY.
+//!
+//! Loading the module registers the discipline `n_rust` under the number given by the
+//! `ldisc` parameter (default 29, `N_DEVELOPMENT`, the number reserved for out-of-tree
+//! work). User space attaches it to a tty with `ioctl(fd, TIOCSETD, &number)`, for example
+//! with util-linux `ldattach`. The tty layer holds a reference on this module for every tty
+//! using the discipline, so the module cannot be unloaded while one does.
+
+mod bindings;
+mod discipline;
+pub mod engine;
+mod ldisc;
+mod params;
+
+use kernel::prelude::*;
+
+module! {
+    type: NRustModule,
+    name: "n_rust",
+    authors: ["n_rust developers"],
+    description: "TTY line discipline with N_TTY semantics, in Rust",
+    license: "GPL",
+    params: {
+        ldisc: i32 {
+            default: 29,
+            description: "Line discipline number to register (1..30, not one a built-in discipline holds; default 29 = N_DEVELOPMENT)",
+        },
+    },
+}
+
+/// The loaded module: owns the registration of the discipline.
+struct NRustModule {
+    _registration: ldisc::Registration<discipline::NRust>,
+}
+
+impl kernel::Module for NRustModule {
+    fn init(module: &'static ThisModule) -> Result<Self> {
+        let requested = module_parameters::ldisc.value();
+        let number = match params::validate_ldisc_number(requested) {
+            Ok(number) => number,
+            Err(reason) => {
+                pr_err!("ldisc={requested} refused: {reason}\n");
+                return Err(EINVAL);
+            }
+        };
+        let registration = ldisc::Registration::register(c"n_rust", number, module)?;
+        pr_info!("registered line discipline n_rust as number {number}\n");
+        Ok(Self {
+            _registration: registration,
+        })
+    }
+}
+
+impl Drop for NRustModule {
+    fn drop(&mut self) {
+        pr_info!("unregistering line discipline n_rust\n");
+    }
+}

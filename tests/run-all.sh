@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Run every n_rust test layer and print a summary per layer, then "N passed, N failed".
+# Exits non-zero when any test fails or a layer cannot run.
+#
+# Layers: style (rustfmt, clippy), host (engine unit and conformance tests), oracle
+# (differential test against the host kernel's N_TTY), module (builds n_rust.ko against the
+# test kernel without warnings), guest (tests inside the QEMU guest, including KUnit).
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+build=$top/build
+logs=$build/test-logs
+mkdir -p "$logs"
+export PATH=$HOME/.cargo/bin:$PATH
+export LIBCLANG_PATH=${LIBCLANG_PATH:-/usr/lib/llvm-19/lib}
+ORACLE_CASES=${ORACLE_CASES:-20000}
+
+declare -a names=() passes=() fails=() notes=()
+record() { names+=("$1"); passes+=("$2"); fails+=("$3"); notes+=("${4:-}"); }
+t0=$(date +%s)
+stamp() { echo "== $* ($(($(date +%s) - t0))s)"; }
+
+# cargo test prints "test result: ok. N passed; M failed; ..." per test binary.
+cargo_counts() { # log -> "passed failed"
+	awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed;/) p += $(i-1); if ($(i) ~ /^failed;/) f += $(i-1) } }
+		END { print p + 0, f + 0 }' "$1"
+}
+
+stamp "style: rustfmt and clippy"
+style_fail=0
+cargo fmt --all --check >"$logs/fmt.log" 2>&1 || { style_fail=$((style_fail + 1)); cat "$logs/fmt.log"; }
+cargo clippy --workspace --all-targets --quiet -- -D warnings >"$logs/clippy.log" 2>&1 ||
+	{ style_fail=$((style_fail + 1)); tail -n 40 "$logs/clippy.log"; }
+record style $((2 - style_fail)) "$style_fail" "rustfmt, clippy -D warnings"
+
+stamp "host: cargo test (engine unit and conformance tests)"
+if cargo test --workspace --exclude n_rust_guest_tests --exclude n_rust_oracle >"$logs/host.log" 2>&1; then
+	read -r p f < <(cargo_counts "$logs/host.log")
+	record host "$p" "$f"
+else
+	read -r p f < <(cargo_counts "$logs/host.log")
+	grep -E '^test .* FAILED|panicked|^error' "$logs/host.log" | head -n 40
+	[ "$f" -gt 0 ] || f=1
+	record host "$p" "$f" "see $logs/host.log"
+fi
+
+stamp "oracle: $ORACLE_CASES differential cases against the host kernel's N_TTY"
+if cargo run --release --quiet -p n_rust_oracle -- --cases "$ORACLE_CASES" >"$logs/oracle.log" 2>&1; then
+	record oracle 1 0 "$(tail -n1 "$logs/oracle.log")"
+else
+	tail -n 30 "$logs/oracle.log"
+	record oracle 0 1 "$(tail -n1 "$logs/oracle.log")"
+fi
+
+stamp "module: test kernel and n_rust.ko"
+if make -s module; then
+	record module 1 0 "built without warnings"
+	stamp "guest: tests in QEMU"
+	if make -s initramfs >"$logs/initramfs.log" 2>&1; then
+		make -s guest-test
+		guest_status=$?
+		console=$build/guest-console.log
+		p=$(grep -a -c '^ok [0-9]' "$console" || true)
+		f=$(grep -a -c '^not ok [0-9]' "$console" || true)
+		grep -a -A3 '^not ok' "$console" | head -n 40
+		if [ "$guest_status" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+		record guest "$p" "$f" "console log: $console"
+	else
+		cat "$logs/initramfs.log"
+		record guest 0 1 "initramfs build failed"
+	fi
+else
+	record module 0 1 "see build/module.log"
+	record guest 0 1 "not run: no module"
+fi
+
+echo
+echo "Summary ($(($(date +%s) - t0))s):"
+total_p=0
+total_f=0
+for i in "${!names[@]}"; do
+	printf '  layer %-8s %5d passed %3d failed   %s\n' "${names[$i]}" "${passes[$i]}" "${fails[$i]}" "${notes[$i]}"
+	total_p=$((total_p + passes[i]))
+	total_f=$((total_f + fails[i]))
+done
+echo "$total_p passed, $total_f failed"
+[ "$total_f" -eq 0 ]
