@@ -5,7 +5,10 @@ use n_rust_oracle::sim::Sim;
 use n_rust_oracle::{compare, run_kernel, OCase};
 
 fn main() {
-    let n: usize = std::env::args().nth(1).map(|s| s.parse().unwrap()).unwrap_or(5000);
+    let n: usize = std::env::args()
+        .nth(1)
+        .map(|s| s.parse().unwrap())
+        .unwrap_or(5000);
     let mut t = Termios::SANE;
     t.cc[VREPRINT] = b'b';
     let _ = LFlag::ECHO;
@@ -13,7 +16,13 @@ fn main() {
     line.push(b'b');
     line.extend_from_slice(b"cdef");
     line.push(b'b');
-    let c = OCase { termios: t, chunks: vec![line], read_size: 64, write: vec![] };
+    let c = OCase {
+        termios: t,
+        chunks: vec![line],
+        read_size: 64,
+        write: vec![],
+        switch: None,
+    };
     let pty = Pty::open().unwrap();
     let mut sim = Sim::new();
     let prev = sim.termios;

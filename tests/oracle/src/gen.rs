@@ -139,7 +139,9 @@ pub fn gen_termios(r: &mut Rng) -> Termios {
 
 fn push_byte(r: &mut Rng, t: &Termios, v: &mut Vec<u8>) {
     match r.below(20) {
-        0..=5 => v.push(r.pick(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 _-.,")),
+        0..=5 => {
+            v.push(r.pick(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 _-.,"))
+        }
         6..=9 => {
             let idx = r.pick(&SPECIAL);
             let c = t.cc[idx];
@@ -170,7 +172,19 @@ fn push_byte(r: &mut Rng, t: &Termios, v: &mut Vec<u8>) {
 pub fn gen_case(seed: u64) -> OCase {
     let mut r = Rng::new(seed);
     let t = gen_termios(&mut r);
-    let ixon = t.i(IFlag::IXON);
+    let t2 = if r.pct(12) {
+        let mut t2 = if r.pct(50) { gen_termios(&mut r) } else { t };
+        match r.below(4) {
+            0 => t2.lflag.0 ^= LFlag::ICANON.0,
+            1 => t2.lflag.0 ^= LFlag::EXTPROC.0,
+            2 => t2.iflag.0 ^= IFlag::IXON.0,
+            _ => t2.lflag.0 ^= LFlag::ECHO.0,
+        }
+        Some(t2)
+    } else {
+        None
+    };
+    let ixon = t.i(IFlag::IXON) || t2.is_some_and(|x| x.i(IFlag::IXON));
     let max_total = if ixon { 1000 } else { 6000 };
     let mut input = Vec::new();
     let len = match r.below(20) {
@@ -192,34 +206,33 @@ pub fn gen_case(seed: u64) -> OCase {
 
     // Split points: random, plus a chunk boundary before and after every byte
     // that may act as a signal character (see DIVERGENCES.md).
-    let isig_chars: Vec<u8> = if t.l(LFlag::ISIG) {
-        [VINTR, VQUIT, VSUSP]
-            .iter()
-            .map(|&i| t.cc[i])
-            .filter(|&c| c != 0)
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let pre = |c: u8| {
-        let mut c = c;
-        if t.i(IFlag::ISTRIP) {
-            c &= 0x7f;
+    let mut isig_chars: Vec<u8> = Vec::new();
+    for tt in [Some(t), t2].into_iter().flatten() {
+        if tt.l(LFlag::ISIG) {
+            isig_chars.extend(
+                [VINTR, VQUIT, VSUSP]
+                    .iter()
+                    .map(|&i| tt.cc[i])
+                    .filter(|&c| c != 0),
+            );
         }
-        // The kernel's Latin-1 tolower().
-        if t.i(IFlag::IUCLC)
-            && t.l(LFlag::IEXTEN)
-            && (c.is_ascii_uppercase() || ((0xc0..=0xde).contains(&c) && c != 0xd7))
-        {
-            c += 32;
-        }
-        c
+    }
+    let pre = |c: u8| -> [u8; 4] {
+        // The byte as each termios may see it (ISTRIP, the kernel's Latin-1 tolower()).
+        let low = |c: u8| {
+            if c.is_ascii_uppercase() || ((0xc0..=0xde).contains(&c) && c != 0xd7) {
+                c + 32
+            } else {
+                c
+            }
+        };
+        [c, c & 0x7f, low(c), low(c & 0x7f)]
     };
     let mean = r.pick(&[1usize, 3, 8, 32, 128, 1024]);
     let mut chunks: Vec<Vec<u8>> = Vec::new();
     let mut cur = Vec::new();
     for &b in &input {
-        let sig = isig_chars.contains(&pre(b));
+        let sig = pre(b).iter().any(|x| isig_chars.contains(x));
         if (sig || cur.len() >= 1024 || r.below(mean) == 0) && !cur.is_empty() {
             chunks.push(std::mem::take(&mut cur));
         }
@@ -239,10 +252,12 @@ pub fn gen_case(seed: u64) -> OCase {
             push_byte(&mut r, &t, &mut write);
         }
     }
+    let switch = t2.map(|t2| (r.below(chunks.len().max(1)), t2));
     OCase {
         termios: t,
         chunks,
         read_size,
         write,
+        switch,
     }
 }

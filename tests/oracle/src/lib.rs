@@ -21,6 +21,8 @@ pub struct OCase {
     pub read_size: usize,
     /// Bytes a program writes to the slave after the input.
     pub write: Vec<u8>,
+    /// After chunk `.0` (and its reads), switch to termios `.1`.
+    pub switch: Option<(usize, Termios)>,
 }
 
 /// What one side observed for one step (reset, a chunk, or the final write).
@@ -34,6 +36,8 @@ pub struct Step {
     pub master: Vec<u8>,
     /// Bytes of the program write taken.
     pub written: usize,
+    /// Reads of this step are compared line by line (canonical mode).
+    pub canon: bool,
 }
 
 /// Observations of a whole case.
@@ -45,7 +49,12 @@ pub fn canonical(t: &Termios) -> bool {
 }
 
 /// Read the slave until `EAGAIN` (or a 0 in non-canonical mode).
-fn kernel_reads(p: &Pty, t: &Termios, size: usize, out: &mut Vec<Option<Vec<u8>>>) -> std::io::Result<()> {
+fn kernel_reads(
+    p: &Pty,
+    t: &Termios,
+    size: usize,
+    out: &mut Vec<Option<Vec<u8>>>,
+) -> std::io::Result<()> {
     let mut buf = vec![0u8; size];
     for _ in 0..100_000 {
         match p.read_slave(&mut buf)? {
@@ -75,17 +84,39 @@ pub fn run_kernel(p: &Pty, prev: &Termios, c: &OCase) -> std::io::Result<Trace> 
     p.flush_input()?;
     p.drain_master(&mut s.master)?;
     trace.push(s);
-    for ch in &c.chunks {
-        let mut s = Step::default();
+    let mut t = *t;
+    let mut isig = isig;
+    for (i, ch) in c.chunks.iter().enumerate() {
+        let mut s = Step {
+            canon: canonical(&t),
+            ..Step::default()
+        };
         p.write_master(ch)?;
-        kernel_reads(p, t, c.read_size, &mut s.reads)?;
+        kernel_reads(p, &t, c.read_size, &mut s.reads)?;
         if isig {
             s.signals = p.take_signals()?;
         }
         p.drain_master(&mut s.master)?;
         trace.push(s);
+        if let Some((k, t2)) = c.switch {
+            if k == i {
+                let mut s = Step {
+                    canon: canonical(&t2),
+                    ..Step::default()
+                };
+                p.set_termios(&t2)?;
+                t = t2;
+                isig = t.l(LFlag::ISIG);
+                kernel_reads(p, &t, c.read_size, &mut s.reads)?;
+                p.drain_master(&mut s.master)?;
+                trace.push(s);
+            }
+        }
     }
-    let mut s = Step::default();
+    let mut s = Step {
+        canon: canonical(&t),
+        ..Step::default()
+    };
     s.written = p.write_slave(&c.write)?;
     p.drain_master(&mut s.master)?;
     s.signals = p.take_signals()?;
@@ -98,16 +129,19 @@ pub fn compare(t: &Termios, k: &Trace, e: &Trace) -> Option<String> {
     if k.len() != e.len() {
         return Some(format!("step count {} vs {}", k.len(), e.len()));
     }
-    let canon = canonical(t);
+    let _ = t;
     for (i, (ks, es)) in k.iter().zip(e.iter()).enumerate() {
         let what = if i == 0 {
             "reset".to_string()
         } else if i + 1 == k.len() {
             "final write".to_string()
         } else {
-            format!("chunk {}", i - 1)
+            format!("step {i}")
         };
-        if canon {
+        if ks.canon != es.canon {
+            return Some(format!("{what}: mode bookkeeping differs"));
+        }
+        if ks.canon {
             if ks.reads != es.reads {
                 return Some(format!(
                     "{what}: reads differ\n  kernel: {}\n  engine: {}",
@@ -123,7 +157,10 @@ pub fn compare(t: &Termios, k: &Trace, e: &Trace) -> Option<String> {
             }
         }
         if ks.master != es.master {
-            return Some(format!("{what}: master bytes differ{}", diff_bytes(&ks.master, &es.master)));
+            return Some(format!(
+                "{what}: master bytes differ{}",
+                diff_bytes(&ks.master, &es.master)
+            ));
         }
         if ks.signals != es.signals {
             return Some(format!(
@@ -133,7 +170,10 @@ pub fn compare(t: &Termios, k: &Trace, e: &Trace) -> Option<String> {
             ));
         }
         if ks.written != es.written {
-            return Some(format!("{what}: write took {} vs {}", ks.written, es.written));
+            return Some(format!(
+                "{what}: write took {} vs {}",
+                ks.written, es.written
+            ));
         }
     }
     None
@@ -163,7 +203,10 @@ pub fn diff_bytes(k: &[u8], e: &[u8]) -> String {
 
 fn show_sigs(m: u8) -> String {
     let names = ["INT", "QUIT", "TSTP", "TTIN", "TTOU"];
-    let v: Vec<&str> = (0..REPORTED.len()).filter(|i| m & (1 << i) != 0).map(|i| names[i]).collect();
+    let v: Vec<&str> = (0..REPORTED.len())
+        .filter(|i| m & (1 << i) != 0)
+        .map(|i| names[i])
+        .collect();
     format!("{{{}}}", v.join(","))
 }
 
@@ -220,5 +263,15 @@ pub fn show_case(c: &OCase) -> String {
         }
     }
     let _ = writeln!(s, "write: {}", esc(&c.write));
+    if let Some((k, t2)) = &c.switch {
+        let _ = writeln!(
+            s,
+            "switch after chunk {k} to: iflag={:#x} oflag={:#x} lflag={:#x} cc={:?}",
+            t2.iflag.bits(),
+            t2.oflag.bits(),
+            t2.lflag.bits(),
+            t2.cc
+        );
+    }
     s
 }

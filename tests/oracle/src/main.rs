@@ -176,7 +176,11 @@ fn main() {
     let mut check_table = false;
     while i < args.len() {
         let a = args[i].as_str();
-        let val = || args.get(i + 1).map(|s| parse_num(s)).expect("missing value");
+        let val = || {
+            args.get(i + 1)
+                .map(|s| parse_num(s))
+                .expect("missing value")
+        };
         match a {
             "--cases" => o.cases = val(),
             "--seed" => o.seed = val(),
@@ -253,7 +257,8 @@ fn main() {
                             o.seed, idx, first, diff
                         );
                         rep += &format!("case:\n{}", show_case(case));
-                        if o.shrink {
+                        // Shrinking replays the case hundreds of times: only the first few.
+                        if o.shrink && divergences.load(Ordering::Relaxed) <= 3 {
                             let (prefix, small, d) = shrink(&since_fresh, case);
                             rep += &format!(
                                 "shrunk ({} earlier cases of the block replayed first{}): {}\n{}",

@@ -85,6 +85,14 @@ impl Pty {
             }
             if pid == 0 {
                 // Child: only async-signal-safe calls from here on.
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                // Do not hold the parent's output pipes open.
+                let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
+                if null >= 0 {
+                    libc::dup2(null, 0);
+                    libc::dup2(null, 1);
+                    libc::dup2(null, 2);
+                }
                 libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
                 libc::setsid();
                 if libc::ioctl(s, libc::TIOCSCTTY, 0) < 0 {
@@ -223,13 +231,8 @@ impl Pty {
         let mut off = 0;
         let mut spins = 0;
         while off < data.len() {
-            let r = unsafe {
-                libc::write(
-                    self.master,
-                    data[off..].as_ptr().cast(),
-                    data.len() - off,
-                )
-            };
+            let r =
+                unsafe { libc::write(self.master, data[off..].as_ptr().cast(), data.len() - off) };
             if r < 0 {
                 let e = io::Error::last_os_error();
                 if e.raw_os_error() == Some(libc::EAGAIN) && spins < 1000 {

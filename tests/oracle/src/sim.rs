@@ -116,7 +116,7 @@ impl Sim {
     /// Run a case; returns the trace and the largest master output of a step.
     pub fn run(&mut self, c: &OCase) -> Trace {
         let mut trace = Vec::new();
-        let t = c.termios;
+        let mut t = c.termios;
         // Reset, as run_kernel does it.
         self.tty.master.clear();
         self.tty.signals = 0;
@@ -129,8 +129,11 @@ impl Sim {
             master: std::mem::take(&mut self.tty.master),
             ..Step::default()
         });
-        for ch in &c.chunks {
-            let mut s = Step::default();
+        for (i, ch) in c.chunks.iter().enumerate() {
+            let mut s = Step {
+                canon: canonical(&t),
+                ..Step::default()
+            };
             let mut off = 0;
             let mut la_done = 0;
             let mut stuck = 0;
@@ -155,6 +158,20 @@ impl Sim {
             }
             s.master = std::mem::take(&mut self.tty.master);
             trace.push(s);
+            if let Some((k, t2)) = c.switch {
+                if k == i {
+                    let mut s = Step {
+                        canon: canonical(&t2),
+                        ..Step::default()
+                    };
+                    self.engine.set_termios(Some(&t), &t2, &mut self.tty);
+                    t = t2;
+                    self.termios = t2;
+                    self.reads(c.read_size, &mut s.reads);
+                    s.master = std::mem::take(&mut self.tty.master);
+                    trace.push(s);
+                }
+            }
         }
         // An empty write(2) never reaches the line discipline.
         let written = if c.write.is_empty() {
@@ -167,8 +184,8 @@ impl Sim {
             master: std::mem::take(&mut self.tty.master),
             signals: std::mem::take(&mut self.tty.signals),
             reads: Vec::new(),
+            canon: canonical(&t),
         });
-        let _ = canonical(&t);
         trace
     }
 }

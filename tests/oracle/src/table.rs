@@ -74,13 +74,21 @@ pub fn check_table() -> i32 {
             ));
         }
         if master != c.master {
-            errs.push(format!("master: kernel {} table {}", esc(&master), esc(c.master)));
+            errs.push(format!(
+                "master: kernel {} table {}",
+                esc(&master),
+                esc(c.master)
+            ));
         }
         if written != c.written {
             errs.push(format!("written: kernel {} table {}", written, c.written));
         }
         if sigs != sig_mask(c.signals) {
-            errs.push(format!("signals: kernel {:#x} table {:#x}", sigs, sig_mask(c.signals)));
+            errs.push(format!(
+                "signals: kernel {:#x} table {:#x}",
+                sigs,
+                sig_mask(c.signals)
+            ));
         }
         if !errs.is_empty() {
             bad += 1;
