@@ -325,6 +325,12 @@ impl Engine {
         self.closing = closing;
     }
 
+    /// Describe the driver below (the kernel glue allocates the engine zeroed, in place,
+    /// then sets this before [`Engine::open`]).
+    pub fn set_driver(&mut self, driver: DriverInfo) {
+        self.driver = driver;
+    }
+
     /// The driver description given at construction.
     pub fn driver(&self) -> DriverInfo {
         self.driver
