@@ -16,7 +16,7 @@ impl Rng {
         Rng(seed)
     }
     /// Next 64 random bits.
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -25,11 +25,11 @@ impl Rng {
     }
     /// Uniform in `0..n` (n > 0).
     pub fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
+        (self.next_u64() % n as u64) as usize
     }
     /// True with probability `p` percent.
     pub fn pct(&mut self, p: u32) -> bool {
-        (self.next() % 100) < p as u64
+        (self.next_u64() % 100) < p as u64
     }
     /// One element of `v`.
     pub fn pick<T: Copy>(&mut self, v: &[T]) -> T {
@@ -40,7 +40,7 @@ impl Rng {
 /// The seed of case `index` in a run seeded `seed`.
 pub fn case_seed(seed: u64, index: u64) -> u64 {
     let mut r = Rng::new(seed ^ index.wrapping_mul(0xd134_2543_de82_ef95));
-    r.next()
+    r.next_u64()
 }
 
 const IBITS: [IFlag; 15] = [
@@ -92,9 +92,9 @@ fn gen_cc_value(r: &mut Rng) -> u8 {
         1 | 2 => 1 + r.below(31) as u8,
         3 => 0x7f,
         4 => b'a' + r.below(26) as u8,
-        5 => r.pick(&[b'\n', b'\r', b'\t', b' ', b';']),
+        5 => r.pick(b"\n\r\t ;"),
         6 => r.pick(&[0xff, 0x80, 0x82, 0xc3, 0xa9, 0xe2]),
-        _ => r.next() as u8,
+        _ => r.next_u64() as u8,
     }
 }
 
@@ -164,7 +164,7 @@ fn push_byte(r: &mut Rng, t: &Termios, v: &mut Vec<u8>) {
             v.extend_from_slice(seq);
         }
         17 => v.push(r.pick(&[0xff, 0x80, 0x81, 0x82, 0x9b, 0xa0])),
-        _ => v.push(r.next() as u8),
+        _ => v.push(r.next_u64() as u8),
     }
 }
 

@@ -44,7 +44,7 @@ fn random_seed() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos() as u64)
         .unwrap_or(1);
-    n_rust_oracle::gen::Rng::new(t ^ u64::from(std::process::id())).next()
+    n_rust_oracle::gen::Rng::new(t ^ u64::from(std::process::id())).next_u64()
 }
 
 /// Cases of block `[first, first+count)`, with the ones too big to compare dropped.

@@ -1,0 +1,214 @@
+//! Echo and output-processing rules.
+mod common;
+use common::*;
+use n_rust_engine::*;
+
+const SANE: Termios = Termios::SANE;
+const OPOST: Termios = Termios::RAW.with_oflag(OFlag::OPOST);
+
+fn echo(t: &Termios, input: &[u8]) -> Vec<u8> {
+    run(t, input).1
+}
+
+fn out(t: &Termios, data: &[u8]) -> Vec<u8> {
+    let (mut e, mut r) = open(t);
+    assert_eq!(e.write(t, data, &mut r), data.len());
+    r.master
+}
+
+#[test]
+fn echo_off_echoes_nothing() {
+    assert!(echo(&SANE.minus_l(LFlag::ECHO), b"ab\n").is_empty());
+}
+
+#[test]
+fn echonl_echoes_newline_without_echo() {
+    assert_eq!(
+        echo(&SANE.minus_l(LFlag::ECHO).plus_l(LFlag::ECHONL), b"ab\n"),
+        b"\r\n"
+    );
+}
+
+#[test]
+fn echoctl_shows_caret_notation() {
+    assert_eq!(echo(&SANE, b"\x01\x1b\x7f"), b"^A^[\x08 \x08\x08 \x08");
+    assert_eq!(echo(&SANE.minus_l(LFlag::ICANON), b"\x01\x7f\t"), b"^A^?\t");
+}
+
+#[test]
+fn echoctl_off_echoes_control_chars_raw() {
+    assert_eq!(
+        echo(
+            &SANE.minus_l(LFlag::ECHOCTL).minus_l(LFlag::ICANON),
+            b"\x01"
+        ),
+        b"\x01"
+    );
+}
+
+#[test]
+fn echoe_erase_backspaces_visually() {
+    assert_eq!(echo(&SANE, b"ab\x7f"), b"ab\x08 \x08");
+}
+
+#[test]
+fn erase_without_echoe_echoes_the_erase_char() {
+    assert_eq!(echo(&SANE.minus_l(LFlag::ECHOE), b"ab\x7f"), b"ab^?");
+}
+
+#[test]
+fn erase_tab_backs_up_to_previous_tab_stop() {
+    // "abc" then a tab (column 8): erasing the tab moves back 5 columns.
+    assert_eq!(echo(&SANE, b"abc\t\x7f"), b"abc\t\x08\x08\x08\x08\x08");
+}
+
+#[test]
+fn erase_tab_counts_from_prompt_column() {
+    // Output left the cursor at column 3; input starts there (canon_column).
+    let (mut e, mut r) = open(&SANE);
+    e.write(&SANE, b"$> ", &mut r);
+    feed(&mut e, &SANE, &mut r, b"\t\x7f");
+    assert_eq!(r.master, b"$> \t\x08\x08\x08\x08\x08");
+}
+
+#[test]
+fn erase_tab_counts_echoctl_chars_as_two_columns() {
+    assert_eq!(echo(&SANE, b"\x01\t\x7f"), b"^A\t\x08\x08\x08\x08\x08\x08");
+}
+
+#[test]
+fn echoprt_prints_erased_chars_between_slashes() {
+    assert_eq!(
+        echo(&SANE.plus_l(LFlag::ECHOPRT), b"abc\x7f\x7fx"),
+        b"abc\\cb/x"
+    );
+}
+
+#[test]
+fn echoprt_kill_prints_whole_line_backwards() {
+    assert_eq!(echo(&SANE.plus_l(LFlag::ECHOPRT), b"ab\x15"), b"ab\\ba/");
+}
+
+#[test]
+fn echok_without_echoke_prints_kill_and_newline() {
+    assert_eq!(echo(&SANE.minus_l(LFlag::ECHOKE), b"ab\x15"), b"ab^U\r\n");
+}
+
+#[test]
+fn echoke_erases_line_visually() {
+    assert_eq!(echo(&SANE, b"ab\x15"), b"ab\x08 \x08\x08 \x08");
+}
+
+#[test]
+fn lnext_echoes_caret_backspace_then_char() {
+    assert_eq!(echo(&SANE, b"\x16\x03"), b"^\x08^C");
+}
+
+#[test]
+fn reprint_retypes_pending_input() {
+    assert_eq!(echo(&SANE, b"ab\x12"), b"ab^R\r\nab");
+}
+
+#[test]
+fn echo_of_0xff_is_escaped_in_ring() {
+    assert_eq!(echo(&SANE.minus_l(LFlag::ICANON), b"\xff"), b"\xff");
+}
+
+#[test]
+fn echo_respects_driver_room_and_resumes() {
+    let t = SANE.minus_l(LFlag::ICANON);
+    let (mut e, mut r) = open(&t);
+    r.room = Some(2);
+    feed(&mut e, &t, &mut r, b"abcd");
+    assert_eq!(r.master, b"ab");
+    r.room = None;
+    let mut buf = [0u8; 16];
+    let n = e.process_echoes(&t, 16, &mut buf);
+    assert_eq!(&buf[..n], b"cd");
+}
+
+#[test]
+fn stopped_output_holds_echo_until_start() {
+    let (mut e, mut r) = open(&SANE);
+    feed(&mut e, &SANE, &mut r, b"\x13ab");
+    assert!(r.master.is_empty());
+    feed(&mut e, &SANE, &mut r, b"\x11");
+    assert_eq!(r.master, b"ab");
+}
+
+#[test]
+fn onlcr_maps_nl_to_crnl() {
+    assert_eq!(out(&OPOST.plus_o(OFlag::ONLCR), b"a\nb"), b"a\r\nb");
+}
+
+#[test]
+fn ocrnl_maps_cr_to_nl() {
+    assert_eq!(out(&OPOST.plus_o(OFlag::OCRNL), b"a\r"), b"a\n");
+}
+
+#[test]
+fn onocr_drops_cr_at_column_zero() {
+    assert_eq!(out(&OPOST.plus_o(OFlag::ONOCR), b"\ra\r\r"), b"a\r");
+}
+
+#[test]
+fn onlret_makes_nl_return_to_column_zero() {
+    let t = OPOST.plus_o(OFlag::ONLRET).plus_o(OFlag::XTABS);
+    assert_eq!(out(&t, b"abc\n\t"), b"abc\n        ");
+}
+
+#[test]
+fn xtabs_expands_to_next_stop() {
+    assert_eq!(out(&OPOST.plus_o(OFlag::XTABS), b"ab\tc"), b"ab      c");
+}
+
+#[test]
+fn tab_without_xtabs_is_passed_through() {
+    assert_eq!(out(&OPOST, b"a\tb"), b"a\tb");
+}
+
+#[test]
+fn olcuc_uppercases_output() {
+    assert_eq!(out(&OPOST.plus_o(OFlag::OLCUC), b"abc\xe9"), b"ABC\xc9");
+}
+
+#[test]
+fn opost_off_disables_all_output_processing() {
+    assert_eq!(
+        out(
+            &Termios::RAW.with_oflag(OFlag::ONLCR.union(OFlag::OLCUC)),
+            b"a\n"
+        ),
+        b"a\n"
+    );
+}
+
+#[test]
+fn process_output_stops_when_room_runs_out() {
+    let (mut e, _) = open(&OPOST.plus_o(OFlag::ONLCR));
+    let t = OPOST.plus_o(OFlag::ONLCR);
+    let mut buf = [0u8; 8];
+    // "a\n" needs three bytes; with room 2 only "a" fits, the newline waits.
+    assert_eq!(e.process_output(&t, b"a\n", 2, &mut buf), (1, 1));
+    assert_eq!(e.process_output(&t, b"\n", 2, &mut buf), (1, 2));
+    assert_eq!(&buf[..2], b"\r\n");
+}
+
+#[test]
+fn column_is_shared_between_output_and_echo() {
+    let t = SANE.plus_o(OFlag::XTABS);
+    let (mut e, mut r) = open(&t);
+    e.write(&t, b"12345", &mut r);
+    assert_eq!(e.column(), 5);
+    feed(&mut e, &t, &mut r, b"\t");
+    assert_eq!(e.column(), 8);
+    assert_eq!(r.master, b"12345   ");
+}
+
+#[test]
+fn utf8_continuation_bytes_take_no_column_with_iutf8() {
+    let t = OPOST.plus_i(IFlag::IUTF8).plus_o(OFlag::XTABS);
+    assert_eq!(out(&t, "\u{e9}\t".as_bytes()), "\u{e9}       ".as_bytes());
+    let t = OPOST.plus_o(OFlag::XTABS);
+    assert_eq!(out(&t, "\u{e9}\t".as_bytes()), "\u{e9}      ".as_bytes());
+}
