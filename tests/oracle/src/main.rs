@@ -190,11 +190,13 @@ fn main() {
             "--show" => show = Some(val()),
             "--no-shrink" => {
                 o.shrink = false;
-                i -= 1;
+                i += 1;
+                continue;
             }
             "--check-table" => {
                 check_table = true;
-                i -= 1;
+                i += 1;
+                continue;
             }
             _ => {
                 eprintln!("unknown argument {a}");
