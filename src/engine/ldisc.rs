@@ -181,7 +181,10 @@ impl ReadPolicy {
 
 /// The line discipline state of one tty: `struct n_tty_data` without the locks.
 ///
-/// About 12 KiB: allocate it once per tty (never on a kernel stack).
+/// About 12 KiB: allocate it once per tty (never on a kernel stack). Every field
+/// is an integer, a `bool` or an array of them, so an all-zero allocation is a
+/// valid state (that of `Engine::new(DriverInfo { real_raw: false, pty: false })`);
+/// set the driver with [`Engine::set_driver`] and call [`Engine::open`].
 #[derive(Clone)]
 pub struct Engine {
     read_head: usize,
@@ -306,18 +309,46 @@ impl Engine {
     }
 
     /// Reset to the state `n_tty_open` leaves, for termios `t`
-    /// (`set_termios(None, t)`; the glue then unthrottles).
+    /// (`set_termios(None, t)`; the glue then unthrottles). Works in place: no
+    /// copy of the state is made on the stack.
     pub fn open(&mut self, t: &Termios, a: &mut impl Actions) {
-        let driver = self.driver;
-        *self = Self::new(driver);
+        self.clear();
         self.set_termios(None, t, a);
     }
 
     /// Reset the state in place, as a fresh open, without actions.
     pub fn reset(&mut self, t: &Termios) {
-        let driver = self.driver;
-        *self = Self::new(driver);
+        self.clear();
         self.set_termios_state(None, t);
+    }
+
+    /// Everything back to zero except the driver description (`vzalloc`).
+    fn clear(&mut self) {
+        self.read_head = 0;
+        self.commit_head = 0;
+        self.canon_head = 0;
+        self.echo_head = 0;
+        self.echo_commit = 0;
+        self.echo_mark = 0;
+        self.char_map.fill(0);
+        self.no_room = false;
+        self.lnext = false;
+        self.erasing = false;
+        self.raw = false;
+        self.real_raw = false;
+        self.icanon = false;
+        self.push = false;
+        self.closing = false;
+        self.receive_room = 0;
+        self.read_buf.fill(0);
+        self.read_flags.fill(0);
+        self.echo_buf.fill(0);
+        self.read_tail = 0;
+        self.line_start = 0;
+        self.lookahead_count = 0;
+        self.column = 0;
+        self.canon_column = 0;
+        self.echo_tail = 0;
     }
 
     /// Set `tty->closing`: only flow-control characters are still processed.
@@ -438,7 +469,7 @@ impl Engine {
         self.commit_head = 0;
         self.line_start = 0;
         self.erasing = false;
-        self.read_flags = [0; N_TTY_BUF_SIZE / 64];
+        self.read_flags.fill(0);
         self.push = false;
         self.lookahead_count = 0;
     }
@@ -476,7 +507,7 @@ impl Engine {
             Some(o) => (o.lflag.0 ^ t.lflag.0) & (LFlag::ICANON.0 | LFlag::EXTPROC.0) != 0,
         };
         if switch {
-            self.read_flags = [0; N_TTY_BUF_SIZE / 64];
+            self.read_flags.fill(0);
             self.line_start = self.read_tail;
             if !t.l(LFlag::ICANON) || self.read_cnt() == 0 {
                 self.canon_head = self.read_tail;
@@ -505,7 +536,7 @@ impl Engine {
             || l(LFlag::ECHO)
             || i(IFlag::PARMRK)
         {
-            self.char_map = [0; 4];
+            self.char_map.fill(0);
             if i(IFlag::IGNCR) || i(IFlag::ICRNL) {
                 self.map_set(b'\r');
             }
