@@ -212,3 +212,20 @@ fn utf8_continuation_bytes_take_no_column_with_iutf8() {
     let t = OPOST.plus_o(OFlag::XTABS);
     assert_eq!(out(&t, "\u{e9}\t".as_bytes()), "\u{e9}      ".as_bytes());
 }
+
+#[test]
+fn echoprt_lnext_without_echoctl_replays_stale_echo_ring() {
+    // N_TTY quirk, reproduced byte for byte (checked on the host kernel with
+    // tests/oracle/examples/probe_echoprt_lnext.rs): LNEXT after an ECHOPRT erase
+    // adds the closing '/' without committing it, so echo_mark lags behind
+    // echo_tail; the next write's process_echoes moves echo_commit back and walks
+    // the whole ring, writing ~4 KiB of stale echo bytes.
+    let t = SANE.plus_l(LFlag::ECHOPRT).minus_l(LFlag::ECHOCTL);
+    let (mut e, mut r) = open(&t);
+    feed(&mut e, &t, &mut r, b"ab\x7f\x16");
+    assert_eq!(r.master, b"ab\\b/");
+    r.master.clear();
+    e.write(&t, b"x", &mut r);
+    assert_eq!(r.master.len(), 4094);
+    assert_eq!(r.master.last(), Some(&b'x'));
+}
