@@ -18,6 +18,42 @@
 #include <linux/wait.h>
 
 /*
+ * Exported by tty_jobctrl.c (EXPORT_SYMBOL) but declared only in the private
+ * drivers/tty/tty.h: the job-control check a writer makes with TOSTOP (SIGTTOU).
+ */
+int tty_check_change(struct tty_struct *tty);
+
+/*
+ * Field offsets, computed by clang from the real headers. The kernel crate's generated
+ * layout of struct task_struct does not match the kernel's on this configuration
+ * (task_struct::signal comes out 48 bytes early), so n_rust reaches the task fields it needs
+ * through these offsets, and checks every other field it reads through kernel::bindings
+ * against them at build time (src/layout.rs).
+ */
+#define N_RUST_OFFSET(name, type, member) \
+	const unsigned long N_RUST_CONST_OFFSET_##name = offsetof(type, member)
+N_RUST_OFFSET(TASK_SIGNAL, struct task_struct, signal);
+N_RUST_OFFSET(TASK_SIGHAND, struct task_struct, sighand);
+N_RUST_OFFSET(TASK_BLOCKED, struct task_struct, blocked);
+N_RUST_OFFSET(TASK_REAL_PARENT, struct task_struct, real_parent);
+N_RUST_OFFSET(TASK_EXIT_STATE, struct task_struct, exit_state);
+N_RUST_OFFSET(TASK_TGID, struct task_struct, tgid);
+N_RUST_OFFSET(TASK_PGID_LINK, struct task_struct, pid_links[PIDTYPE_PGID]);
+N_RUST_OFFSET(TASK_TI_FLAGS, struct task_struct, thread_info.flags);
+N_RUST_OFFSET(SIGNAL_TTY, struct signal_struct, tty);
+N_RUST_OFFSET(SIGNAL_PGID, struct signal_struct, pids[PIDTYPE_PGID]);
+N_RUST_OFFSET(SIGNAL_SID, struct signal_struct, pids[PIDTYPE_SID]);
+N_RUST_OFFSET(SIGNAL_NR_THREADS, struct signal_struct, nr_threads);
+N_RUST_OFFSET(SIGHAND_ACTION, struct sighand_struct, action);
+N_RUST_OFFSET(PID_PGID_TASKS, struct pid, tasks[PIDTYPE_PGID]);
+N_RUST_OFFSET(FILE_F_FLAGS, struct file, f_flags);
+N_RUST_OFFSET(FILE_F_INODE, struct file, f_inode);
+N_RUST_OFFSET(INODE_I_RDEV, struct inode, i_rdev);
+N_RUST_OFFSET(WAIT_ENTRY_FUNC, struct wait_queue_entry, func);
+const unsigned long N_RUST_CONST_SIZEOF_K_SIGACTION = sizeof(struct k_sigaction);
+const unsigned long N_RUST_CONST_SIZEOF_WAIT_ENTRY = sizeof(struct wait_queue_entry);
+
+/*
  * Constants whose macros bindgen cannot evaluate (casts, enum members). bindgen turns
  * these into Rust constants; src/bindings.rs strips the N_RUST_CONST_ prefix, as the
  * kernel does with RUST_CONST_HELPER_.
@@ -30,3 +66,10 @@ const __poll_t N_RUST_CONST_EPOLLRDNORM = EPOLLRDNORM;
 const __poll_t N_RUST_CONST_EPOLLWRNORM = EPOLLWRNORM;
 const long N_RUST_CONST_MAX_SCHEDULE_TIMEOUT = MAX_SCHEDULE_TIMEOUT;
 const int N_RUST_CONST_TTY_OTHER_CLOSED = TTY_OTHER_CLOSED;
+const int N_RUST_CONST_TTY_THROTTLED = TTY_THROTTLED;
+const int N_RUST_CONST_TTY_LDISC_HALTED = TTY_LDISC_HALTED;
+const int N_RUST_CONST_TTY_HUPPING = TTY_HUPPING;
+const int N_RUST_CONST_TTY_DO_WRITE_WAKEUP = TTY_DO_WRITE_WAKEUP;
+const int N_RUST_CONST_POLL_IN = POLL_IN;
+const int N_RUST_CONST_POLL_OUT = POLL_OUT;
+const long N_RUST_CONST_HZ = HZ;

@@ -8,7 +8,7 @@ export LIBCLANG_PATH=${LIBCLANG_PATH:-/usr/lib/llvm-19/lib}
 log=$top/build/module.log
 mkdir -p "$top/build"
 if ! make -C "$kdir" M="$top" LLVM="${LLVM:--19}" modules >"$log" 2>&1; then
-	grep -E 'error|warning' -A12 "$log" | head -n 80 >&2
+	grep -E '(^|: )(error|warning)' -A12 "$log" | head -n 100 >&2
 	echo "error: module build failed; full log: $log" >&2
 	exit 1
 fi

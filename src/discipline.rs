@@ -1,79 +1,312 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The n_rust line discipline attached to a tty.
+//! The n_rust line discipline attached to a tty: the engine (`crate::engine`) driven by the
+//! tty layer's operations, with the locking, sleeping and waking that N_TTY does.
 //!
-//! First version: input passes through unprocessed. Received bytes are kept in a per-tty
-//! buffer of [`INPUT_BUFFER_SIZE`] bytes until read; when it is full the flip buffer keeps
-//! the rest (nothing is dropped) and reading restarts delivery. Writes go to the driver as
-//! they are. The N_TTY engine (`crate::engine`) replaces this in the discipline issue.
+//! # Locking
+//!
+//! One mutex per tty guards the engine and its copy of the termios. N_TTY instead relies on
+//! `termios_rwsem`, two mutexes and lock-free ring indices; a single lock is simpler to
+//! reason about and the engine's work under it is short. The receive path runs in the
+//! flip-buffer worker (process context), so a sleeping lock is fine there. The lock is never
+//! held while sleeping, while calling back into the tty layer in a way that can re-enter the
+//! discipline (`n_tty_ioctl_helper`, which may flush), or in `write_wakeup`, which may run in
+//! interrupt context.
+//!
+//! Lock order: the port's buffer lock (held by the flip worker and `tty_buffer_flush`), then
+//! `termios_rwsem` (held by the tty layer around `set_termios`), then this mutex, then the
+//! tty's `throttle_mutex` and spinlocks taken by the actions.
 
 use crate::bindings;
-use crate::ldisc::{wait_interruptible, LineDiscipline, PollTable, ReadChunk, Tty, TtyFile};
+use crate::engine::{
+    Actions, CFlag, DriverInfo, Engine, IFlag, LFlag, OFlag, ReadError, Signal, Sink, Termios,
+    Timeout, NCCS,
+};
+use crate::jobctl;
+use crate::ldisc::{with_waiter, LineDiscipline, PollTable, ReadChunk, Tty, TtyFile};
 use core::pin::Pin;
-use kernel::new_spinlock;
+use kernel::ffi;
+use kernel::new_mutex;
 use kernel::prelude::*;
-use kernel::sync::SpinLock;
+use kernel::sync::Mutex;
+use kernel::uaccess::{UserPtr, UserSlice};
 
-/// Size of the per-tty input buffer, as N_TTY's `N_TTY_BUF_SIZE`.
-pub(crate) const INPUT_BUFFER_SIZE: usize = 4096;
+/// Poll reports writable while the driver holds fewer bytes than this (`WAKEUP_CHARS`, which
+/// `n_tty.c` defines for itself).
+const WAKEUP_CHARS: usize = 256;
 
-/// A byte ring of [`INPUT_BUFFER_SIZE`] bytes.
-struct InputRing {
-    bytes: [u8; INPUT_BUFFER_SIZE],
-    /// Index of the oldest byte.
-    head: usize,
-    /// Number of bytes held.
-    len: usize,
+/// Converts the kernel's termios into the engine's.
+fn engine_termios(k: &bindings::ktermios) -> Termios {
+    let mut cc = [0u8; NCCS];
+    for (slot, &value) in cc.iter_mut().zip(k.c_cc.iter()) {
+        *slot = value;
+    }
+    Termios {
+        iflag: IFlag(k.c_iflag),
+        oflag: OFlag(k.c_oflag),
+        cflag: CFlag(k.c_cflag),
+        lflag: LFlag(k.c_lflag),
+        line: k.c_line,
+        cc,
+    }
 }
 
-impl InputRing {
-    /// Appends as much of `data` as fits; returns how much that was.
-    fn push(&mut self, data: &[u8]) -> usize {
-        let taken = data.len().min(INPUT_BUFFER_SIZE - self.len);
-        for (i, &byte) in data[..taken].iter().enumerate() {
-            self.bytes[(self.head + self.len + i) % INPUT_BUFFER_SIZE] = byte;
-        }
-        self.len += taken;
-        taken
-    }
+// SAFETY: Every field of `Engine` is an integer, a `bool` or an array of them, for which the
+// all-zero bit pattern is a valid value.
+unsafe impl pin_init::Zeroable for Engine {}
 
-    /// Moves up to `out.len()` of the oldest bytes into `out`; returns how many.
-    fn pop(&mut self, out: &mut [u8]) -> usize {
-        let taken = out.len().min(self.len);
-        for (i, slot) in out[..taken].iter_mut().enumerate() {
-            *slot = self.bytes[(self.head + i) % INPUT_BUFFER_SIZE];
-        }
-        self.head = (self.head + taken) % INPUT_BUFFER_SIZE;
-        self.len -= taken;
-        taken
-    }
+/// The engine and the termios it was last told about.
+struct Locked {
+    engine: KBox<Engine>,
+    termios: Termios,
 }
 
 /// Per-tty state of the n_rust discipline.
 #[pin_data]
 pub(crate) struct NRust {
     #[pin]
-    input: SpinLock<InputRing>,
+    state: Mutex<Locked>,
+}
+
+/// The engine's effects, carried out on the real tty.
+struct TtyActions<'a> {
+    tty: &'a Tty,
+}
+
+impl Sink for TtyActions<'_> {
+    fn write_room(&mut self) -> usize {
+        self.tty.write_room()
+    }
+
+    fn write(&mut self, data: &[u8]) -> usize {
+        self.tty.driver_write(data).unwrap_or(0)
+    }
+
+    fn flush_chars(&mut self) {
+        self.tty.driver_flush_chars();
+    }
+}
+
+impl Actions for TtyActions<'_> {
+    fn signal(&mut self, sig: Signal) {
+        self.tty.signal_foreground(sig.number());
+    }
+
+    fn flush_output(&mut self) {
+        self.tty.driver_flush_buffer();
+    }
+
+    fn input_flushed(&mut self) {
+        self.tty.packet_mode_flush();
+    }
+
+    fn stop(&mut self) {
+        self.tty.stop();
+    }
+
+    fn start(&mut self) {
+        self.tty.start();
+    }
+
+    fn flow_stopped(&self) -> bool {
+        self.tty.flow_stopped()
+    }
+
+    fn tco_stopped(&self) -> bool {
+        self.tty.tco_stopped()
+    }
+
+    fn wake_readers(&mut self) {
+        self.tty.wake_readers();
+    }
+
+    fn wake_writers(&mut self) {
+        self.tty.wake_writers();
+    }
+
+    fn throttle(&mut self) {
+        self.tty.throttle();
+    }
+
+    fn unthrottle(&mut self) {
+        self.tty.unthrottle();
+    }
+
+    fn kick_worker(&mut self) {
+        self.tty.restart_input();
+    }
+
+    fn wake_link_writers(&mut self) {
+        self.tty.wake_link_writer();
+    }
+}
+
+/// Jiffies for a wait of `timeout` (`MAX_SCHEDULE_TIMEOUT` for ever).
+fn jiffies(timeout: Timeout) -> ffi::c_long {
+    match timeout {
+        Timeout::Forever => bindings::MAX_SCHEDULE_TIMEOUT,
+        Timeout::Immediate => 0,
+        Timeout::Deciseconds(d) => ffi::c_long::from(d) * (bindings::HZ / 10),
+    }
+}
+
+impl NRust {
+    /// Runs `f` on the engine under the lock, with the tty's actions.
+    fn with_engine<R>(
+        &self,
+        tty: &Tty,
+        f: impl FnOnce(&mut Engine, &Termios, &mut TtyActions<'_>) -> R,
+    ) -> R {
+        let mut guard = self.state.lock();
+        let locked = &mut *guard;
+        let mut actions = TtyActions { tty };
+        f(&mut locked.engine, &locked.termios, &mut actions)
+    }
+
+    /// The first call of a `read()`: job control, packet mode, then the VMIN/VTIME loop of
+    /// `n_tty_read`, sleeping on the tty's read queue.
+    fn read_first(&self, tty: &Tty, file: &TtyFile, buf: &mut [u8]) -> Result<ReadChunk> {
+        jobctl::check_read(tty, file)?;
+
+        let packet = tty.packet_mode();
+        if packet {
+            // A pending status byte is a packet of its own (`n_tty_read`).
+            let status = tty.take_link_packet_status();
+            if status != 0 {
+                if let Some(first) = buf.first_mut() {
+                    *first = status;
+                    return Ok(ReadChunk {
+                        copied: 1,
+                        more: false,
+                    });
+                }
+            }
+        }
+        // In packet mode a data packet starts with TIOCPKT_DATA.
+        let header = usize::from(packet);
+        let Some(data) = buf.get_mut(header..) else {
+            return Ok(ReadChunk {
+                copied: 0,
+                more: false,
+            });
+        };
+        let (policy, canonical) = self.with_engine(tty, |engine, termios, _| {
+            (
+                engine.read_policy(termios),
+                engine.icanon() && !termios.l(LFlag::EXTPROC),
+            )
+        });
+        let minimum = policy.minimum.max(1);
+        let mut timeout = jiffies(policy.first);
+        let mut copied = 0usize;
+        let mut more = false;
+
+        let result = with_waiter(tty.read_wait(), |waiter| loop {
+            let rest = data.get_mut(copied..).unwrap_or(&mut []);
+            if rest.is_empty() {
+                break Ok(());
+            }
+            let mut cookie = false;
+            let step = self.with_engine(tty, |engine, termios, actions| {
+                engine.ldisc_read(termios, rest, &mut cookie, actions)
+            });
+            match step {
+                Ok(n) => {
+                    copied += n;
+                    if cookie {
+                        more = true;
+                        break Ok(());
+                    }
+                    // A canonical read returns one line (or end of file); a raw read returns
+                    // once VMIN bytes are in, or when VMIN = VTIME = 0 found nothing.
+                    if canonical || copied >= minimum || n == 0 {
+                        break Ok(());
+                    }
+                    if policy.next != Timeout::Forever {
+                        timeout = jiffies(policy.next);
+                    }
+                    // Fewer than VMIN: wait for more below.
+                }
+                Err(ReadError::WouldBlock) => {}
+            }
+            // Nothing (more) buffered: let the flip worker deliver what it holds first.
+            tty.flush_input_work();
+            let available = self.with_engine(tty, |engine, termios, _| {
+                engine.input_available(termios, false)
+            });
+            if available {
+                continue;
+            }
+            if tty.other_side_closed() {
+                break Err(EIO);
+            }
+            if file.hung_up() || tty.test_flag(bindings::TTY_HUPPING) || timeout == 0 {
+                break Ok(());
+            }
+            if file.is_nonblocking() {
+                break Err(EAGAIN);
+            }
+            if kernel::current!().signal_pending() {
+                break Err(ERESTARTSYS);
+            }
+            timeout = waiter.sleep(timeout);
+        });
+        if let Err(e) = result {
+            if copied == 0 {
+                return Err(e);
+            }
+        }
+        if copied == 0 && packet {
+            return Ok(ReadChunk {
+                copied: 0,
+                more: false,
+            });
+        }
+        if packet {
+            if let Some(first) = buf.first_mut() {
+                *first = bindings::TIOCPKT_DATA as u8;
+            }
+        }
+        Ok(ReadChunk {
+            copied: copied + header,
+            more,
+        })
+    }
 }
 
 impl LineDiscipline for NRust {
-    fn open(_tty: &Tty) -> Result<Pin<KBox<Self>>> {
-        KBox::pin_init(
+    fn open(tty: &Tty) -> Result<Pin<KBox<Self>>> {
+        let driver = DriverInfo {
+            real_raw: tty.driver_is_real_raw(),
+            pty: tty.is_pty(),
+        };
+        // The engine is about 12 KiB: build it in place on the heap, never on the stack.
+        let mut engine: KBox<Engine> = KBox::init(pin_init::init_zeroed::<Engine>(), GFP_KERNEL)?;
+        engine.set_driver(driver);
+        let termios = engine_termios(&tty.termios());
+        let this = KBox::pin_init(
             pin_init!(Self {
-                input <- new_spinlock!(InputRing {
-                    bytes: [0; INPUT_BUFFER_SIZE],
-                    head: 0,
-                    len: 0,
-                }),
+                state <- new_mutex!(Locked { engine, termios }, "n_rust::state"),
             }),
             GFP_KERNEL,
-        )
+        )?;
+        tty.clear_closing();
+        tty.clear_flag(bindings::TTY_LDISC_HALTED);
+        this.with_engine(tty, |engine, termios, actions| {
+            engine.open(termios, actions)
+        });
+        tty.unthrottle();
+        Ok(this)
     }
 
-    fn flush_buffer(&self, _tty: &Tty) {
-        let mut input = self.input.lock();
-        input.head = 0;
-        input.len = 0;
+    fn close(self: Pin<KBox<Self>>, tty: &Tty) {
+        if tty.is_pty() {
+            tty.packet_mode_flush();
+        }
+    }
+
+    fn flush_buffer(&self, tty: &Tty) {
+        self.with_engine(tty, |engine, _, actions| engine.flush_input(actions));
     }
 
     fn read(
@@ -83,81 +316,124 @@ impl LineDiscipline for NRust {
         buf: &mut [u8],
         continuation: bool,
     ) -> Result<ReadChunk> {
-        if buf.is_empty() {
-            return Ok(ReadChunk {
-                copied: 0,
-                more: false,
-            });
+        if !continuation {
+            return self.read_first(tty, file, buf);
         }
-        let take = |buf: &mut [u8]| {
-            let mut input = self.input.lock();
-            let copied = input.pop(buf);
-            (copied, input.len > 0)
-        };
-        let (copied, more) = if continuation {
-            take(buf)
-        } else {
-            wait_interruptible(tty.read_wait(), || {
-                let (copied, more) = take(buf);
-                if copied > 0 {
-                    return Ok(Some((copied, more)));
-                }
-                if tty.other_side_closed() {
-                    return Err(EIO);
-                }
-                if file.is_nonblocking() {
-                    return Err(EAGAIN);
-                }
-                Ok(None)
-            })?
-        };
-        if copied > 0 {
-            tty.restart_input();
-            if tty.is_pty() {
-                tty.wake_link_writer();
-            }
-        }
-        Ok(ReadChunk { copied, more })
-    }
-
-    fn write(&self, tty: &Tty, file: &TtyFile, buf: &[u8]) -> Result<usize> {
-        wait_interruptible(tty.write_wait(), || {
-            let written = tty.driver_write(buf)?;
-            if written > 0 || buf.is_empty() {
-                return Ok(Some(written));
-            }
-            if file.is_nonblocking() {
-                return Err(EAGAIN);
-            }
-            Ok(None)
+        let mut cookie = true;
+        let copied = self.with_engine(tty, |engine, termios, actions| {
+            engine.ldisc_read(termios, buf, &mut cookie, actions)
+        });
+        Ok(ReadChunk {
+            copied: copied.unwrap_or(0),
+            more: cookie,
         })
     }
 
-    fn poll(&self, tty: &Tty, _file: &TtyFile, table: &PollTable) -> u32 {
+    fn write(&self, tty: &Tty, file: &TtyFile, buf: &[u8]) -> Result<usize> {
+        let tostop = self.with_engine(tty, |_, termios, _| termios.l(LFlag::TOSTOP));
+        if tostop && !file.is_console() {
+            tty.check_change_for_write()?;
+        }
+        let mut written = 0usize;
+        let result = with_waiter(tty.write_wait(), |waiter| loop {
+            if kernel::current!().signal_pending() {
+                break Err(ERESTARTSYS);
+            }
+            if file.hung_up() || tty.link_unused() {
+                break Err(EIO);
+            }
+            let rest = buf.get(written..).unwrap_or(&[]);
+            written += self.with_engine(tty, |engine, termios, actions| {
+                engine.write(termios, rest, actions)
+            });
+            if written >= buf.len() {
+                break Ok(());
+            }
+            if file.is_nonblocking() {
+                break Err(EAGAIN);
+            }
+            waiter.sleep(bindings::MAX_SCHEDULE_TIMEOUT);
+        });
+        if written < buf.len() {
+            tty.set_flag(bindings::TTY_DO_WRITE_WAKEUP);
+        }
+        match result {
+            Err(e) if written == 0 => Err(e),
+            _ => Ok(written),
+        }
+    }
+
+    fn ioctl(&self, tty: &Tty, cmd: u32, arg: usize) -> Result<i32> {
+        let value = match cmd {
+            bindings::TIOCOUTQ => tty.driver_chars_in_buffer() as u32,
+            bindings::TIOCINQ => {
+                self.with_engine(tty, |engine, termios, _| engine.inq(termios)) as u32
+            }
+            // Never with our lock held: TCFLSH comes back through `flush_buffer`.
+            _ => return Ok(tty.ioctl_helper(cmd, arg)),
+        };
+        UserSlice::new(UserPtr::from_addr(arg), core::mem::size_of::<u32>())
+            .writer()
+            .write(&value)?;
+        Ok(0)
+    }
+
+    fn set_termios(&self, tty: &Tty, old: &bindings::ktermios) {
+        let old = engine_termios(old);
+        let new = engine_termios(&tty.termios());
+        let mut guard = self.state.lock();
+        let locked = &mut *guard;
+        locked.termios = new;
+        let mut actions = TtyActions { tty };
+        locked.engine.set_termios(Some(&old), &new, &mut actions);
+    }
+
+    fn poll(&self, tty: &Tty, file: &TtyFile, table: &PollTable) -> u32 {
         table.wait_on(tty.read_wait());
         table.wait_on(tty.write_wait());
+        let available = || {
+            self.with_engine(tty, |engine, termios, _| {
+                engine.input_available(termios, true)
+            })
+        };
         let mut mask = 0;
-        if self.input.lock().len > 0 {
+        if available() || {
+            tty.flush_input_work();
+            available()
+        } {
             mask |= bindings::EPOLLIN | bindings::EPOLLRDNORM;
         }
-        if tty.other_side_closed() {
+        if tty.packet_mode() && tty.link_packet_status() != 0 {
+            mask |= bindings::EPOLLPRI | bindings::EPOLLIN | bindings::EPOLLRDNORM;
+        }
+        if tty.other_side_closed() || file.hung_up() {
             mask |= bindings::EPOLLHUP;
         }
-        if tty.write_room() > 0 {
+        if tty.driver_can_write()
+            && tty.driver_chars_in_buffer() < WAKEUP_CHARS
+            && tty.write_room() > 0
+        {
             mask |= bindings::EPOLLOUT | bindings::EPOLLWRNORM;
         }
         mask
     }
 
-    fn receive(&self, tty: &Tty, data: &[u8], _flags: Option<&[u8]>) -> usize {
-        let taken = self.input.lock().push(data);
-        if taken > 0 {
-            tty.wake_readers();
-        }
-        taken
+    fn receive(&self, tty: &Tty, data: &[u8], flags: Option<&[u8]>) -> usize {
+        let closing = tty.closing();
+        self.with_engine(tty, |engine, termios, actions| {
+            engine.set_closing(closing);
+            engine.receive(termios, data, flags, actions)
+        })
+    }
+
+    fn lookahead(&self, tty: &Tty, data: &[u8], flags: Option<&[u8]>) {
+        self.with_engine(tty, |engine, termios, actions| {
+            engine.lookahead(termios, data, flags, actions)
+        });
     }
 
     fn write_wakeup(&self, tty: &Tty) {
-        tty.wake_writers();
+        tty.clear_flag(bindings::TTY_DO_WRITE_WAKEUP);
+        tty.kill_fasync(bindings::POLL_OUT);
     }
 }

@@ -6,21 +6,23 @@
 //!
 //! It follows the shape of `kernel::miscdevice`: a [`LineDiscipline`] trait whose methods are
 //! the operations, a [`Registration`] that registers the operations table and unregisters it
-//! when dropped, and a table of `unsafe extern "C"` adapters. The adapters are the only place
-//! where raw `tty_struct` pointers turn into references; the discipline itself is safe Rust.
+//! when dropped, and a table of `unsafe extern "C"` adapters. The adapters, and the methods of
+//! [`Tty`] and [`TtyFile`], are the only places where raw tty pointers are touched; the
+//! discipline itself is safe Rust.
 
 use crate::bindings;
 use core::marker::PhantomData;
 use core::pin::Pin;
+use core::ptr::addr_of;
+use core::ptr::addr_of_mut;
+use core::sync::atomic::AtomicUsize;
+use core::sync::atomic::Ordering;
 use kernel::error::from_result;
 use kernel::ffi;
 use kernel::prelude::*;
 use kernel::str::CStr;
 use kernel::types::Opaque;
 use kernel::ThisModule;
-
-/// Bit number of `TTY_OTHER_CLOSED` in `tty_struct::flags` (`include/linux/tty.h`).
-const TTY_OTHER_CLOSED_BIT: i32 = bindings::TTY_OTHER_CLOSED;
 
 /// The operations of a line discipline, per tty.
 ///
@@ -61,21 +63,24 @@ pub(crate) trait LineDiscipline: Sized + Send + Sync {
         Err(ENOIOCTLCMD)
     }
 
-    /// The termios of `tty` changed; `old` is the previous one.
+    /// The termios of `tty` changed; `old` is the previous one. The tty layer holds the
+    /// termios lock for writing.
     fn set_termios(&self, _tty: &Tty, _old: &bindings::ktermios) {}
 
     /// Report readiness of `tty` for `file`, registering on the wait queues through `table`.
     fn poll(&self, tty: &Tty, file: &TtyFile, table: &PollTable) -> u32;
-
-    /// The tty was hung up.
-    fn hangup(&self, _tty: &Tty) {}
 
     /// Bytes arrived from the driver, with per-byte `TTY_*` flags when `flags` is `Some`.
     /// Returns how many bytes were taken; the rest stays in the flip buffer until the
     /// discipline asks for it again with [`Tty::restart_input`].
     fn receive(&self, tty: &Tty, data: &[u8], flags: Option<&[u8]>) -> usize;
 
-    /// The driver has room for output again.
+    /// Bytes the discipline could not take yet, offered for a look at flow-control
+    /// characters; they are offered again through [`LineDiscipline::receive`] later.
+    fn lookahead(&self, _tty: &Tty, _data: &[u8], _flags: Option<&[u8]>) {}
+
+    /// The driver has room for output again. May be called from interrupt context: it must
+    /// not sleep.
     fn write_wakeup(&self, _tty: &Tty) {}
 }
 
@@ -113,35 +118,77 @@ impl Tty {
         self.0.get()
     }
 
-    /// The queue that readers of this tty sleep on.
-    pub(crate) fn read_wait(&self) -> *mut bindings::wait_queue_head {
-        // SAFETY: By the type invariant the tty is valid; only the field address is taken.
-        unsafe { core::ptr::addr_of_mut!((*self.as_raw()).read_wait) }
+    /// The current termios. Callers of the discipline's operations that change it hold the
+    /// termios lock for writing and then call `set_termios`, so a copy taken under the
+    /// discipline's own lock in `open` and `set_termios` is consistent.
+    pub(crate) fn termios(&self) -> bindings::ktermios {
+        // SAFETY: By the type invariant the tty is valid; `ktermios` is plain data.
+        unsafe { core::ptr::read(addr_of!((*self.as_raw()).termios)) }
     }
 
-    /// The queue that writers of this tty sleep on.
-    pub(crate) fn write_wait(&self) -> *mut bindings::wait_queue_head {
-        // SAFETY: By the type invariant the tty is valid; only the field address is taken.
-        unsafe { core::ptr::addr_of_mut!((*self.as_raw()).write_wait) }
+    /// The word of `TTY_*` bit flags, for atomic bit operations.
+    fn flags_word(&self) -> &AtomicUsize {
+        // SAFETY: By the type invariant the tty is valid. `flags` is an `unsigned long` that
+        // the kernel changes only with atomic bit operations, which is what `AtomicUsize`
+        // does; it lives as long as the tty.
+        unsafe { AtomicUsize::from_ptr(addr_of_mut!((*self.as_raw()).flags).cast()) }
     }
 
-    /// Wakes readers sleeping in `read` or `poll` (`wake_up_interruptible_poll`).
-    pub(crate) fn wake_readers(&self) {
-        wake_up_poll(self.read_wait(), bindings::EPOLLIN | bindings::EPOLLRDNORM);
+    /// `test_bit(bit, &tty->flags)`.
+    pub(crate) fn test_flag(&self, bit: i32) -> bool {
+        self.flags_word().load(Ordering::Relaxed) & (1 << bit) != 0
     }
 
-    /// Wakes writers sleeping in `write` or `poll`.
-    pub(crate) fn wake_writers(&self) {
-        wake_up_poll(self.write_wait(), bindings::EPOLLOUT);
+    /// `set_bit(bit, &tty->flags)`.
+    pub(crate) fn set_flag(&self, bit: i32) {
+        self.flags_word().fetch_or(1 << bit, Ordering::SeqCst);
+    }
+
+    /// `clear_bit(bit, &tty->flags)`.
+    pub(crate) fn clear_flag(&self, bit: i32) {
+        self.flags_word().fetch_and(!(1 << bit), Ordering::SeqCst);
     }
 
     /// Whether the other end of a pty pair has closed (`TTY_OTHER_CLOSED`).
     pub(crate) fn other_side_closed(&self) -> bool {
-        // SAFETY: By the type invariant the tty is valid. `flags` is changed with atomic bit
-        // operations; a volatile word read is what `test_bit()` does.
-        let flags =
-            unsafe { core::ptr::read_volatile(core::ptr::addr_of!((*self.as_raw()).flags)) };
-        flags & (1 << TTY_OTHER_CLOSED_BIT) != 0
+        self.test_flag(bindings::TTY_OTHER_CLOSED)
+    }
+
+    /// `tty->closing`: the tty is being closed; only flow control is still processed.
+    pub(crate) fn closing(&self) -> bool {
+        // SAFETY: By the type invariant the tty is valid; a racy read of a bool the tty layer
+        // sets once, as N_TTY reads it.
+        unsafe { core::ptr::read_volatile(addr_of!((*self.as_raw()).closing)) }
+    }
+
+    /// Clears `tty->closing`, as a discipline does when it is opened.
+    pub(crate) fn clear_closing(&self) {
+        // SAFETY: By the type invariant the tty is valid; `open` runs before any I/O on it.
+        unsafe { core::ptr::write_volatile(addr_of_mut!((*self.as_raw()).closing), false) };
+    }
+
+    /// `tty->flow.stopped`.
+    pub(crate) fn flow_stopped(&self) -> bool {
+        // SAFETY: By the type invariant the tty is valid; a racy read, as N_TTY does.
+        unsafe { core::ptr::read_volatile(addr_of!((*self.as_raw()).flow.stopped)) }
+    }
+
+    /// `tty->flow.tco_stopped`.
+    pub(crate) fn tco_stopped(&self) -> bool {
+        // SAFETY: By the type invariant the tty is valid; a racy read, as N_TTY does.
+        unsafe { core::ptr::read_volatile(addr_of!((*self.as_raw()).flow.tco_stopped)) }
+    }
+
+    /// `stop_tty()`.
+    pub(crate) fn stop(&self) {
+        // SAFETY: By the type invariant the tty is valid.
+        unsafe { bindings::stop_tty(self.as_raw()) };
+    }
+
+    /// `start_tty()`.
+    pub(crate) fn start(&self) {
+        // SAFETY: By the type invariant the tty is valid.
+        unsafe { bindings::start_tty(self.as_raw()) };
     }
 
     /// Whether this tty is one end of a pty pair.
@@ -150,18 +197,150 @@ impl Tty {
         unsafe { (*(*self.as_raw()).driver).type_ == bindings::tty_driver_type_TTY_DRIVER_TYPE_PTY }
     }
 
-    /// Wakes the writer of the other end of a pty pair (`tty_wakeup(tty->link)`). A pty
-    /// master's writer sleeps until the slave's discipline says it has read, which is what
-    /// N_TTY does when its buffer drains.
-    pub(crate) fn wake_link_writer(&self) {
-        // SAFETY: By the type invariant the tty is valid; `link` of a pty is the other end,
-        // which lives as long as this one.
+    /// Whether the driver reports no break or parity events in raw mode
+    /// (`TTY_DRIVER_REAL_RAW`).
+    pub(crate) fn driver_is_real_raw(&self) -> bool {
+        // SAFETY: By the type invariant the tty is valid, and so is its driver.
+        let flags = unsafe { (*(*self.as_raw()).driver).flags };
+        flags & bindings::tty_driver_flag_TTY_DRIVER_REAL_RAW as ffi::c_ulong != 0
+    }
+
+    /// The other end of a pty pair, if any.
+    fn link(&self) -> Option<&Tty> {
+        // SAFETY: By the type invariant the tty is valid. The `link` of a pty is the other
+        // end, which the tty layer keeps alive as long as this end.
         unsafe {
             let link = (*self.as_raw()).link;
-            if !link.is_null() {
-                bindings::tty_wakeup(link);
+            if link.is_null() {
+                None
+            } else {
+                Some(Tty::from_raw(link))
             }
         }
+    }
+
+    /// Whether the other end of a pty pair is closed by every opener (`!tty->link->count`).
+    pub(crate) fn link_unused(&self) -> bool {
+        match self.link() {
+            // SAFETY: The link is a valid tty (see `link`); `count` is read racily, as N_TTY.
+            Some(link) => unsafe {
+                core::ptr::read_volatile(addr_of!((*link.as_raw()).count)) == 0
+            },
+            None => false,
+        }
+    }
+
+    /// Whether packet mode (`TIOCPKT`) is on for this tty.
+    pub(crate) fn packet_mode(&self) -> bool {
+        // SAFETY: By the type invariant the tty is valid; a racy read, as N_TTY does.
+        unsafe { core::ptr::read_volatile(addr_of!((*self.as_raw()).ctrl.packet)) }
+    }
+
+    /// Packet-mode status pending on the other end for this tty's reader
+    /// (`tty->link->ctrl.pktstatus`), if any.
+    pub(crate) fn link_packet_status(&self) -> u8 {
+        match self.link() {
+            // SAFETY: The link is a valid tty; a racy read, as `n_tty_poll` does.
+            Some(link) => unsafe {
+                core::ptr::read_volatile(addr_of!((*link.as_raw()).ctrl.pktstatus))
+            },
+            None => 0,
+        }
+    }
+
+    /// Takes the packet-mode status byte the other end holds for this reader, clearing it
+    /// (`n_tty_read` in packet mode). Returns 0 when there is none.
+    pub(crate) fn take_link_packet_status(&self) -> u8 {
+        let Some(link) = self.link() else { return 0 };
+        // SAFETY: The link is a valid tty; its `ctrl.lock` protects `pktstatus`. The kernel
+        // test config is not PREEMPT_RT, so `spinlock_t` is a `raw_spinlock` at offset 0.
+        unsafe {
+            let lock = addr_of_mut!((*link.as_raw()).ctrl.lock).cast::<bindings::raw_spinlock>();
+            let flags = bindings::_raw_spin_lock_irqsave(lock);
+            let status = (*link.as_raw()).ctrl.pktstatus;
+            (*link.as_raw()).ctrl.pktstatus = 0;
+            bindings::_raw_spin_unlock_irqrestore(lock, flags);
+            status
+        }
+    }
+
+    /// Tells a packet-mode reader on the other end that input was flushed
+    /// (`n_tty_packet_mode_flush`).
+    pub(crate) fn packet_mode_flush(&self) {
+        let Some(link) = self.link() else { return };
+        if !link.packet_mode() {
+            return;
+        }
+        // SAFETY: The tty is valid; its `ctrl.lock` protects `pktstatus` (not PREEMPT_RT, so
+        // a `raw_spinlock` at offset 0).
+        unsafe {
+            let lock = addr_of_mut!((*self.as_raw()).ctrl.lock).cast::<bindings::raw_spinlock>();
+            let flags = bindings::_raw_spin_lock_irqsave(lock);
+            (*self.as_raw()).ctrl.pktstatus |= bindings::TIOCPKT_FLUSHREAD as u8;
+            bindings::_raw_spin_unlock_irqrestore(lock, flags);
+        }
+        wake_up_poll(link.read_wait(), 0);
+    }
+
+    /// The queue that readers of this tty sleep on.
+    pub(crate) fn read_wait(&self) -> *mut bindings::wait_queue_head {
+        // SAFETY: By the type invariant the tty is valid; only the field address is taken.
+        unsafe { addr_of_mut!((*self.as_raw()).read_wait) }
+    }
+
+    /// The queue that writers of this tty sleep on.
+    pub(crate) fn write_wait(&self) -> *mut bindings::wait_queue_head {
+        // SAFETY: By the type invariant the tty is valid; only the field address is taken.
+        unsafe { addr_of_mut!((*self.as_raw()).write_wait) }
+    }
+
+    /// Wakes readers sleeping in `read` or `poll` and sends `SIGIO` to `O_ASYNC` owners.
+    pub(crate) fn wake_readers(&self) {
+        self.kill_fasync(bindings::POLL_IN);
+        wake_up_poll(self.read_wait(), bindings::EPOLLIN | bindings::EPOLLRDNORM);
+    }
+
+    /// Wakes writers sleeping in `write` or `poll` (`wake_up_interruptible`).
+    pub(crate) fn wake_writers(&self) {
+        wake_up_poll(self.write_wait(), 0);
+    }
+
+    /// `kill_fasync(&tty->fasync, SIGIO, band)`.
+    pub(crate) fn kill_fasync(&self, band: i32) {
+        // SAFETY: By the type invariant the tty is valid; `fasync` is managed by the tty layer
+        // and `kill_fasync` copes with an empty list.
+        unsafe {
+            bindings::kill_fasync(
+                addr_of_mut!((*self.as_raw()).fasync),
+                bindings::SIGIO as ffi::c_int,
+                band,
+            )
+        };
+    }
+
+    /// Sends `signal` to the tty's foreground process group, if it has one (`__isig`).
+    pub(crate) fn signal_foreground(&self, signal: i32) {
+        // SAFETY: By the type invariant the tty is valid. `tty_get_pgrp` returns a counted
+        // reference (or null), which `put_pid` drops.
+        unsafe {
+            let pgrp = bindings::tty_get_pgrp(self.as_raw());
+            if !pgrp.is_null() {
+                bindings::kill_pgrp(pgrp, signal, 1);
+                bindings::put_pid(pgrp);
+            }
+        }
+    }
+
+    /// `tty_driver_flush_buffer()`: discard output the driver still holds.
+    pub(crate) fn driver_flush_buffer(&self) {
+        // SAFETY: By the type invariant the tty is valid.
+        unsafe { bindings::tty_driver_flush_buffer(self.as_raw()) };
+    }
+
+    /// `tty_chars_in_buffer()`: output the driver still holds.
+    pub(crate) fn driver_chars_in_buffer(&self) -> usize {
+        // SAFETY: By the type invariant the tty is valid.
+        unsafe { bindings::tty_chars_in_buffer(self.as_raw()) as usize }
     }
 
     /// How many bytes the driver can take now (`tty_write_room`).
@@ -175,11 +354,10 @@ impl Tty {
         if buf.is_empty() {
             return Ok(0);
         }
-        // SAFETY: By the type invariant the tty and its driver operations are valid; every
-        // tty driver has a `write` operation (checked by `tty_register_driver` users).
+        // SAFETY: By the type invariant the tty and its driver operations are valid; `buf` is
+        // valid for reads of its length.
         let written = unsafe {
-            let ops = (*self.as_raw()).ops;
-            match (*ops).write {
+            match (*(*self.as_raw()).ops).write {
                 Some(write) => write(self.as_raw(), buf.as_ptr(), buf.len()),
                 None => return Err(EIO),
             }
@@ -188,6 +366,56 @@ impl Tty {
             Err(Error::from_errno(written as i32))
         } else {
             Ok(written as usize)
+        }
+    }
+
+    /// `tty->ops->flush_chars`, if the driver has it.
+    pub(crate) fn driver_flush_chars(&self) {
+        // SAFETY: By the type invariant the tty and its driver operations are valid.
+        unsafe {
+            if let Some(flush_chars) = (*(*self.as_raw()).ops).flush_chars {
+                flush_chars(self.as_raw());
+            }
+        }
+    }
+
+    /// Whether the driver has a write operation (every output-capable tty has).
+    pub(crate) fn driver_can_write(&self) -> bool {
+        // SAFETY: By the type invariant the tty and its driver operations are valid.
+        unsafe { (*(*self.as_raw()).ops).write.is_some() }
+    }
+
+    /// Asks the driver to stop sending (what the unexported `tty_throttle_safe()` does:
+    /// under `throttle_mutex`, set `TTY_THROTTLED` and call `tty->ops->throttle`).
+    pub(crate) fn throttle(&self) {
+        // SAFETY: By the type invariant the tty is valid; `throttle_mutex` is initialised for
+        // its lifetime and is the lock `tty_unthrottle()` pairs with.
+        unsafe {
+            let mutex = addr_of_mut!((*self.as_raw()).throttle_mutex);
+            bindings::mutex_lock(mutex);
+            if !self.test_flag(bindings::TTY_THROTTLED) {
+                self.set_flag(bindings::TTY_THROTTLED);
+                if let Some(throttle) = (*(*self.as_raw()).ops).throttle {
+                    throttle(self.as_raw());
+                }
+            }
+            bindings::mutex_unlock(mutex);
+        }
+    }
+
+    /// Lets the driver send again (`tty_unthrottle()`).
+    pub(crate) fn unthrottle(&self) {
+        // SAFETY: By the type invariant the tty is valid.
+        unsafe { bindings::tty_unthrottle(self.as_raw()) };
+    }
+
+    /// Wakes the writer of the other end of a pty pair (`tty_wakeup(tty->link)`). A pty
+    /// master's writer sleeps until the slave's discipline says it has read, which is what
+    /// N_TTY does when its buffer drains.
+    pub(crate) fn wake_link_writer(&self) {
+        if let Some(link) = self.link() {
+            // SAFETY: The link is a valid tty.
+            unsafe { bindings::tty_wakeup(link.as_raw()) };
         }
     }
 
@@ -203,24 +431,54 @@ impl Tty {
             if port.is_null() {
                 return;
             }
-            let buf = core::ptr::addr_of_mut!((*port).buf);
-            let mut queue = core::ptr::read_volatile(core::ptr::addr_of!((*buf).flip_wq));
+            let buf = addr_of_mut!((*port).buf);
+            let mut queue = core::ptr::read_volatile(addr_of!((*buf).flip_wq));
             if queue.is_null() {
                 queue = bindings::system_dfl_wq;
             }
             bindings::queue_work_on(
                 bindings::wq_misc_consts_WORK_CPU_UNBOUND as ffi::c_int,
                 queue,
-                core::ptr::addr_of_mut!((*buf).work),
+                addr_of_mut!((*buf).work),
             );
         }
     }
+
+    /// Waits until the flip-buffer worker has delivered what it holds (what the unexported
+    /// `tty_buffer_flush_work()` does). Must not be called with the discipline's lock held.
+    pub(crate) fn flush_input_work(&self) {
+        // SAFETY: By the type invariant the tty is valid and so is its port's work item.
+        unsafe {
+            let port = (*self.as_raw()).port;
+            if !port.is_null() {
+                bindings::flush_work(addr_of_mut!((*port).buf.work));
+            }
+        }
+    }
+
+    /// `n_tty_ioctl_helper()`: the termios and flow-control ioctls every discipline shares.
+    pub(crate) fn ioctl_helper(&self, cmd: u32, arg: usize) -> i32 {
+        // SAFETY: By the type invariant the tty is valid; the helper checks `arg` itself.
+        unsafe { bindings::n_tty_ioctl_helper(self.as_raw(), cmd, arg as ffi::c_ulong) }
+    }
+
+    /// `tty_check_change()`: the job-control check for a write with `TOSTOP` (SIGTTOU).
+    pub(crate) fn check_change_for_write(&self) -> Result {
+        // SAFETY: By the type invariant the tty is valid.
+        kernel::error::to_result(unsafe { bindings::tty_check_change(self.as_raw()) })
+    }
+
+    /// Whether `ptr` is this tty.
+    pub(crate) fn is(&self, ptr: *const ffi::c_void) -> bool {
+        core::ptr::eq(self.as_raw().cast::<ffi::c_void>().cast_const(), ptr)
+    }
 }
 
-/// Calls `__wake_up(queue, TASK_INTERRUPTIBLE, 1, key)` like `wake_up_interruptible_poll()`.
+/// Calls `__wake_up(queue, TASK_INTERRUPTIBLE, 1, key)` like `wake_up_interruptible_poll()`
+/// (or `wake_up_interruptible()` for `events == 0`).
 fn wake_up_poll(queue: *mut bindings::wait_queue_head, events: u32) {
     // SAFETY: `queue` is a wait queue inside a valid tty. The key is the event mask cast to a
-    // pointer, as `poll_to_key()` does.
+    // pointer, as `poll_to_key()` does (null for no events).
     unsafe {
         bindings::__wake_up(
             queue,
@@ -252,9 +510,24 @@ impl TtyFile {
     pub(crate) fn is_nonblocking(&self) -> bool {
         // SAFETY: By the type invariant the file is valid; `f_flags` is read as the tty layer
         // itself does (`tty_io_nonblock()`).
-        let flags =
-            unsafe { core::ptr::read_volatile(core::ptr::addr_of!((*self.0.get()).f_flags)) };
+        let flags = unsafe { core::ptr::read_volatile(addr_of!((*self.0.get()).f_flags)) };
         flags & bindings::O_NONBLOCK != 0
+    }
+
+    /// `tty_hung_up_p(file)`: the file belongs to a tty that was hung up.
+    pub(crate) fn hung_up(&self) -> bool {
+        // SAFETY: By the type invariant the file is valid.
+        unsafe { bindings::tty_hung_up_p(self.0.get()) != 0 }
+    }
+
+    /// Whether the file is `/dev/console` (5:1). N_TTY exempts console writes and reads from
+    /// job control by comparing `f_op->write_iter` with `redirected_tty_write`, which is not
+    /// exported; the device number of the file's inode says the same.
+    pub(crate) fn is_console(&self) -> bool {
+        // SAFETY: By the type invariant the file is valid, and so is its inode (field offsets
+        // checked in `crate::layout`).
+        let rdev = unsafe { (*(*self.0.get()).f_inode).i_rdev };
+        rdev == (bindings::TTYAUX_MAJOR << 20) | 1
     }
 }
 
@@ -274,41 +547,36 @@ impl PollTable {
     }
 }
 
-/// Sleeps on `queue` until `ready` returns `Some`, a signal arrives (`ERESTARTSYS`) or `stop`
-/// returns an error. `ready` and `stop` are checked after registering on the queue, so a
-/// wake-up between the check and the sleep is not lost (`wait_woken()`).
-pub(crate) fn wait_interruptible<R>(
+/// A wait-queue entry of the current task, registered on a queue (see [`with_waiter`]).
+pub(crate) struct Waiter {
+    entry: *mut bindings::wait_queue_entry,
+}
+
+impl Waiter {
+    /// Sleeps until woken, a signal arrives or `timeout` jiffies pass; returns the jiffies
+    /// left (`wait_woken()`). A wake-up between registering and sleeping is not lost.
+    pub(crate) fn sleep(&self, timeout: ffi::c_long) -> ffi::c_long {
+        // SAFETY: `entry` is registered on its queue for the current task (see `with_waiter`).
+        unsafe { bindings::wait_woken(self.entry, bindings::TASK_INTERRUPTIBLE, timeout) }
+    }
+}
+
+/// Registers the current task on `queue` for the duration of `f`, which may sleep on it.
+pub(crate) fn with_waiter<R>(
     queue: *mut bindings::wait_queue_head,
-    mut ready: impl FnMut() -> Result<Option<R>>,
-) -> Result<R> {
+    f: impl FnOnce(&Waiter) -> R,
+) -> R {
     let mut entry = core::mem::MaybeUninit::<bindings::wait_queue_entry>::zeroed();
     let entry = entry.as_mut_ptr();
     // SAFETY: `entry` is a local that does not move until it is removed from the queue below;
     // `init_wait` initialises it for the current task, and `woken_wake_function` is the wake
-    // function `wait_woken()` requires.
+    // function `wait_woken()` requires. `queue` is a valid wait queue of a tty.
     unsafe {
         bindings::init_wait(entry);
         (*entry).func = Some(bindings::woken_wake_function);
         bindings::add_wait_queue(queue, entry);
     }
-    let result = loop {
-        match ready() {
-            Ok(Some(value)) => break Ok(value),
-            Ok(None) => {}
-            Err(e) => break Err(e),
-        }
-        if kernel::current!().signal_pending() {
-            break Err(ERESTARTSYS);
-        }
-        // SAFETY: `entry` is on `queue` and initialised for the current task.
-        unsafe {
-            bindings::wait_woken(
-                entry,
-                bindings::TASK_INTERRUPTIBLE,
-                bindings::MAX_SCHEDULE_TIMEOUT as ffi::c_long,
-            )
-        };
-    };
+    let result = f(&Waiter { entry });
     // SAFETY: `entry` was added to `queue` above.
     unsafe { bindings::remove_wait_queue(queue, entry) };
     result
@@ -351,13 +619,13 @@ impl<T: LineDiscipline> Registration<T> {
             compat_ioctl: None,
             set_termios: Some(Self::set_termios_callback),
             poll: Some(Self::poll_callback),
-            hangup: Some(Self::hangup_callback),
+            hangup: None,
             receive_buf: None,
             write_wakeup: Some(Self::write_wakeup_callback),
             dcd_change: None,
             receive_buf2: Some(Self::receive_buf2_callback),
-            lookahead_buf: None,
-            owner: module.as_ptr().cast(),
+            lookahead_buf: Some(Self::lookahead_buf_callback),
+            owner: module.as_ptr(),
         };
         let ops = KBox::new(ops, GFP_KERNEL)?;
         // SAFETY: `ops` is a complete operations table whose callbacks are valid for `T`; the
@@ -433,7 +701,7 @@ impl<T: LineDiscipline> Registration<T> {
                 continuation,
             ) {
                 Ok(chunk) => {
-                    if chunk.more && chunk.copied > 0 {
+                    if chunk.more {
                         *cookie = core::ptr::NonNull::<ffi::c_void>::dangling().as_ptr();
                     }
                     chunk.copied as isize
@@ -495,14 +763,31 @@ impl<T: LineDiscipline> Registration<T> {
         unsafe { Self::state(tty).poll(Tty::from_raw(tty), TtyFile::from_raw(file), &table) }
     }
 
-    unsafe extern "C" fn hangup_callback(tty: *mut bindings::tty_struct) {
-        // SAFETY: Called by the tty layer with the discipline open on a valid tty.
-        unsafe { Self::state(tty).hangup(Tty::from_raw(tty)) };
-    }
-
     unsafe extern "C" fn write_wakeup_callback(tty: *mut bindings::tty_struct) {
         // SAFETY: Called by `tty_wakeup()` with the discipline open on a valid tty.
         unsafe { Self::state(tty).write_wakeup(Tty::from_raw(tty)) };
+    }
+
+    /// Turns the flip buffer's character and flag pointers into slices.
+    ///
+    /// # Safety
+    ///
+    /// `cp` must be valid for `count` bytes, and `fp` too unless it is null, for `'a`.
+    unsafe fn flip_slices<'a>(
+        cp: *const u8,
+        fp: *const u8,
+        count: usize,
+    ) -> (&'a [u8], Option<&'a [u8]>) {
+        // SAFETY: The caller's promise.
+        unsafe {
+            let data = core::slice::from_raw_parts(cp, count);
+            let flags = if fp.is_null() {
+                None
+            } else {
+                Some(core::slice::from_raw_parts(fp, count))
+            };
+            (data, flags)
+        }
     }
 
     unsafe extern "C" fn receive_buf2_callback(
@@ -514,13 +799,21 @@ impl<T: LineDiscipline> Registration<T> {
         // SAFETY: The flip-buffer worker passes `count` readable bytes at `cp` and, when `fp`
         // is not null, as many flag bytes at `fp`; the discipline is open on the valid tty.
         unsafe {
-            let data = core::slice::from_raw_parts(cp, count);
-            let flags = if fp.is_null() {
-                None
-            } else {
-                Some(core::slice::from_raw_parts(fp, count))
-            };
+            let (data, flags) = Self::flip_slices(cp, fp, count);
             Self::state(tty).receive(Tty::from_raw(tty), data, flags)
+        }
+    }
+
+    unsafe extern "C" fn lookahead_buf_callback(
+        tty: *mut bindings::tty_struct,
+        cp: *const u8,
+        fp: *const u8,
+        count: usize,
+    ) {
+        // SAFETY: As for `receive_buf2_callback`.
+        unsafe {
+            let (data, flags) = Self::flip_slices(cp, fp, count);
+            Self::state(tty).lookahead(Tty::from_raw(tty), data, flags)
         }
     }
 }

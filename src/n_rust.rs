@@ -11,8 +11,11 @@
 mod bindings;
 mod discipline;
 pub mod engine;
+mod jobctl;
+mod layout;
 mod ldisc;
 mod params;
+mod task;
 
 use kernel::prelude::*;
 

@@ -161,10 +161,11 @@ fn main() {
     });
 
     t.run(
-        "64 KiB through the slave without loss (backpressure, restart)",
+        "64 KiB through a raw slave without loss (backpressure, restart)",
         || {
             let pty = sys::open_pty(libc::O_NOCTTY).context("open pty")?;
             sys::set_ldisc(&pty.slave, N_DEVELOPMENT).context("TIOCSETD")?;
+            sys::make_raw(&pty.slave).context("raw slave")?;
             let data: Vec<u8> = (0..65536u32).map(|i| (i * 7 % 251) as u8).collect();
             let master = pty.master.try_clone().context("dup master")?;
             let sent = data.clone();

@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! What job control needs to know about tasks, read by field offset.
+//!
+//! `__tty_check_change()` and `is_current_pgrp_orphaned()` look at `task_struct`,
+//! `signal_struct` and `sighand_struct` fields that no exported function returns. The kernel
+//! crate's generated `task_struct` layout is wrong on this configuration (see
+//! `src/layout.rs`), so these fields are reached through offsets that clang computed from the
+//! kernel's headers (`include/n_rust_tty.h`), which cannot disagree with the kernel.
+
+use crate::bindings;
+use core::ptr::read_volatile;
+use kernel::ffi;
+
+/// Reads the `T` at `offset` bytes into the structure at `base`.
+///
+/// # Safety
+///
+/// `base` must point to a live structure with a `T` field at `offset`.
+unsafe fn field<T: Copy>(base: *const ffi::c_void, offset: ffi::c_ulong) -> T {
+    // SAFETY: The caller's promise; a volatile read, as the kernel's `READ_ONCE()`.
+    unsafe { read_volatile(base.cast::<u8>().add(offset as usize).cast::<T>()) }
+}
+
+/// A task, by raw pointer. Only used while the task is known to be alive: the current
+/// task, or a task found under `rcu_read_lock()`.
+#[derive(Clone, Copy)]
+pub(crate) struct TaskPtr(*const ffi::c_void);
+
+impl TaskPtr {
+    /// The running task.
+    pub(crate) fn current() -> Self {
+        Self(kernel::task::Task::current_raw().cast())
+    }
+
+    /// `task->signal`.
+    fn signal(self) -> *const ffi::c_void {
+        // SAFETY: `self` is a live task (type-level promise), whose `signal` is set for its
+        // whole life.
+        unsafe { field(self.0, bindings::OFFSET_TASK_SIGNAL) }
+    }
+
+    /// `task->signal->tty`: the controlling tty (compared, never dereferenced).
+    pub(crate) fn controlling_tty(self) -> *const ffi::c_void {
+        // SAFETY: `signal` of a live task is valid.
+        unsafe { field(self.signal(), bindings::OFFSET_SIGNAL_TTY) }
+    }
+
+    /// `task_pgrp(task)`: the process group, as a `struct pid` (compared, or used under RCU).
+    pub(crate) fn pgrp(self) -> *mut bindings::pid {
+        // SAFETY: `signal` of a live task is valid.
+        unsafe { field(self.signal(), bindings::OFFSET_SIGNAL_PGID) }
+    }
+
+    /// `task_session(task)`.
+    fn session(self) -> *mut bindings::pid {
+        // SAFETY: `signal` of a live task is valid.
+        unsafe { field(self.signal(), bindings::OFFSET_SIGNAL_SID) }
+    }
+
+    /// `task->real_parent` (always set; init's parent is the idle task).
+    fn real_parent(self) -> TaskPtr {
+        // SAFETY: A live task's parent is alive while RCU is held (or for the current task).
+        TaskPtr(unsafe { field(self.0, bindings::OFFSET_TASK_REAL_PARENT) })
+    }
+
+    /// `task->tgid == 1`: the global init (`is_global_init`).
+    fn is_global_init(self) -> bool {
+        // SAFETY: `self` is a live task.
+        unsafe { field::<i32>(self.0, bindings::OFFSET_TASK_TGID) == 1 }
+    }
+
+    /// The task has exited and no other thread of it lives (`exit_state &&
+    /// thread_group_empty`, approximated by the thread count of its signal struct).
+    fn is_dead(self) -> bool {
+        // SAFETY: `self` is a live task (its structure is; it may be a zombie).
+        unsafe {
+            field::<i32>(self.0, bindings::OFFSET_TASK_EXIT_STATE) != 0
+                && field::<i32>(self.signal(), bindings::OFFSET_SIGNAL_NR_THREADS) <= 1
+        }
+    }
+
+    /// Whether the task blocks `sig` or ignores it (`is_ignored()` in `tty_jobctrl.c`).
+    pub(crate) fn blocks_or_ignores(self, sig: i32) -> bool {
+        let index = (sig - 1) as usize;
+        // SAFETY: `self` is the current task (callers only ask it of `current`): `blocked` is
+        // its own, `sighand` is valid while it runs, and `action` has `_NSIG` entries of
+        // `SIZEOF_K_SIGACTION` bytes whose first word is `sa.sa_handler`. Read without the
+        // siglock, as `is_ignored()` does.
+        unsafe {
+            let blocked: u64 = field(self.0, bindings::OFFSET_TASK_BLOCKED);
+            let sighand: *const ffi::c_void = field(self.0, bindings::OFFSET_TASK_SIGHAND);
+            let handler: usize = field(
+                sighand,
+                bindings::OFFSET_SIGHAND_ACTION
+                    + (index as ffi::c_ulong) * bindings::SIZEOF_K_SIGACTION,
+            );
+            // SIG_IGN is the handler value 1 (`include/uapi/asm-generic/signal-defs.h`).
+            blocked & (1 << index) != 0 || handler == 1
+        }
+    }
+
+    /// Marks the task as having a signal pending (`set_tsk_thread_flag(TIF_SIGPENDING)`).
+    pub(crate) fn set_sigpending(self) {
+        // SAFETY: `thread_info.flags` of a live task is changed only with atomic bit
+        // operations, which `AtomicUsize` performs.
+        unsafe {
+            let flags = self
+                .0
+                .cast::<u8>()
+                .add(bindings::OFFSET_TASK_TI_FLAGS as usize);
+            core::sync::atomic::AtomicUsize::from_ptr(flags.cast_mut().cast()).fetch_or(
+                1 << bindings::TIF_SIGPENDING,
+                core::sync::atomic::Ordering::SeqCst,
+            );
+        }
+    }
+}
+
+/// `will_become_orphaned_pgrp(pgrp, NULL)`: no member of the group has a parent in another
+/// group of the same session (dead members and children of init do not count).
+///
+/// `tasklist_lock` is not exported; under `rcu_read_lock()` the group's task list and the
+/// tasks on it stay valid while they are walked (tasks are freed after a grace period).
+pub(crate) fn group_is_orphaned(pgrp: *mut bindings::pid) -> bool {
+    let mut orphaned = true;
+    // SAFETY: `pgrp` is a counted reference held by the caller. Under RCU each node of
+    // `pgrp->tasks[PIDTYPE_PGID]` is the `pid_links[PIDTYPE_PGID]` member of a live task, so
+    // subtracting that member's offset gives the task (`hlist_entry`). `next` is the first
+    // word of an `hlist_node` and `first` the only word of an `hlist_head`.
+    unsafe {
+        bindings::rcu_read_lock();
+        let head = pgrp
+            .cast::<u8>()
+            .add(bindings::OFFSET_PID_PGID_TASKS as usize);
+        let mut node: *const u8 = read_volatile(head.cast::<*const u8>());
+        while !node.is_null() {
+            let task = TaskPtr(node.sub(bindings::OFFSET_TASK_PGID_LINK as usize).cast());
+            let parent = task.real_parent();
+            if !task.is_dead()
+                && !parent.is_global_init()
+                && parent.pgrp() != pgrp
+                && parent.session() == task.session()
+            {
+                orphaned = false;
+                break;
+            }
+            node = read_volatile(node.cast::<*const u8>());
+        }
+        bindings::rcu_read_unlock();
+    }
+    orphaned
+}
