@@ -11,6 +11,8 @@
 mod bindings;
 mod discipline;
 pub mod engine;
+#[cfg(CONFIG_KUNIT)]
+mod kunit;
 mod ldisc;
 mod params;
 
