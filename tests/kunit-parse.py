@@ -2,13 +2,15 @@
 # SPDX-License-Identifier: GPL-2.0
 """Extract the KUnit results of n_rust from a guest console log and check them strictly.
 
-    tests/kunit-parse.py [--kernel-src DIR] [--report FILE] CONSOLE_LOG
+    tests/kunit-parse.py [--kernel-src DIR] [--report FILE] LOG [LOG...]
 
 KUnit runs the module's suites each time n_rust.ko is loaded and prints KTAP to the kernel
-log; the guest's serial console (build/guest-console.log) carries it, each line behind a
-printk timestamp and mixed with the guest programs' own output. This script keeps the
-kernel's lines, splits them into KTAP documents (one per module load, plus the built-in
-executor's empty one at boot) and parses each with the kernel tree's KUnit parser,
+log. The test guest's /init writes the whole kernel log (dmesg) to its third serial port,
+build/guest-kmsg.log; the serial console, build/guest-console.log, carries the same lines
+but mixed with the guest programs' output (the printk thread prints while user space
+writes). The first LOG that holds KTAP is used. This script keeps the kernel's lines (those
+behind a printk timestamp), splits them into KTAP documents (one per module load, plus the
+built-in executor's empty one at boot) and parses each with the kernel tree's KUnit parser,
 tools/testing/kunit/kunit_parser.py (what `kunit.py parse` runs). Its report goes to
 --report (default: stdout).
 
@@ -29,6 +31,7 @@ import sys
 TIMESTAMP = re.compile(r'^\[\s*\d+\.\d+\] ?')
 TOP_KTAP = re.compile(r'^(K?TAP version \d+)\s*$')
 TOP_PLAN = re.compile(r'^1\.\.(\d+)\s*$')
+TOP_RESULT = re.compile(r'^(not )?ok \d+ ')
 
 
 def kernel_lines(path):
@@ -70,8 +73,10 @@ def walk(test, path, problems, leaves, kp):
         elif test.expected_count != len(test.subtests):
             problems.append(f'{path or "main"}: plan 1..{test.expected_count}, '
                             f'{len(test.subtests)} results')
-        for sub in test.subtests:
-            walk(sub, f'{path}.{sub.name}' if path else sub.name, problems, leaves, kp)
+        for number, sub in enumerate(test.subtests, 1):
+            # A result KUnit never printed (a crash) has no name: use its number.
+            name = sub.name or f'#{number} (missing)'
+            walk(sub, f'{path}.{name}' if path else name, problems, leaves, kp)
         return
     status = test.status
     if status == kp.TestStatus.SKIPPED and not test.skip_reason.strip():
@@ -88,7 +93,7 @@ def walk(test, path, problems, leaves, kp):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    ap.add_argument('console_log')
+    ap.add_argument('logs', nargs='+', metavar='LOG')
     ap.add_argument('--kernel-src', help='Linux source tree (default: $KERNEL_SRC, '
                     'else the path recorded in build/kernel-src.path)')
     ap.add_argument('--report', help='write the parser report here (default: stdout)')
@@ -115,12 +120,17 @@ def main():
     out = open(args.report, 'w') if args.report else sys.stdout
     printer = kunit_printer.Printer(output=out)
 
-    try:
-        docs = ktap_documents(kernel_lines(args.console_log))
-    except OSError as e:
-        print(f'kunit: cannot read the console log: {e}', file=sys.stderr)
-        print('kunit: 0 passed, 1 failed')
-        return 1
+    docs = []
+    for log in args.logs:
+        try:
+            docs = ktap_documents(kernel_lines(log))
+        except OSError as e:
+            print(f'kunit: cannot read {log}: {e}')
+            continue
+        if docs:
+            print(f'kunit: KTAP from {log}')
+            break
+        print(f'kunit: no KTAP in {log}')
 
     problems = []
     results = {}  # path -> list of outcomes, one per run
@@ -135,12 +145,19 @@ def main():
         tag = f'run {runs}'
         if plan is None:
             problems.append(f'{tag}: no top-level plan after "{doc[0]}"')
+        else:
+            # The parser stops at the plan: results beyond it would go unseen.
+            printed = sum(1 for line in doc if TOP_RESULT.match(line))
+            if printed > plan:
+                problems.append(f'{tag}: plan 1..{plan}, {printed} suite results')
         out.write(f'---- KUnit {tag} (module load) ----\n')
         test = kp.parse_run_tests(doc, printer)
         kp.print_summary_line(test, printer)
         if test.counts.errors:
             problems.append(f'{tag}: {test.counts.errors} KTAP parse error(s) (see the report)')
         for suite in test.subtests:
+            if not suite.name:
+                continue  # missing: counted as crashed below
             if not suite.name.startswith('n_rust'):
                 problems.append(f'{tag}: suite {suite.name!r} is not an n_rust suite')
             else:
@@ -167,6 +184,8 @@ def main():
     skipped = sum(1 for p in passed if 'skip' in results[p])
     print(f'kunit: {runs} run(s) of {len(suites)} suite(s) '
           f'({", ".join(sorted(suites))}); {len(order)} cases, {skipped} skipped with a reason')
+    if args.report:
+        print(f'kunit: parser report in {args.report}')
     nfail = len(failed) + len(problems)
     print(f'kunit: {len(passed)} passed, {nfail} failed')
     return 1 if nfail else 0
