@@ -27,7 +27,7 @@ use kernel::prelude::*;
 /// `kunit_array_gen_params` walks it (and prints the `1..N` plan of the parameterised case),
 /// and the description of each parameter is the conformance case's name.
 mod conformance {
-    use crate::engine::conformance::{run, Bench, Case, MismatchKind, CASES};
+    use crate::engine::conformance::{run, Bench, Case, CASES};
     use core::mem::size_of;
     use core::ptr;
     use kernel::bindings;
@@ -115,25 +115,17 @@ mod conformance {
                 Ok(()) => Ok(()),
                 Err(mismatch) => {
                     let got = bench.rec.master_bytes();
-                    let kind = match mismatch.kind {
-                        MismatchKind::Read => "read result",
-                        MismatchKind::ExtraRead => "extra read with data",
-                        MismatchKind::MissingRead => "missing read",
-                        MismatchKind::Master => "driver output",
-                        MismatchKind::Signals => "signals",
-                        MismatchKind::Written => "bytes written",
-                        MismatchKind::Input => "input not consumed",
-                    };
+                    // `Mismatch` says what differed (`MismatchKind`) and where.
                     kernel::kunit::err(fmt!(
-                        "        # {}: {} differs at {}\n",
+                        "        # {}: {:?} at {}\n",
                         mismatch.case,
-                        kind,
+                        mismatch.kind,
                         mismatch.index
                     ));
                     kernel::kunit::err(fmt!(
                         "        # driver output: {:?}, expected {:?}\n",
-                        BStr::from_bytes(&got[..got.len().min(SHOWN)]),
-                        BStr::from_bytes(&case.master[..case.master.len().min(SHOWN)])
+                        BStr::from_bytes(got.get(..SHOWN).unwrap_or(got)),
+                        BStr::from_bytes(case.master.get(..SHOWN).unwrap_or(case.master))
                     ));
                     Err(())
                 }
