@@ -11,10 +11,11 @@
 mod bindings;
 mod discipline;
 pub mod engine;
-#[cfg(CONFIG_KUNIT)]
-mod kunit;
 mod ldisc;
 mod params;
+
+#[cfg(CONFIG_KUNIT)]
+mod kunit;
 
 use kernel::prelude::*;
 
