@@ -4,6 +4,7 @@
 #
 #   make run      set everything up, boot the test kernel with n_rust loaded, give a shell
 #   make test     run every test layer, print a summary per layer and "N passed, N failed"
+#   make kunit    boot the guest, run the module's KUnit suites, parse their KTAP strictly
 #
 # Variables:
 #   KERNEL_SRC=   your own Linux tree (with Rust support); else Linux 7.3 is fetched
@@ -20,12 +21,12 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 BUILD := $(CURDIR)/build
 
 .PHONY: all help setup kernel-src kernel module guest initramfs run test host-test oracle-long \
-	guest-test kunit check clean
+	guest-test kunit kunit-parse check clean
 
 all: module
 
 help:
-	@sed -n '3,14p' Makefile
+	@sed -n '3,15p' Makefile
 
 setup:
 	@scripts/setup-toolchain.sh
@@ -68,6 +69,18 @@ oracle-long:
 
 guest-test: initramfs
 	@qemu/run.sh --test "$$(cat $(BUILD)/kdir.path)" $(BUILD)
+
+# The module's KUnit suites run when the guest tests load it: boot the guest, then parse the
+# KTAP strictly (a failed guest test is reported, but the verdict here is KUnit's).
+kunit: initramfs
+	@qemu/run.sh --test "$$(cat $(BUILD)/kdir.path)" $(BUILD) || \
+		echo "kunit: note: the guest tests failed (see $(BUILD)/guest-console.log)"
+	@$(MAKE) -s kunit-parse
+
+# Parse the KTAP of the last guest run again, without booting.
+kunit-parse:
+	@tests/kunit-parse.py --report $(BUILD)/kunit-report.txt \
+		$(BUILD)/guest-kmsg.log $(BUILD)/guest-console.log
 
 check:
 	@cargo fmt --all --check

@@ -5,7 +5,9 @@
 #
 # The machine: serial console on ttyS0 (stdio), a second 8250 port (ttyS1) on the host
 # socket BUILD_DIR/ttyS1.sock, a VGA console with VTs and the PC's PS/2 keyboard, and a
-# monitor socket BUILD_DIR/monitor.sock. KVM is used when a short probe boot works, else TCG.
+# monitor socket BUILD_DIR/monitor.sock; in --test mode a third port (ttyS2) that receives the
+# guest's kernel log, BUILD_DIR/guest-kmsg.log. KVM is used when a short probe boot works,
+# else TCG.
 # A test guest that does not finish within N_RUST_GUEST_TIMEOUT seconds (default 900) is
 # killed, its console log printed, and the run fails.
 set -euo pipefail
@@ -53,10 +55,15 @@ if [ "$mode" = --interactive ]; then
 fi
 
 log=$build/guest-console.log
-rm -f "$build/ttyS1.sock"
+# A third port (ttyS2) where the guest's /init writes the whole kernel log (dmesg) at the end:
+# on the console the printk thread's lines can land in the middle of user-space output, so
+# the KUnit results are read from here (tests/kunit-parse.py).
+kmsg=$build/guest-kmsg.log
+rm -f "$build/ttyS1.sock" "$kmsg"
 set +e
 timeout --foreground -k 5 "$timeout_s" qemu-system-x86_64 "${accel_opts[@]}" "${machine[@]}" \
 	-serial "file:$log" -serial "unix:$build/ttyS1.sock,server=on,wait=off" \
+	-serial "file:$kmsg" \
 	-append "$append nrust_mode=test" </dev/null
 qemu_status=$?
 set -e

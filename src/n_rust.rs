@@ -17,6 +17,9 @@ mod ldisc;
 mod params;
 mod task;
 
+#[cfg(CONFIG_KUNIT)]
+mod kunit;
+
 use kernel::prelude::*;
 
 module! {

@@ -4,7 +4,8 @@
 #
 # Layers: style (rustfmt, clippy), host (engine unit and conformance tests), oracle
 # (differential test against the host kernel's N_TTY), module (builds n_rust.ko against the
-# test kernel without warnings), guest (tests inside the QEMU guest, including KUnit).
+# test kernel without warnings), guest (tests inside the QEMU guest), kunit (the module's
+# KUnit suites, run when the guest loads it; their KTAP parsed strictly by tests/kunit-parse.py).
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -65,13 +66,26 @@ if make -s module; then
 		grep -a -A3 '^not ok' "$console" | head -n 40
 		if [ "$guest_status" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
 		record guest "$p" "$f" "console log: $console"
+		stamp "kunit: KTAP of the module's KUnit suites from the guest run"
+		tests/kunit-parse.py --report "$logs/kunit.log" "$build/guest-kmsg.log" "$console" \
+			>"$logs/kunit-summary.log" 2>&1
+		kunit_status=$?
+		grep -v -e '^kunit: [0-9]* passed' -e '^kunit: parser report' "$logs/kunit-summary.log"
+		read -r p f < <(sed -n 's/^kunit: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' \
+			"$logs/kunit-summary.log" | tail -n1)
+		p=${p:-0}
+		f=${f:-0}
+		if [ "$kunit_status" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+		record kunit "$p" "$f" "KTAP report: $logs/kunit.log"
 	else
 		cat "$logs/initramfs.log"
 		record guest 0 1 "initramfs build failed"
+		record kunit 0 1 "not run: no guest"
 	fi
 else
 	record module 0 1 "see build/module.log"
 	record guest 0 1 "not run: no module"
+	record kunit 0 1 "not run: no module"
 fi
 
 echo
