@@ -9,7 +9,9 @@ cd "$top"
 RUSTFLAGS="-C target-feature=+crt-static" cargo build --quiet --release \
 	-p n_rust_guest_tests --target "$target" --target-dir "$top/target/guest"
 mkdir -p "$build/guest"
-for bin in n_rust-guest-tests; do
-	install -m 0755 "$top/target/guest/$target/release/$bin" "$build/guest/$bin"
+rm -f "$build"/guest/n_rust-*
+# Every binary of the crate: n_rust-guest-tests and the n_rust-test-* suites.
+for bin in "$top/target/guest/$target/release"/n_rust-*; do
+	[ -x "$bin" ] && [ -f "$bin" ] && install -m 0755 "$bin" "$build/guest/"
 done
 echo "guest programs: $(ls "$build/guest" | tr '\n' ' ')"
