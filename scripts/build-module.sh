@@ -7,14 +7,15 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 export LIBCLANG_PATH=${LIBCLANG_PATH:-/usr/lib/llvm-19/lib}
 log=$top/build/module.log
 mkdir -p "$top/build"
-if ! make -C "$kdir" M="$top" LLVM="${LLVM:--19}" modules >"$log" 2>&1; then
+# CLIPPY=1: rustc runs as clippy-driver with the kernel's lint set; any warning fails below.
+if ! make -C "$kdir" M="$top" LLVM="${LLVM:--19}" CLIPPY=1 modules >"$log" 2>&1; then
 	grep -E '(^|: )(error|warning)' -A12 "$log" | head -n 100 >&2
 	echo "error: module build failed; full log: $log" >&2
 	exit 1
 fi
 if grep -qE '^(warning|error)' "$log"; then
 	grep -E '^(warning|error)' -A12 "$log" | head -n 80 >&2
-	echo "error: the module build printed warnings; full log: $log" >&2
+	echo "error: the module build printed rustc or clippy warnings; full log: $log" >&2
 	exit 1
 fi
 echo "module: $top/n_rust.ko"

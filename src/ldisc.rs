@@ -647,6 +647,12 @@ impl<T: LineDiscipline> Registration<T> {
         unsafe { &*(*tty).disc_data.cast::<T>() }
     }
 
+    /// Called by the tty layer when the discipline is attached.
+    ///
+    /// # Safety
+    ///
+    /// Only the tty layer calls this, through the operations table, with a valid tty (and the
+    /// discipline open on it, except for `open`) and pointers valid as `tty_ldisc_ops` says.
     unsafe extern "C" fn open_callback(tty: *mut bindings::tty_struct) -> ffi::c_int {
         from_result(|| {
             // SAFETY: The tty layer passes a valid tty that it keeps for the call.
@@ -660,6 +666,12 @@ impl<T: LineDiscipline> Registration<T> {
         })
     }
 
+    /// Called by the tty layer when the discipline is detached.
+    ///
+    /// # Safety
+    ///
+    /// Only the tty layer calls this, through the operations table, with a valid tty (and the
+    /// discipline open on it, except for `open`) and pointers valid as `tty_ldisc_ops` says.
     unsafe extern "C" fn close_callback(tty: *mut bindings::tty_struct) {
         // SAFETY: The tty is valid and `open` succeeded on it (the tty layer calls `close`
         // only then); `disc_data` holds the box made by `open`.
@@ -672,11 +684,23 @@ impl<T: LineDiscipline> Registration<T> {
         state.close(unsafe { Tty::from_raw(tty) });
     }
 
+    /// Called by the tty layer to discard pending input.
+    ///
+    /// # Safety
+    ///
+    /// Only the tty layer calls this, through the operations table, with a valid tty (and the
+    /// discipline open on it, except for `open`) and pointers valid as `tty_ldisc_ops` says.
     unsafe extern "C" fn flush_buffer_callback(tty: *mut bindings::tty_struct) {
         // SAFETY: The tty layer calls this only with the discipline open on a valid tty.
         unsafe { Self::state(tty).flush_buffer(Tty::from_raw(tty)) };
     }
 
+    /// Called by `tty_read()`.
+    ///
+    /// # Safety
+    ///
+    /// Only the tty layer calls this, through the operations table, with a valid tty (and the
+    /// discipline open on it, except for `open`) and pointers valid as `tty_ldisc_ops` says.
     unsafe extern "C" fn read_callback(
         tty: *mut bindings::tty_struct,
         file: *mut bindings::file,
@@ -711,6 +735,12 @@ impl<T: LineDiscipline> Registration<T> {
         }
     }
 
+    /// Called by `tty_write()`.
+    ///
+    /// # Safety
+    ///
+    /// Only the tty layer calls this, through the operations table, with a valid tty (and the
+    /// discipline open on it, except for `open`) and pointers valid as `tty_ldisc_ops` says.
     unsafe extern "C" fn write_callback(
         tty: *mut bindings::tty_struct,
         file: *mut bindings::file,
@@ -728,18 +758,30 @@ impl<T: LineDiscipline> Registration<T> {
         }
     }
 
+    /// Called by `tty_ioctl()`.
+    ///
+    /// # Safety
+    ///
+    /// Only the tty layer calls this, through the operations table, with a valid tty (and the
+    /// discipline open on it, except for `open`) and pointers valid as `tty_ldisc_ops` says.
     unsafe extern "C" fn ioctl_callback(
         tty: *mut bindings::tty_struct,
         cmd: ffi::c_uint,
         arg: ffi::c_ulong,
     ) -> ffi::c_int {
         // SAFETY: Called by `tty_ioctl()` with the discipline open on a valid tty.
-        match unsafe { Self::state(tty).ioctl(Tty::from_raw(tty), cmd, arg as usize) } {
+        match unsafe { Self::state(tty).ioctl(Tty::from_raw(tty), cmd, arg) } {
             Ok(v) => v,
             Err(e) => e.to_errno(),
         }
     }
 
+    /// Called by `tty_set_termios()`.
+    ///
+    /// # Safety
+    ///
+    /// Only the tty layer calls this, through the operations table, with a valid tty (and the
+    /// discipline open on it, except for `open`) and pointers valid as `tty_ldisc_ops` says.
     unsafe extern "C" fn set_termios_callback(
         tty: *mut bindings::tty_struct,
         old: *const bindings::ktermios,
@@ -752,6 +794,12 @@ impl<T: LineDiscipline> Registration<T> {
         unsafe { Self::state(tty).set_termios(Tty::from_raw(tty), &*old) };
     }
 
+    /// Called by `tty_poll()`.
+    ///
+    /// # Safety
+    ///
+    /// Only the tty layer calls this, through the operations table, with a valid tty (and the
+    /// discipline open on it, except for `open`) and pointers valid as `tty_ldisc_ops` says.
     unsafe extern "C" fn poll_callback(
         tty: *mut bindings::tty_struct,
         file: *mut bindings::file,
@@ -763,6 +811,12 @@ impl<T: LineDiscipline> Registration<T> {
         unsafe { Self::state(tty).poll(Tty::from_raw(tty), TtyFile::from_raw(file), &table) }
     }
 
+    /// Called by `tty_wakeup()`, possibly in interrupt context.
+    ///
+    /// # Safety
+    ///
+    /// Only the tty layer calls this, through the operations table, with a valid tty (and the
+    /// discipline open on it, except for `open`) and pointers valid as `tty_ldisc_ops` says.
     unsafe extern "C" fn write_wakeup_callback(tty: *mut bindings::tty_struct) {
         // SAFETY: Called by `tty_wakeup()` with the discipline open on a valid tty.
         unsafe { Self::state(tty).write_wakeup(Tty::from_raw(tty)) };
@@ -790,6 +844,12 @@ impl<T: LineDiscipline> Registration<T> {
         }
     }
 
+    /// Called by the flip-buffer worker with received bytes.
+    ///
+    /// # Safety
+    ///
+    /// Only the tty layer calls this, through the operations table, with a valid tty (and the
+    /// discipline open on it, except for `open`) and pointers valid as `tty_ldisc_ops` says.
     unsafe extern "C" fn receive_buf2_callback(
         tty: *mut bindings::tty_struct,
         cp: *const u8,
@@ -804,6 +864,12 @@ impl<T: LineDiscipline> Registration<T> {
         }
     }
 
+    /// Called by the flip-buffer worker with bytes the discipline could not take yet.
+    ///
+    /// # Safety
+    ///
+    /// Only the tty layer calls this, through the operations table, with a valid tty (and the
+    /// discipline open on it, except for `open`) and pointers valid as `tty_ldisc_ops` says.
     unsafe extern "C" fn lookahead_buf_callback(
         tty: *mut bindings::tty_struct,
         cp: *const u8,

@@ -19,7 +19,7 @@ use kernel::ffi;
 /// `base` must point to a live structure with a `T` field at `offset`.
 unsafe fn field<T: Copy>(base: *const ffi::c_void, offset: ffi::c_ulong) -> T {
     // SAFETY: The caller's promise; a volatile read, as the kernel's `READ_ONCE()`.
-    unsafe { read_volatile(base.cast::<u8>().add(offset as usize).cast::<T>()) }
+    unsafe { read_volatile(base.cast::<u8>().add(offset).cast::<T>()) }
 }
 
 /// A task, by raw pointer. Only used while the task is known to be alive: the current
@@ -105,10 +105,7 @@ impl TaskPtr {
         // SAFETY: `thread_info.flags` of a live task is changed only with atomic bit
         // operations, which `AtomicUsize` performs.
         unsafe {
-            let flags = self
-                .0
-                .cast::<u8>()
-                .add(bindings::OFFSET_TASK_TI_FLAGS as usize);
+            let flags = self.0.cast::<u8>().add(bindings::OFFSET_TASK_TI_FLAGS);
             core::sync::atomic::AtomicUsize::from_ptr(flags.cast_mut().cast()).fetch_or(
                 1 << bindings::TIF_SIGPENDING,
                 core::sync::atomic::Ordering::SeqCst,
@@ -130,12 +127,10 @@ pub(crate) fn group_is_orphaned(pgrp: *mut bindings::pid) -> bool {
     // word of an `hlist_node` and `first` the only word of an `hlist_head`.
     unsafe {
         bindings::rcu_read_lock();
-        let head = pgrp
-            .cast::<u8>()
-            .add(bindings::OFFSET_PID_PGID_TASKS as usize);
+        let head = pgrp.cast::<u8>().add(bindings::OFFSET_PID_PGID_TASKS);
         let mut node: *const u8 = read_volatile(head.cast::<*const u8>());
         while !node.is_null() {
-            let task = TaskPtr(node.sub(bindings::OFFSET_TASK_PGID_LINK as usize).cast());
+            let task = TaskPtr(node.sub(bindings::OFFSET_TASK_PGID_LINK).cast());
             let parent = task.real_parent();
             if !task.is_dead()
                 && !parent.is_global_init()

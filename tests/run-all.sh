@@ -29,7 +29,8 @@ cargo_counts() { # log -> "passed failed"
 
 stamp "style: rustfmt and clippy"
 style_fail=0
-cargo fmt --all --check >"$logs/fmt.log" 2>&1 || { style_fail=$((style_fail + 1)); cat "$logs/fmt.log"; }
+{ cargo fmt --all --check && rustfmt --edition 2021 --check src/n_rust.rs; } >"$logs/fmt.log" 2>&1 ||
+	{ style_fail=$((style_fail + 1)); cat "$logs/fmt.log"; }
 cargo clippy --workspace --all-targets --quiet -- -D warnings >"$logs/clippy.log" 2>&1 ||
 	{ style_fail=$((style_fail + 1)); tail -n 40 "$logs/clippy.log"; }
 record style $((2 - style_fail)) "$style_fail" "rustfmt, clippy -D warnings"

@@ -831,7 +831,7 @@ impl Engine {
                 if self.echo_commit & MASK == tail.wrapping_add(2) & MASK {
                     return Err(true);
                 }
-                let mut num_chars = self.eb(tail.wrapping_add(2)) as u32;
+                let mut num_chars = u32::from(self.eb(tail.wrapping_add(2)));
                 if num_chars & 0x80 == 0 {
                     num_chars = num_chars.wrapping_add(self.canon_column);
                 }
