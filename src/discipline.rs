@@ -295,7 +295,7 @@ impl LineDiscipline for NRust {
         this.with_engine(tty, |engine, termios, actions| {
             engine.open(termios, actions)
         });
-        tty.unthrottle();
+        tty.unthrottle_at_open();
         Ok(this)
     }
 

@@ -388,23 +388,43 @@ impl Tty {
     /// Asks the driver to stop sending (what the unexported `tty_throttle_safe()` does:
     /// under `throttle_mutex`, set `TTY_THROTTLED` and call `tty->ops->throttle`).
     pub(crate) fn throttle(&self) {
+        self.change_throttle(true);
+    }
+
+    /// Lets the driver send again (what the unexported `tty_unthrottle_safe()` does). Unlike
+    /// the exported `tty_unthrottle()` it does not take `termios_rwsem`, so the discipline
+    /// may call it with its own lock held (the tty layer takes `termios_rwsem` before calling
+    /// `set_termios`, which takes the discipline's lock).
+    pub(crate) fn unthrottle(&self) {
+        self.change_throttle(false);
+    }
+
+    /// Sets or clears `TTY_THROTTLED` under `throttle_mutex` and tells the driver.
+    fn change_throttle(&self, throttle: bool) {
         // SAFETY: By the type invariant the tty is valid; `throttle_mutex` is initialised for
-        // its lifetime and is the lock `tty_unthrottle()` pairs with.
+        // its lifetime and is the lock the tty layer's throttle functions use.
         unsafe {
             let mutex = addr_of_mut!((*self.as_raw()).throttle_mutex);
             bindings::mutex_lock(mutex);
-            if !self.test_flag(bindings::TTY_THROTTLED) {
-                self.set_flag(bindings::TTY_THROTTLED);
-                if let Some(throttle) = (*(*self.as_raw()).ops).throttle {
-                    throttle(self.as_raw());
+            if self.test_flag(bindings::TTY_THROTTLED) != throttle {
+                let ops = (*self.as_raw()).ops;
+                let op = if throttle {
+                    self.set_flag(bindings::TTY_THROTTLED);
+                    (*ops).throttle
+                } else {
+                    self.clear_flag(bindings::TTY_THROTTLED);
+                    (*ops).unthrottle
+                };
+                if let Some(op) = op {
+                    op(self.as_raw());
                 }
             }
             bindings::mutex_unlock(mutex);
         }
     }
 
-    /// Lets the driver send again (`tty_unthrottle()`).
-    pub(crate) fn unthrottle(&self) {
+    /// `tty_unthrottle()`, as a discipline calls it when it is opened (without its own lock).
+    pub(crate) fn unthrottle_at_open(&self) {
         // SAFETY: By the type invariant the tty is valid.
         unsafe { bindings::tty_unthrottle(self.as_raw()) };
     }

@@ -109,6 +109,60 @@ fn kernel_problems() -> Result<Vec<String>, String> {
         .collect())
 }
 
+/// Sets the termios of `fd` for the loopback test: `raw` or canonical with ICRNL, no echo
+/// (a looped-back echo would come back as input), no output processing, CLOCAL.
+fn loopback_termios(fd: &std::os::fd::OwnedFd, raw: bool) -> Outcome {
+    // SAFETY: `termios` is plain data, filled by tcgetattr before use.
+    unsafe {
+        let mut t: libc::termios = std::mem::zeroed();
+        sys::check(libc::tcgetattr(fd.as_raw_fd(), &mut t) as libc::c_long).context("tcgetattr")?;
+        libc::cfmakeraw(&mut t);
+        if !raw {
+            t.c_lflag |= libc::ICANON;
+            t.c_iflag |= libc::ICRNL;
+        }
+        t.c_cflag |= libc::CLOCAL | libc::CREAD;
+        sys::check(libc::tcsetattr(fd.as_raw_fd(), libc::TCSANOW, &t) as libc::c_long)
+            .context("tcsetattr")?;
+    }
+    Ok(())
+}
+
+/// n_rust on an 8250 port whose UART loops its output back to its input (MCR LOOP, set with
+/// TIOCM_LOOP): the serial receive path, throttling and termios changes, without a peer.
+fn serial_loopback(path: &str) -> Outcome {
+    const TIOCM_LOOP: libc::c_int = 0x8000;
+    let port = sys::open_rw(path, libc::O_NONBLOCK).context("open")?;
+    sys::set_ldisc(&port, N_DEVELOPMENT).context("TIOCSETD 29")?;
+    loopback_termios(&port, false)?;
+    // SAFETY: TIOCMBIS reads one int from the pointer, valid for the call.
+    sys::check(
+        unsafe { libc::ioctl(port.as_raw_fd(), libc::TIOCMBIS, &TIOCM_LOOP) } as libc::c_long,
+    )
+    .context("TIOCMBIS TIOCM_LOOP")?;
+    sys::write_all(&port, b"hello\rworld\r").context("write")?;
+    let got = sys::read_exact_timeout(&port, 12, 5000).context("read lines")?;
+    ensure(got == b"hello\nworld\n", format!("canonical read {got:?}"))?;
+
+    loopback_termios(&port, true)?;
+    let data: Vec<u8> = (0..16384u32).map(|i| (i * 13 % 256) as u8).collect();
+    let writer_fd = port.try_clone().context("dup")?;
+    let sent = data.clone();
+    let writer = std::thread::spawn(move || sys::write_all_nonblocking(&writer_fd, &sent));
+    let got = sys::read_exact_timeout(&port, data.len(), 5000).context("read raw")?;
+    writer
+        .join()
+        .map_err(|_| "writer panicked".to_string())?
+        .context("write raw")?;
+    ensure(got == data, "raw data read back differs from data written")?;
+    // SAFETY: As above, TIOCMBIC.
+    sys::check(
+        unsafe { libc::ioctl(port.as_raw_fd(), libc::TIOCMBIC, &TIOCM_LOOP) } as libc::c_long,
+    )
+    .context("TIOCMBIC TIOCM_LOOP")?;
+    Ok(())
+}
+
 fn main() {
     let module = std::env::args()
         .nth(1)
@@ -270,6 +324,11 @@ fn main() {
         let _ = child.wait();
         result
     });
+
+    t.run(
+        "8250 ttyS1 in loopback: canonical lines and 16 KiB raw through n_rust",
+        || serial_loopback("/dev/ttyS1"),
+    );
 
     t.run("the kernel log has no WARNING, BUG or Oops", || {
         let problems = kernel_problems()?;

@@ -116,6 +116,35 @@ pub fn write_all(fd: &OwnedFd, mut data: &[u8]) -> io::Result<()> {
     Ok(())
 }
 
+/// Writes all of `data` to a non-blocking fd, waiting for `POLLOUT` when it is full.
+pub fn write_all_nonblocking(fd: &OwnedFd, mut data: &[u8]) -> io::Result<()> {
+    while !data.is_empty() {
+        // SAFETY: `data` is valid for reads of its length.
+        let n = unsafe { libc::write(fd.as_raw_fd(), data.as_ptr().cast(), data.len()) };
+        if n >= 0 {
+            data = &data[n as usize..];
+            continue;
+        }
+        let err = io::Error::last_os_error();
+        if err.raw_os_error() != Some(libc::EAGAIN) {
+            return Err(err);
+        }
+        let mut pfd = libc::pollfd {
+            fd: fd.as_raw_fd(),
+            events: libc::POLLOUT,
+            revents: 0,
+        };
+        // SAFETY: One valid pollfd.
+        if check(unsafe { libc::poll(&mut pfd, 1, 5000) } as libc::c_long)? == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "no write room for 5 s",
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Waits up to `timeout_ms` for `fd` to become readable; `Ok(false)` on timeout.
 pub fn wait_readable(fd: &OwnedFd, timeout_ms: i32) -> io::Result<bool> {
     let mut pfd = libc::pollfd {
