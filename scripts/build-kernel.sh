@@ -55,15 +55,17 @@ say "compiling on $(nproc) cores (about 8 minutes on 2; log: $log)"
 start=$(date +%s)
 "${MAKE[@]}" -j"$(nproc)" >>"$log" 2>&1 &
 pid=$!
+trap 'kill $pid 2>/dev/null' EXIT
 while kill -0 $pid 2>/dev/null; do
 	for _ in $(seq 30); do kill -0 $pid 2>/dev/null || break; sleep 1; done
 	kill -0 $pid 2>/dev/null || break
 	c=$(grep -c '^  CC ' "$log" || true)
 	r=$(grep -c '^  RUSTC ' "$log" || true)
-	last=$(grep -E '^  [A-Z]+' "$log" | tail -n1 | sed 's/^ *//')
+	last=$(grep -E '^  [A-Z]+' "$log" | tail -n1 | sed 's/^ *//' || true)
 	say "$(($(date +%s) - start))s: $c C files, $r Rust crates; now: $last"
 done
 wait $pid || { tail -n 40 "$log" >&2; die "kernel compile failed; full log: $log"; }
+trap - EXIT
 say "built in $(($(date +%s) - start))s: $out/arch/x86/boot/bzImage"
 touch "$out/.n_rust-built"
 echo "$out"
