@@ -24,6 +24,7 @@ use crate::engine::{
 };
 use crate::jobctl;
 use crate::ldisc::{with_waiter, LineDiscipline, PollTable, ReadChunk, Tty, TtyFile};
+use crate::read_lock::ReadLock;
 use core::pin::Pin;
 use kernel::ffi;
 use kernel::new_mutex;
@@ -66,6 +67,9 @@ struct Locked {
 pub(crate) struct NRust {
     #[pin]
     state: Mutex<Locked>,
+    /// Held from the first to the last call of one `read()` (N_TTY's `atomic_read_lock`).
+    #[pin]
+    read_lock: ReadLock,
 }
 
 /// The engine's effects, carried out on the real tty.
@@ -163,11 +167,9 @@ impl NRust {
         f(&mut locked.engine, &locked.termios, &mut actions)
     }
 
-    /// The first call of a `read()`: job control, packet mode, then the VMIN/VTIME loop of
-    /// `n_tty_read`, sleeping on the tty's read queue.
+    /// The first call of a `read()` (after job control, with the reader lock held): packet
+    /// mode, then the VMIN/VTIME loop of `n_tty_read`, sleeping on the tty's read queue.
     fn read_first(&self, tty: &Tty, file: &TtyFile, buf: &mut [u8]) -> Result<ReadChunk> {
-        jobctl::check_read(tty, file)?;
-
         let packet = tty.packet_mode();
         if packet {
             // A pending status byte is a packet of its own (`n_tty_read`).
@@ -287,6 +289,7 @@ impl LineDiscipline for NRust {
         let this = KBox::pin_init(
             pin_init!(Self {
                 state <- new_mutex!(Locked { engine, termios }, "n_rust::state"),
+                read_lock <- ReadLock::new(c"n_rust::read_lock", kernel::static_lock_class!()),
             }),
             GFP_KERNEL,
         )?;
@@ -317,16 +320,28 @@ impl LineDiscipline for NRust {
         continuation: bool,
     ) -> Result<ReadChunk> {
         if !continuation {
-            return self.read_first(tty, file, buf);
+            jobctl::check_read(tty, file)?;
+            self.read_lock.lock(file.is_nonblocking())?;
         }
-        let mut cookie = true;
-        let copied = self.with_engine(tty, |engine, termios, actions| {
-            engine.ldisc_read(termios, buf, &mut cookie, actions)
-        });
-        Ok(ReadChunk {
-            copied: copied.unwrap_or(0),
-            more: cookie,
-        })
+        let chunk = if continuation {
+            let mut cookie = true;
+            let copied = self.with_engine(tty, |engine, termios, actions| {
+                engine.ldisc_read(termios, buf, &mut cookie, actions)
+            });
+            Ok(ReadChunk {
+                copied: copied.unwrap_or(0),
+                more: cookie,
+            })
+        } else {
+            self.read_first(tty, file, buf)
+        };
+        if !matches!(chunk, Ok(ReadChunk { more: true, .. })) {
+            // SAFETY: This task took the lock in the first call of this `read()` (above, or
+            // in an earlier call that returned `more`, after which `tty_read()` always calls
+            // again until `more` is cleared).
+            unsafe { self.read_lock.unlock() };
+        }
+        chunk
     }
 
     fn write(&self, tty: &Tty, file: &TtyFile, buf: &[u8]) -> Result<usize> {

@@ -15,6 +15,7 @@ mod jobctl;
 mod layout;
 mod ldisc;
 mod params;
+mod read_lock;
 mod task;
 
 #[cfg(CONFIG_KUNIT)]
