@@ -20,7 +20,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 
 BUILD := $(CURDIR)/build
 
-.PHONY: all help setup kernel-src kernel module guest initramfs run test host-test oracle-long \
+.PHONY: all help setup kernel-src kernel module guest initramfs run test host-test oracle-long bench \
 	guest-test kunit kunit-parse check clean
 
 all: module
@@ -69,6 +69,10 @@ oracle-long:
 
 guest-test: initramfs
 	@qemu/run.sh --test "$$(cat $(BUILD)/kdir.path)" $(BUILD)
+
+# Throughput of n_rust and N_TTY side by side in one guest boot (N_RUST_BENCH_MIB per run).
+bench: initramfs
+	@qemu/run.sh --bench "$$(cat $(BUILD)/kdir.path)" $(BUILD)
 
 # The module's KUnit suites run when the guest tests load it: boot the guest, then parse the
 # KTAP strictly (a failed guest test is reported, but the verdict here is KUnit's).

@@ -2,6 +2,7 @@
 # Boot the test kernel under QEMU.
 #   run.sh --interactive KDIR BUILD_DIR   shell on the serial console (leave: exit, or Ctrl-A X)
 #   run.sh --test KDIR BUILD_DIR          run the guest tests; exit 0 only if they all passed
+#   run.sh --bench KDIR BUILD_DIR         run the N_TTY / n_rust benchmark, print its lines
 #
 # The machine: serial console on ttyS0 (stdio), a second 8250 port (ttyS1) on the host
 # socket BUILD_DIR/ttyS1.sock, a VGA console with VTs and the PC's PS/2 keyboard, and a
@@ -11,7 +12,7 @@
 # A test guest that does not finish within N_RUST_GUEST_TIMEOUT seconds (default 900) is
 # killed, its console log printed, and the run fails.
 set -euo pipefail
-mode=${1:?usage: run.sh --interactive|--test KDIR BUILD_DIR}
+mode=${1:?usage: run.sh --interactive|--test|--bench KDIR BUILD_DIR}
 kdir=${2:?}
 build=${3:?}
 kernel=$kdir/arch/x86/boot/bzImage
@@ -27,7 +28,7 @@ machine=(
 	-vga std -display none
 	-monitor "unix:$build/monitor.sock,server=on,wait=off"
 )
-append="console=ttyS0 loglevel=7 panic=-1 kunit.filter_glob=n_rust*"
+append="console=ttyS0 loglevel=${N_RUST_LOGLEVEL:-7} panic=-1 kunit.filter_glob=n_rust*"
 
 # KVM hung on some of these machines: believe it only after a probe boot has printed.
 accel() {
@@ -51,7 +52,7 @@ echo "qemu: accelerator $acc (cached in $build/accel)" >&2
 if [ "$mode" = --interactive ]; then
 	exec qemu-system-x86_64 "${accel_opts[@]}" "${machine[@]}" \
 		-serial mon:stdio -serial "unix:$build/ttyS1.sock,server=on,wait=off" \
-		-append "$append nrust_mode=shell"
+		-append "$append loglevel=4 nrust_mode=shell"
 fi
 
 log=$build/guest-console.log
@@ -64,7 +65,7 @@ set +e
 timeout --foreground -k 5 "$timeout_s" qemu-system-x86_64 "${accel_opts[@]}" "${machine[@]}" \
 	-serial "file:$log" -serial "unix:$build/ttyS1.sock,server=on,wait=off" \
 	-serial "file:$kmsg" \
-	-append "$append nrust_mode=test" </dev/null
+	-append "$append nrust_mode=${mode#--} nrust_bench_mib=${N_RUST_BENCH_MIB:-1}" </dev/null
 qemu_status=$?
 set -e
 status=$(grep -a -o 'N_RUST-GUEST-STATUS [0-9]*' "$log" | tail -n1 | cut -d' ' -f2 || true)
@@ -85,5 +86,9 @@ if grep -a -qE "$problems" "$log"; then
 	grep -a -nE -A20 "$problems" "$log" | head -n 60 >&2
 	echo "error: the kernel reported a problem during the guest run (see $log)" >&2
 	exit 1
+fi
+if [ "$mode" = --bench ]; then
+	grep -a -E '^(n_rust benchmark|bench:)' "$log"
+	echo "bench: guest clock source: $(grep -a -o 'clocksource=[a-z_]*' "$log" | head -n1 | cut -d= -f2)"
 fi
 exit "$status"

@@ -15,6 +15,10 @@ cache=${3:?}
 llvm=${LLVM:--19}
 export LIBCLANG_PATH=${LIBCLANG_PATH:-/usr/lib/llvm-19/lib}
 
+# A `make -s` above us (make test runs `make -s module`) would silence the kernel build
+# through MAKEFLAGS, and the progress lines read the build log.
+unset MAKEFLAGS MFLAGS MAKELEVEL
+
 die() { echo "error: $*" >&2; exit 1; }
 say() { echo "kernel: $*" >&2; }
 

@@ -7,7 +7,7 @@
 //! Each test prints a TAP line; the last line is `guest: N passed, N failed`, and the exit
 //! status is non-zero when any test failed.
 
-mod sys;
+use n_rust_guest_tests::sys;
 
 use std::os::fd::AsRawFd;
 use std::process::Command;

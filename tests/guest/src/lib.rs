@@ -1,0 +1,3 @@
+//! Shared pieces of the programs that run in the n_rust test guest.
+
+pub mod sys;
