@@ -1,7 +1,7 @@
 //! `n_rust_oracle`: run the differential test. See `README.md` in this directory.
 //!
 //! ```text
-//! n_rust_oracle [--cases N] [--seed S] [--start I] [--threads T] [--block B]
+//! n_rust_oracle [--cases N] [--seed S] [--start I] [--threads T (4)] [--block B]
 //!               [--no-shrink] [--check-table] [--show I]
 //! ```
 
@@ -167,7 +167,7 @@ fn main() {
         cases: 20_000,
         seed: random_seed(),
         start: 0,
-        threads: 2,
+        threads: 4,
         block: 100,
         shrink: true,
     };
