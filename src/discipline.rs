@@ -15,7 +15,9 @@
 //!
 //! Lock order: the port's buffer lock (held by the flip worker and `tty_buffer_flush`), then
 //! `termios_rwsem` (held by the tty layer around `set_termios`), then this mutex, then the
-//! tty's `throttle_mutex` and spinlocks taken by the actions.
+//! tty's `throttle_mutex` and spinlocks taken by the actions, and (ISIG's output flush on a
+//! pty) the other side's buffer lock. As with N_TTY's `termios_rwsem`, a pty slave's mutex
+//! is a lock class of its own, so that lockdep sees the same order as for N_TTY.
 
 use crate::bindings;
 use crate::engine::{
@@ -286,9 +288,19 @@ impl LineDiscipline for NRust {
         let mut engine: KBox<Engine> = KBox::init(pin_init::init_zeroed::<Engine>(), GFP_KERNEL)?;
         engine.set_driver(driver);
         let termios = engine_termios(&tty.termios());
+        let locked = Locked { engine, termios };
+        // A pty slave's lock is a lock class of its own, as pty.c gives the slave's
+        // termios_rwsem and buffer lock the TTY_LOCK_SLAVE subclass: an ISIG flush under the
+        // slave's lock takes the master's buffer lock (pty_flush_buffer), while a flush of
+        // another tty takes its buffer lock, then its discipline's lock.
+        let state = if tty.is_pty_slave() {
+            new_mutex!(locked, "n_rust::state_pty_slave")
+        } else {
+            new_mutex!(locked, "n_rust::state")
+        };
         let this = KBox::pin_init(
             pin_init!(Self {
-                state <- new_mutex!(Locked { engine, termios }, "n_rust::state"),
+                state <- state,
                 read_lock <- ReadLock::new(c"n_rust::read_lock", kernel::static_lock_class!()),
             }),
             GFP_KERNEL,

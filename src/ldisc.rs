@@ -197,6 +197,14 @@ impl Tty {
         unsafe { (*(*self.as_raw()).driver).type_ == bindings::tty_driver_type_TTY_DRIVER_TYPE_PTY }
     }
 
+    /// Whether this is the slave side of a pty (`PTY_TYPE_SLAVE`).
+    pub(crate) fn is_pty_slave(&self) -> bool {
+        // SAFETY: By the type invariant the tty is valid, and so is its driver.
+        self.is_pty()
+            && unsafe { (*(*self.as_raw()).driver).subtype }
+                == bindings::tty_driver_subtype_PTY_TYPE_SLAVE
+    }
+
     /// Whether the driver reports no break or parity events in raw mode
     /// (`TTY_DRIVER_REAL_RAW`).
     pub(crate) fn driver_is_real_raw(&self) -> bool {
