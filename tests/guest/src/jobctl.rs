@@ -1119,6 +1119,13 @@ fn job_lines(out: &str) -> Vec<String> {
         .collect()
 }
 
+/// The `jobs` output lists exactly one job (`[1]`), possibly on more than one line (the
+/// shell may report a change of state after the list).
+fn one_job(out: &str) -> bool {
+    let lines = job_lines(out);
+    !lines.is_empty() && lines.iter().all(|l| l.starts_with("[1]"))
+}
+
 fn ash_script(t: &mut Terminal) -> Outcome {
     t.expect(PROMPT, WAIT_MS * 3)?;
     // cat in the foreground: a line typed is echoed by the tty, then written back by cat.
@@ -1146,9 +1153,7 @@ fn ash_script(t: &mut Terminal) -> Outcome {
             .iter()
             .any(|l| l.contains("Stopped (tty input)") && l.ends_with("cat"))
     })?;
-    ensure(job_lines(&out).len() == 1, || {
-        format!("jobs after bg: {out:?}")
-    })?;
+    ensure(one_job(&out), || format!("jobs after bg: {out:?}"))?;
     t.wait_group_state(cat, 'T')?;
     // fg: cat has the terminal again and echoes a line.
     t.type_in("fg\n")?;
@@ -1181,9 +1186,7 @@ fn ash_script(t: &mut Terminal) -> Outcome {
             .iter()
             .any(|l| l.contains("Stopped (tty output)"))
     })?;
-    ensure(job_lines(&out).len() == 1, || {
-        format!("jobs with tostop: {out:?}")
-    })?;
+    ensure(one_job(&out), || format!("jobs with tostop: {out:?}"))?;
     ensure(!t.text().contains("\nhi\r\n"), || {
         "the stopped pipeline's output reached the terminal".into()
     })?;
@@ -1257,7 +1260,7 @@ fn run_ash(disc: i32) -> Outcome {
         seen: Vec::new(),
         pos: 0,
     };
-    let result = ash_script(&mut t);
+    let result = ash_script(&mut t).map_err(|e| format!("{e}\n{}", session_report(pid, &pty)));
     kill_session(pid);
     let _ = wait_child(pid, 5000);
     if std::env::var_os("JOBCTL_TRANSCRIPT").is_some() {
@@ -1271,6 +1274,35 @@ fn run_ash(disc: i32) -> Outcome {
             })
         })
         .map_err(|e| format!("{e}\n  # transcript: \"{}\"", show(&t.seen)))
+}
+
+/// The processes of session `sid` (state, wait channel, kernel stack) and the tty's modes:
+/// what a failure report needs to tell a hang from a wrong answer.
+fn session_report(sid: i32, pty: &sys::Pty) -> String {
+    let mut out = String::new();
+    for (pid, st) in processes(|s| s.session == sid) {
+        let wchan = std::fs::read_to_string(format!("/proc/{pid}/wchan")).unwrap_or_default();
+        let stack = std::fs::read_to_string(format!("/proc/{pid}/stack")).unwrap_or_default();
+        out += &format!(
+            "process {pid} ({}) state {} pgrp {} tpgid {} wchan {wchan}\n",
+            st.comm, st.state, st.pgrp, st.tpgid
+        );
+        for line in stack.lines() {
+            out += &format!("    {line}\n");
+        }
+    }
+    // SAFETY: `t` is filled by tcgetattr before use; FIONREAD writes one int.
+    unsafe {
+        let mut t: libc::termios = std::mem::zeroed();
+        let mut inq: libc::c_int = -1;
+        libc::tcgetattr(pty.slave.as_raw_fd(), &mut t);
+        libc::ioctl(pty.slave.as_raw_fd(), libc::FIONREAD, &mut inq);
+        out += &format!(
+            "slave: iflag {:#o} oflag {:#o} lflag {:#o} FIONREAD {inq}",
+            t.c_iflag, t.c_oflag, t.c_lflag
+        );
+    }
+    out
 }
 
 fn disc_name(disc: i32) -> String {
@@ -1305,10 +1337,14 @@ fn kernel_problems() -> Result<Vec<String>, String> {
 }
 
 fn main() {
-    let discs: Vec<i32> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.parse().ok())
-        .collect();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let discs: Vec<i32> = args.iter().filter_map(|a| a.parse().ok()).collect();
+    // For chasing intermittent failures: `--ash-only`, `--repeat=N`.
+    let ash_only = args.iter().any(|a| a == "--ash-only");
+    let repeat: usize = args
+        .iter()
+        .find_map(|a| a.strip_prefix("--repeat=")?.parse().ok())
+        .unwrap_or(1);
     let discs = if discs.is_empty() {
         vec![sys::N_DEVELOPMENT, 0]
     } else {
@@ -1332,7 +1368,7 @@ fn main() {
         }
     };
     println!("TAP version 13");
-    for &disc in &discs {
+    for &disc in discs.iter().filter(|_| !ash_only) {
         for case in CASES {
             let start = Instant::now();
             let outcome = run_case(disc, case);
@@ -1343,7 +1379,7 @@ fn main() {
             );
         }
     }
-    for &disc in &discs {
+    for &disc in discs.iter().flat_map(|d| std::iter::repeat_n(d, repeat)) {
         let start = Instant::now();
         let outcome = run_ash(disc);
         report(
