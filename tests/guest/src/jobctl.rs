@@ -1021,6 +1021,8 @@ struct Terminal {
     seen: Vec<u8>,
     /// Where the next match starts.
     pos: usize,
+    /// Prompts lost to ash's SIGCHLD race, after which `command` resynchronised.
+    resyncs: usize,
 }
 
 impl Terminal {
@@ -1054,10 +1056,27 @@ impl Terminal {
     }
 
     /// Types a command line and returns what the shell printed up to its next prompt.
+    ///
+    /// busybox ash catches SIGCHLD without `SA_RESTART`: when a background job stops or ends
+    /// just as the shell writes its prompt, the write fails with `EINTR` (N_TTY and n_rust
+    /// alike check for a pending signal before writing anything) and stdio drops the prompt.
+    /// When no prompt comes within a few seconds, this types a command whose output cannot
+    /// be its own echo and waits for that output and the prompt after it.
     fn command(&mut self, line: &str) -> Result<String, String> {
         self.type_in(&format!("{line}\n"))?;
-        self.expect(PROMPT, WAIT_MS)
-            .map_err(|e| format!("command {line:?}: {e}"))
+        let first = self.expect(PROMPT, 3000);
+        if first.is_ok() {
+            return first;
+        }
+        let start = self.pos;
+        self.resyncs += 1;
+        let n = self.resyncs;
+        self.type_in(&format!("echo @@sync$(({n}+1000))@@\n"))?;
+        let marker = format!("\n@@sync{}@@\r\n", n + 1000);
+        self.expect(&marker, WAIT_MS)
+            .and_then(|_| self.expect(PROMPT, WAIT_MS))
+            .map_err(|e| format!("command {line:?}: no prompt in 3 s, then after a resync: {e}"))?;
+        Ok(self.text()[start..self.pos].to_string())
     }
 
     /// The terminal's foreground process group, as the shell's `/proc` entry says.
@@ -1259,10 +1278,17 @@ fn run_ash(disc: i32) -> Outcome {
         ash: pid,
         seen: Vec::new(),
         pos: 0,
+        resyncs: 0,
     };
     let result = ash_script(&mut t).map_err(|e| format!("{e}\n{}", session_report(pid, &pty)));
     kill_session(pid);
     let _ = wait_child(pid, 5000);
+    if t.resyncs > 0 {
+        println!(
+            "  # ash lost {} prompt(s) to a SIGCHLD during the prompt's write (EINTR); resynchronised",
+            t.resyncs
+        );
+    }
     if std::env::var_os("JOBCTL_TRANSCRIPT").is_some() {
         println!("  # transcript: \"{}\"", show(&t.seen));
     }
