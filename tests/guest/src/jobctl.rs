@@ -280,6 +280,9 @@ enum Setup {
     IgnoreTtin,
     BlockTtin,
     IgnoreTtou,
+    BlockTtou,
+    /// A session of its own: the tty is then not its controlling tty.
+    NewSession,
 }
 
 /// What a member does once it is ready.
@@ -292,8 +295,9 @@ enum Act {
     /// On `g`, writes these bytes to the tty and reports `W <ret> <errno>`.
     Write(&'static [u8]),
     /// Forks a grandchild into its own group, reports `G <pid>` and exits: the grandchild's
-    /// group is then orphaned. On `g`, the grandchild reads the tty and reports as `Read`.
-    Orphan,
+    /// group is then orphaned. On `g`, the grandchild reads (or writes these bytes to) the
+    /// tty and reports as `Read` (`Write`).
+    Orphan(Option<&'static [u8]>),
 }
 
 /// A member: a child of the session leader, with a control pipe and a report pipe.
@@ -445,6 +449,13 @@ fn member_read(tty: RawFd, out: RawFd) {
     member_say(out, &format!("R {n} {e} {}", hex(data)));
 }
 
+fn member_write(tty: RawFd, out: RawFd, data: &[u8]) {
+    // SAFETY: `data` is valid for reads of its length.
+    let n = unsafe { libc::write(tty, data.as_ptr().cast(), data.len()) };
+    let e = if n < 0 { errno() } else { 0 };
+    member_say(out, &format!("W {n} {e}"));
+}
+
 /// The body of a member process; never returns.
 fn member_main(tty: RawFd, pgid: i32, setup: Setup, act: Act, ctl: RawFd, out: RawFd) -> ! {
     // SAFETY: Plain syscalls in a single-threaded child; the sigset and rlimit are local.
@@ -453,7 +464,10 @@ fn member_main(tty: RawFd, pgid: i32, setup: Setup, act: Act, ctl: RawFd, out: R
         if result >= 0 {
             libc::close(result);
         }
-        libc::setpgid(0, pgid);
+        // A member that makes a session of its own must not lead a group first.
+        if !matches!(setup, Setup::NewSession) {
+            libc::setpgid(0, pgid);
+        }
         for sig in [
             libc::SIGINT,
             libc::SIGQUIT,
@@ -485,6 +499,13 @@ fn member_main(tty: RawFd, pgid: i32, setup: Setup, act: Act, ctl: RawFd, out: R
                 libc::sigaddset(&mut set, libc::SIGTTIN);
                 libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
             }
+            Setup::BlockTtou => {
+                libc::sigaddset(&mut set, libc::SIGTTOU);
+                libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+            }
+            Setup::NewSession => {
+                libc::setsid();
+            }
         }
     }
     member_say(out, "r");
@@ -501,18 +522,18 @@ fn member_main(tty: RawFd, pgid: i32, setup: Setup, act: Act, ctl: RawFd, out: R
         }
         Act::Write(data) => {
             if member_wait(ctl).is_some() {
-                // SAFETY: `data` is valid for reads of its length.
-                let n = unsafe { libc::write(tty, data.as_ptr().cast(), data.len()) };
-                let e = if n < 0 { errno() } else { 0 };
-                member_say(out, &format!("W {n} {e}"));
+                member_write(tty, out, data);
             }
         }
-        Act::Orphan => {
+        Act::Orphan(write) => {
             // SAFETY: Plain fork in a single-threaded process.
             let child = unsafe { libc::fork() };
             if child == 0 {
                 if member_wait(ctl).is_some() {
-                    member_read(tty, out);
+                    match write {
+                        None => member_read(tty, out),
+                        Some(data) => member_write(tty, out, data),
+                    }
                 }
                 // SAFETY: Plain syscall.
                 unsafe { libc::_exit(0) };
@@ -553,8 +574,10 @@ impl Cx {
             );
         }
         // Both sides set the group, as shells do, so neither order races.
-        // SAFETY: Plain syscall.
-        unsafe { libc::setpgid(pid, if pgid == 0 { pid } else { pgid }) };
+        if !matches!(setup, Setup::NewSession) {
+            // SAFETY: Plain syscall.
+            unsafe { libc::setpgid(pid, if pgid == 0 { pid } else { pgid }) };
+        }
         let mut m = Member {
             pid,
             ctl: ctl_w,
@@ -646,10 +669,15 @@ struct Case {
 /// An ISIG character: every member of the foreground group gets `sig` (and dies, or stops
 /// for `stops`); the background member and the leader get nothing.
 fn isig_case(cx: &Cx, key: u8, sig: i32, stops: bool) -> Outcome {
-    let a1 = cx.spawn(0, Setup::Default, Act::Idle)?;
+    // One foreground member sleeps in a read of the tty (the signal must end the sleep),
+    // the other in a read of its pipe.
+    let a1 = cx.spawn(0, Setup::Default, Act::Read)?;
     let a2 = cx.spawn(a1.pid, Setup::Default, Act::Idle)?;
     let mut b = cx.spawn(0, Setup::Default, Act::Idle)?;
     cx.set_foreground(a1.pid)?;
+    a1.go()?;
+    // Best effort: the reader asleep (in the tty's read, right after the pipe's).
+    wait_until(WAIT_MS, || proc_state(a1.pid) == 'S');
     cx.type_in(&[key])?;
     for a in [&a1, &a2] {
         if stops {
@@ -658,7 +686,9 @@ fn isig_case(cx: &Cx, key: u8, sig: i32, stops: bool) -> Outcome {
             a.expect_killed(sig)?;
         }
     }
-    b.ping().map_err(|e| format!("background member: {e}"))
+    b.ping().map_err(|e| format!("background member: {e}"))?;
+    // ECHO and ECHOCTL (the defaults) echo the character as ^X.
+    cx.expect_screen(&[b'^', key ^ 0x40])
 }
 
 fn case_intr(cx: &Cx) -> Outcome {
@@ -698,11 +728,15 @@ fn case_bg_read(cx: &Cx) -> Outcome {
     })
 }
 
-/// A background read whose group is orphaned fails with EIO and stops nobody.
-fn case_orphan_read(cx: &Cx) -> Outcome {
+/// A background read (or, with TOSTOP, a write) whose group is orphaned fails with EIO and
+/// stops nobody.
+fn orphan_case(cx: &Cx, write: Option<&'static [u8]>) -> Outcome {
+    if write.is_some() {
+        cx.set_lflag(libc::TOSTOP, true)?;
+    }
     let f = cx.spawn(0, Setup::Default, Act::Idle)?;
     cx.set_foreground(f.pid)?;
-    let mut c = cx.spawn(0, Setup::Default, Act::Orphan)?;
+    let mut c = cx.spawn(0, Setup::Default, Act::Orphan(write))?;
     let line = c.recv(WAIT_MS)?;
     let g: i32 = line
         .strip_prefix("G ")
@@ -731,10 +765,35 @@ fn case_orphan_read(cx: &Cx) -> Outcome {
     let (n, e, _) = c.report()?;
     ensure(n == -1 && e == libc::EIO, || {
         format!(
-            "read from the orphaned group returned {n} ({}), expected EIO; /proc state {}",
+            "{} from the orphaned group returned {n} ({}), expected EIO; /proc state {}",
+            if write.is_some() { "write" } else { "read" },
             errname(e),
             proc_state(g)
         )
+    })
+}
+
+fn case_orphan_read(cx: &Cx) -> Outcome {
+    orphan_case(cx, None)
+}
+
+fn case_orphan_write(cx: &Cx) -> Outcome {
+    orphan_case(cx, Some(b"bgout\n"))
+}
+
+/// A process for which the pty is not the controlling tty (another session) reads it
+/// without job control, though the tty's foreground group is not its own.
+fn case_not_ctty_read(cx: &Cx) -> Outcome {
+    let f = cx.spawn(0, Setup::Default, Act::Idle)?;
+    cx.set_foreground(f.pid)?;
+    let mut r = cx.spawn(0, Setup::NewSession, Act::Read)?;
+    r.go()?;
+    cx.type_in(b"free\n")?;
+    let (n, e, data) = r
+        .report()
+        .map_err(|err| format!("{err}; waitpid: {}", r.peek()))?;
+    ensure(n == 5 && data == b"free\n", || {
+        format!("read returned {n} ({}) \"{}\"", errname(e), show(&data))
     })
 }
 
@@ -812,6 +871,10 @@ fn case_tostop_ignored(cx: &Cx) -> Outcome {
     bg_write_passes(cx, true, Setup::IgnoreTtou)
 }
 
+fn case_tostop_blocked(cx: &Cx) -> Outcome {
+    bg_write_passes(cx, true, Setup::BlockTtou)
+}
+
 /// A complete line is pending when ^C comes: with NOFLSH it is still read afterwards,
 /// without it is flushed.
 fn noflsh_case(cx: &Cx, noflsh: bool) -> Outcome {
@@ -880,6 +943,14 @@ const CASES: &[Case] = &[
         run: case_orphan_read,
     },
     Case {
+        name: "background write with TOSTOP from an orphaned group: EIO",
+        run: case_orphan_write,
+    },
+    Case {
+        name: "read by a process of another session (not its controlling tty): no job control",
+        run: case_not_ctty_read,
+    },
+    Case {
         name: "background read with SIGTTIN ignored: EIO",
         run: case_ttin_ignored,
     },
@@ -894,6 +965,10 @@ const CASES: &[Case] = &[
     Case {
         name: "background write with TOSTOP and SIGTTOU ignored: written",
         run: case_tostop_ignored,
+    },
+    Case {
+        name: "background write with TOSTOP and SIGTTOU blocked: written",
+        run: case_tostop_blocked,
     },
     Case {
         name: "background write without TOSTOP: written",
