@@ -1440,7 +1440,7 @@ fn kernel_problems() -> Result<Vec<String>, String> {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let discs: Vec<i32> = args.iter().filter_map(|a| a.parse().ok()).collect();
-    // For chasing intermittent failures: `--ash-only`, `--repeat=N`.
+    // For chasing intermittent failures: `--ash-only`, `--repeat=N` (every case N times).
     let ash_only = args.iter().any(|a| a == "--ash-only");
     let repeat: usize = args
         .iter()
@@ -1469,7 +1469,11 @@ fn main() {
         }
     };
     println!("TAP version 13");
-    for &disc in discs.iter().filter(|_| !ash_only) {
+    for &disc in discs
+        .iter()
+        .filter(|_| !ash_only)
+        .flat_map(|d| std::iter::repeat_n(d, repeat))
+    {
         for case in CASES {
             let start = Instant::now();
             let outcome = run_case(disc, case);
