@@ -7,36 +7,129 @@
 //! from the guest's console):
 //!
 //! - `n_rust_conformance`: every case of [`engine::conformance::CASES`], the table the host
-//!   tests run too, as one parameterised KUnit case with one KTAP result per table entry,
-//!   named after it. A case added to the table runs here without touching this file.
-//! - `n_rust_jobctl`: the job-control decision ([`engine::check_job_control`],
-//!   [`engine::check_write`]).
+//!   tests run too.
+//! - `n_rust_jobctl`: every case of [`engine::jobctl_cases::JOBCTL_CASES`], the job-control
+//!   decisions ([`engine::check_job_control`], [`engine::check_write`]) the host tests run too.
 //! - `n_rust_params`: validation of the `ldisc` module parameter.
 //!
+//! The two table suites are one parameterised KUnit case each (see [`table`]), with one KTAP
+//! result per table entry, named after it: a case added to a table runs here without touching
+//! this file.
+//!
 //! [`engine::conformance::CASES`]: crate::engine::conformance::CASES
+//! [`engine::jobctl_cases::JOBCTL_CASES`]: crate::engine::jobctl_cases::JOBCTL_CASES
 //! [`engine::check_job_control`]: crate::engine::check_job_control
 //! [`engine::check_write`]: crate::engine::check_write
 
 use kernel::prelude::*;
 
-/// The `n_rust_conformance` suite: the shared conformance table, one KTAP result per case.
+/// A static table of the engine run as one parameterised KUnit case, one KTAP result per entry.
 ///
-/// `#[kunit_tests]` only knows plain cases, so this suite is built by hand as C's
+/// `#[kunit_tests]` only knows plain cases, so the case is built by hand as C's
 /// `KUNIT_CASE_PARAM_WITH_INIT(table, kunit_array_gen_params, register_table, NULL)` would
-/// build it: `param_init` registers [`CASES`] as the case's parameter array, KUnit's own
+/// build it: `param_init` registers the table as the case's parameter array, KUnit's own
 /// `kunit_array_gen_params` walks it (and prints the `1..N` plan of the parameterised case),
-/// and the description of each parameter is the conformance case's name.
-mod conformance {
-    use crate::engine::conformance::{run, Bench, Case, CASES};
+/// and the description of each parameter is the entry's name.
+mod table {
     use core::mem::size_of;
     use core::ptr;
     use kernel::bindings;
     use kernel::ffi::{c_char, c_int, c_void};
-    use kernel::prelude::*;
-    use kernel::str::BStr;
 
     /// `KUNIT_PARAM_DESC_SIZE`: the size of the buffer a parameter description is written to.
     const PARAM_DESC_SIZE: usize = 128;
+
+    /// A table of cases.
+    pub(crate) trait Table {
+        /// One entry.
+        type Entry: 'static;
+        /// The entries.
+        fn entries() -> &'static [Self::Entry];
+        /// The name of `entry`, its KTAP description.
+        fn name(entry: &Self::Entry) -> &'static str;
+        /// Runs `entry`; on failure, logs what differed and returns `Err`.
+        fn run(entry: &Self::Entry) -> Result<(), ()>;
+    }
+
+    /// `get_description` of the parameter array: the entry's name.
+    ///
+    /// # Safety
+    ///
+    /// `param` points to an entry of `T::entries()` and `desc` to a buffer of
+    /// `KUNIT_PARAM_DESC_SIZE` bytes, as `kunit_array_gen_params` passes them.
+    unsafe extern "C" fn describe<T: Table>(
+        _test: *mut bindings::kunit,
+        param: *const c_void,
+        desc: *mut c_char,
+    ) {
+        // SAFETY: by the function's safety requirements, `param` points to an entry of the
+        // static table.
+        let entry = unsafe { &*param.cast::<T::Entry>() };
+        let name = T::name(entry).as_bytes();
+        let len = name.len().min(PARAM_DESC_SIZE - 1);
+        // SAFETY: `desc` has room for `PARAM_DESC_SIZE` bytes and `len + 1` of them are
+        // written; `name` is valid for reading `len` bytes and is not in that buffer.
+        unsafe {
+            ptr::copy_nonoverlapping(name.as_ptr(), desc.cast::<u8>(), len);
+            desc.add(len).write(0);
+        }
+    }
+
+    /// `param_init` of the case: registers `T::entries()` as its parameter array, as C's
+    /// `kunit_register_params_array()` does.
+    ///
+    /// # Safety
+    ///
+    /// `test` is the valid parent test of the parameterised case, as KUnit passes it.
+    unsafe extern "C" fn register_table<T: Table>(test: *mut bindings::kunit) -> c_int {
+        let entries = T::entries();
+        // SAFETY: `test` is valid (the function's safety requirements) and the parameterised
+        // runs have not started. The table is static, so it outlives the test.
+        unsafe {
+            (*test).params_array = bindings::kunit_params {
+                params: entries.as_ptr().cast(),
+                get_description: Some(describe::<T>),
+                num_params: entries.len(),
+                elem_size: size_of::<T::Entry>(),
+            };
+        }
+        0
+    }
+
+    /// Runs one entry, the current parameter of `test`.
+    ///
+    /// # Safety
+    ///
+    /// `test` is the valid test of one parameter, whose value points into `T::entries()`
+    /// (`kunit_array_gen_params` produced it from the array [`register_table`] registered).
+    unsafe extern "C" fn run_table_case<T: Table>(test: *mut bindings::kunit) {
+        // SAFETY: by the function's safety requirements, the parameter points to an entry
+        // of the static table.
+        let entry = unsafe { &*(*test).param_value.cast::<T::Entry>() };
+        let outcome = T::run(entry);
+        // Whatever `run` allocated is freed by now: a failed assertion ends the test's thread
+        // without running destructors.
+        kernel::kunit_assert!("table", c"src/kunit.rs", 0, outcome.is_ok());
+    }
+
+    /// The parameterised KUnit case `table` over `T`.
+    pub(crate) const fn case<T: Table>() -> bindings::kunit_case {
+        bindings::kunit_case {
+            generate_params: Some(bindings::kunit_array_gen_params),
+            param_init: Some(register_table::<T>),
+            ..kernel::kunit::kunit_case(c"table", run_table_case::<T>)
+        }
+    }
+}
+
+/// The `n_rust_conformance` suite: the shared conformance table, one KTAP result per case.
+mod conformance {
+    use super::table::{self, Table};
+    use crate::engine::conformance::{run, Bench, Case, CASES};
+    use core::ptr;
+    use kernel::bindings;
+    use kernel::prelude::*;
+    use kernel::str::BStr;
 
     /// Bytes of the driver output shown when a case fails.
     const SHOWN: usize = 96;
@@ -56,237 +149,92 @@ mod conformance {
         Ok(unsafe { slot.assume_init() })
     }
 
-    /// `get_description` of the parameter array: the case's name.
-    ///
-    /// # Safety
-    ///
-    /// `param` points to an element of [`CASES`] and `desc` to a buffer of
-    /// `KUNIT_PARAM_DESC_SIZE` bytes, as `kunit_array_gen_params` passes them.
-    unsafe extern "C" fn describe(
-        _test: *mut bindings::kunit,
-        param: *const c_void,
-        desc: *mut c_char,
-    ) {
-        // SAFETY: by the function's safety requirements, `param` points to a `Case` of the
-        // static table.
-        let case = unsafe { &*param.cast::<Case>() };
-        let name = case.name.as_bytes();
-        let len = name.len().min(PARAM_DESC_SIZE - 1);
-        // SAFETY: `desc` has room for `PARAM_DESC_SIZE` bytes and `len + 1` of them are
-        // written; `name` is valid for reading `len` bytes and is not in that buffer.
-        unsafe {
-            ptr::copy_nonoverlapping(name.as_ptr(), desc.cast::<u8>(), len);
-            desc.add(len).write(0);
-        }
-    }
+    /// [`CASES`] as a KUnit table.
+    struct Conformance;
 
-    /// `param_init` of the case: registers [`CASES`] as its parameter array, as C's
-    /// `kunit_register_params_array()` does.
-    ///
-    /// # Safety
-    ///
-    /// `test` is the valid parent test of the parameterised case, as KUnit passes it.
-    unsafe extern "C" fn register_table(test: *mut bindings::kunit) -> c_int {
-        // SAFETY: `test` is valid (the function's safety requirements) and the parameterised
-        // runs have not started. The table is static, so it outlives the test.
-        unsafe {
-            (*test).params_array = bindings::kunit_params {
-                params: CASES.as_ptr().cast(),
-                get_description: Some(describe),
-                num_params: CASES.len(),
-                elem_size: size_of::<Case>(),
-            };
-        }
-        0
-    }
+    impl Table for Conformance {
+        type Entry = Case;
 
-    /// Runs one conformance case, the current parameter of `test`.
-    ///
-    /// # Safety
-    ///
-    /// `test` is the valid test of one parameter, whose value points into [`CASES`]
-    /// (`kunit_array_gen_params` produced it from the array [`register_table`] registered).
-    unsafe extern "C" fn run_table_case(test: *mut bindings::kunit) {
-        // SAFETY: by the function's safety requirements, the parameter points to a `Case`
-        // of the static table.
-        let case = unsafe { &*(*test).param_value.cast::<Case>() };
-        let outcome = match new_bench() {
-            Ok(mut bench) => match run(case, &mut bench) {
-                Ok(()) => Ok(()),
-                Err(mismatch) => {
-                    let got = bench.rec.master_bytes();
-                    // `Mismatch` says what differed (`MismatchKind`) and where.
-                    kernel::kunit::err(fmt!(
-                        "        # {}: {:?} at {}\n",
-                        mismatch.case,
-                        mismatch.kind,
-                        mismatch.index
-                    ));
-                    kernel::kunit::err(fmt!(
-                        "        # driver output: {:?}, expected {:?}\n",
-                        BStr::from_bytes(got.get(..SHOWN).unwrap_or(got)),
-                        BStr::from_bytes(case.master.get(..SHOWN).unwrap_or(case.master))
-                    ));
-                    Err(())
-                }
-            },
-            Err(_) => {
+        fn entries() -> &'static [Case] {
+            CASES
+        }
+
+        fn name(case: &Case) -> &'static str {
+            case.name
+        }
+
+        fn run(case: &Case) -> core::result::Result<(), ()> {
+            let Ok(mut bench) = new_bench() else {
                 kernel::kunit::err(fmt!(
                     "        # {}: out of memory for the bench\n",
                     case.name
                 ));
-                Err(())
-            }
-        };
-        // The bench is freed by now: a failed assertion ends the test's thread without
-        // running destructors.
-        kernel::kunit_assert!("table", c"src/kunit.rs", 0, outcome.is_ok());
+                return Err(());
+            };
+            run(case, &mut bench).map_err(|mismatch| {
+                let got = bench.rec.master_bytes();
+                // `Mismatch` says what differed (`MismatchKind`) and where.
+                kernel::kunit::err(fmt!(
+                    "        # {}: {:?} at {}\n",
+                    mismatch.case,
+                    mismatch.kind,
+                    mismatch.index
+                ));
+                kernel::kunit::err(fmt!(
+                    "        # driver output: {:?}, expected {:?}\n",
+                    BStr::from_bytes(got.get(..SHOWN).unwrap_or(got)),
+                    BStr::from_bytes(case.master.get(..SHOWN).unwrap_or(case.master))
+                ));
+            })
+        }
     }
 
     /// The cases of the suite, terminated by a zeroed entry as KUnit expects.
-    static mut TEST_CASES: [bindings::kunit_case; 2] = [
-        bindings::kunit_case {
-            generate_params: Some(bindings::kunit_array_gen_params),
-            param_init: Some(register_table),
-            ..kernel::kunit::kunit_case(c"table", run_table_case)
-        },
-        pin_init::zeroed(),
-    ];
+    static mut TEST_CASES: [bindings::kunit_case; 2] =
+        [table::case::<Conformance>(), pin_init::zeroed()];
 
     kernel::kunit_unsafe_test_suite!(n_rust_conformance, TEST_CASES);
 }
 
-/// The `n_rust_jobctl` suite: the job-control decision of reads and writes
-/// (`__tty_check_change` as `n_tty_read` and `n_tty_write` use it).
-#[kunit_tests(n_rust_jobctl)]
+/// The `n_rust_jobctl` suite: the shared job-control table, one KTAP result per case (the
+/// decision of `__tty_check_change` as `n_tty_read` and `n_tty_write` use it).
 mod jobctl {
-    use crate::engine::{check_job_control, check_write, Decision, JobControlQuery, JobOp, Signal};
+    use super::table::{self, Table};
+    use crate::engine::jobctl_cases::{JobCtlCase, JOBCTL_CASES};
+    use kernel::bindings;
+    use kernel::prelude::*;
 
-    /// A caller in a background group of its controlling tty, with nothing else special.
-    fn background(op: JobOp) -> JobControlQuery {
-        JobControlQuery {
-            is_controlling_tty: true,
-            tty_has_pgrp: true,
-            caller_in_foreground: false,
-            signal_ignored_or_blocked: false,
-            caller_group_orphaned: false,
-            op,
-            redirected: false,
+    /// [`JOBCTL_CASES`] as a KUnit table.
+    struct JobCtl;
+
+    impl Table for JobCtl {
+        type Entry = JobCtlCase;
+
+        fn entries() -> &'static [JobCtlCase] {
+            JOBCTL_CASES
+        }
+
+        fn name(case: &JobCtlCase) -> &'static str {
+            case.name
+        }
+
+        fn run(case: &JobCtlCase) -> core::result::Result<(), ()> {
+            case.run().map_err(|got| {
+                kernel::kunit::err(fmt!(
+                    "        # {}: got {:?}, expected {:?}\n",
+                    case.name,
+                    got,
+                    case.expected
+                ));
+            })
         }
     }
 
-    #[test]
-    fn background_read_sends_sigttin() {
-        assert_eq!(
-            check_job_control(&background(JobOp::Read)),
-            Decision::SignalGroupAndRestart(Signal::Ttin)
-        );
-    }
+    /// The cases of the suite, terminated by a zeroed entry as KUnit expects.
+    static mut TEST_CASES: [bindings::kunit_case; 2] =
+        [table::case::<JobCtl>(), pin_init::zeroed()];
 
-    #[test]
-    fn foreground_read_allowed() {
-        let q = JobControlQuery {
-            caller_in_foreground: true,
-            ..background(JobOp::Read)
-        };
-        assert_eq!(check_job_control(&q), Decision::Allow);
-    }
-
-    #[test]
-    fn read_on_other_tty_allowed() {
-        let q = JobControlQuery {
-            is_controlling_tty: false,
-            ..background(JobOp::Read)
-        };
-        assert_eq!(check_job_control(&q), Decision::Allow);
-    }
-
-    #[test]
-    fn read_without_foreground_group_allowed() {
-        let q = JobControlQuery {
-            tty_has_pgrp: false,
-            ..background(JobOp::Read)
-        };
-        assert_eq!(check_job_control(&q), Decision::Allow);
-    }
-
-    #[test]
-    fn background_read_sigttin_ignored_is_eio() {
-        let q = JobControlQuery {
-            signal_ignored_or_blocked: true,
-            ..background(JobOp::Read)
-        };
-        assert_eq!(check_job_control(&q), Decision::Eio);
-    }
-
-    #[test]
-    fn background_read_orphaned_group_is_eio() {
-        let q = JobControlQuery {
-            caller_group_orphaned: true,
-            ..background(JobOp::Read)
-        };
-        assert_eq!(check_job_control(&q), Decision::Eio);
-    }
-
-    #[test]
-    fn redirected_console_never_stopped() {
-        let read = JobControlQuery {
-            redirected: true,
-            ..background(JobOp::Read)
-        };
-        let write = JobControlQuery {
-            redirected: true,
-            ..background(JobOp::Write)
-        };
-        assert_eq!(check_job_control(&read), Decision::Allow);
-        assert_eq!(check_write(true, &write), Decision::Allow);
-    }
-
-    #[test]
-    fn background_write_with_tostop_sends_sigttou() {
-        assert_eq!(
-            check_write(true, &background(JobOp::Write)),
-            Decision::SignalGroupAndRestart(Signal::Ttou)
-        );
-    }
-
-    #[test]
-    fn background_write_without_tostop_allowed() {
-        assert_eq!(
-            check_write(false, &background(JobOp::Write)),
-            Decision::Allow
-        );
-    }
-
-    #[test]
-    fn background_write_sigttou_ignored_allowed() {
-        // Unlike a read, an ignored or blocked SIGTTOU lets the write through, even from an
-        // orphaned group: the ignored check comes first in `__tty_check_change`.
-        let q = JobControlQuery {
-            signal_ignored_or_blocked: true,
-            caller_group_orphaned: true,
-            ..background(JobOp::Write)
-        };
-        assert_eq!(check_write(true, &q), Decision::Allow);
-    }
-
-    #[test]
-    fn background_write_orphaned_group_is_eio() {
-        let q = JobControlQuery {
-            caller_group_orphaned: true,
-            ..background(JobOp::Write)
-        };
-        assert_eq!(check_write(true, &q), Decision::Eio);
-    }
-
-    #[test]
-    fn foreground_write_with_tostop_allowed() {
-        let q = JobControlQuery {
-            caller_in_foreground: true,
-            ..background(JobOp::Write)
-        };
-        assert_eq!(check_write(true, &q), Decision::Allow);
-    }
+    kernel::kunit_unsafe_test_suite!(n_rust_jobctl, TEST_CASES);
 }
 
 /// The `n_rust_params` suite: validation of the `ldisc` module parameter, and the reason

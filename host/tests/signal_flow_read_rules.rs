@@ -32,12 +32,12 @@ fn isig_off_passes_signal_chars() {
 fn signal_char_flushes_input_echo_and_driver_output() {
     let (mut e, mut r) = open(&SANE);
     feed(&mut e, &SANE, &mut r, b"ab\n");
-    let before = r.master.len();
+    let before = r.master_bytes().len();
     feed(&mut e, &SANE, &mut r, b"cd\x03");
     assert_eq!(r.output_flushes, 1);
     assert_eq!(r.input_flushes, 1);
     // "cd" was never echoed: the echo ring was cleared; then ^C is echoed.
-    assert_eq!(&r.master[before..], b"^C");
+    assert_eq!(&r.master_bytes()[before..], b"^C");
     assert!(read_all(&mut e, &SANE, &mut r, 64).is_empty());
 }
 
@@ -57,7 +57,7 @@ fn signal_char_restarts_stopped_output_with_ixon() {
     assert!(r.stopped);
     feed(&mut e, &SANE, &mut r, b"\x03");
     assert!(!r.stopped);
-    assert_eq!(r.master, b"^C");
+    assert_eq!(r.master_bytes(), b"^C");
 }
 
 #[test]

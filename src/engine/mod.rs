@@ -25,6 +25,7 @@
 pub mod conformance;
 mod ctype;
 pub mod jobctl;
+pub mod jobctl_cases;
 pub mod ldisc;
 pub mod termios;
 

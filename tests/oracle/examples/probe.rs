@@ -1,8 +1,6 @@
 //! Ad-hoc probe: run one hand-written case on the kernel and the engine.
 use n_rust_engine::{LFlag, Termios, VREPRINT};
-use n_rust_oracle::pty::Pty;
-use n_rust_oracle::sim::Sim;
-use n_rust_oracle::{compare, run_kernel, OCase};
+use n_rust_oracle::{compare, run_fresh, OCase};
 
 fn main() {
     let n: usize = std::env::args()
@@ -23,11 +21,7 @@ fn main() {
         write: vec![],
         switch: None,
     };
-    let pty = Pty::open().unwrap();
-    let mut sim = Sim::new();
-    let prev = sim.termios;
-    let et = sim.run(&c);
-    let kt = run_kernel(&pty, &prev, &c).unwrap();
+    let (kt, et) = run_fresh(&c).unwrap();
     for (k, e) in kt.iter().zip(et.iter()) {
         println!("kernel {} engine {}", k.master.len(), e.master.len());
     }

@@ -2,9 +2,7 @@
 //! then a program write: N_TTY's echo_mark lags behind echo_tail and the write's
 //! process_echoes walks the echo ring from an old position.
 use n_rust_engine::{LFlag, Termios};
-use n_rust_oracle::pty::Pty;
-use n_rust_oracle::sim::Sim;
-use n_rust_oracle::{compare, esc, run_kernel, OCase};
+use n_rust_oracle::{compare, esc, run_fresh, OCase};
 
 fn main() {
     let t = Termios::SANE.plus_l(LFlag::ECHOPRT).minus_l(LFlag::ECHOCTL);
@@ -15,11 +13,7 @@ fn main() {
         write: b"x".to_vec(),
         switch: None,
     };
-    let pty = Pty::open().unwrap();
-    let mut sim = Sim::new();
-    let prev = sim.termios;
-    let et = sim.run(&c);
-    let kt = run_kernel(&pty, &prev, &c).unwrap();
+    let (kt, et) = run_fresh(&c).unwrap();
     for (k, e) in kt.iter().zip(et.iter()) {
         println!(
             "kernel {} {}",

@@ -124,6 +124,17 @@ pub fn run_kernel(p: &Pty, prev: &Termios, c: &OCase) -> std::io::Result<Trace> 
     Ok(trace)
 }
 
+/// Run `c` on a fresh pty and a freshly opened engine, the engine first: the kernel's
+/// trace and the engine's.
+pub fn run_fresh(c: &OCase) -> std::io::Result<(Trace, Trace)> {
+    let pty = Pty::open()?;
+    let mut sim = sim::Sim::new();
+    let prev = sim.termios;
+    let et = sim.run(c);
+    let kt = run_kernel(&pty, &prev, c)?;
+    Ok((kt, et))
+}
+
 /// Compare two traces under the rules for `t`; `Some(description)` if they differ.
 pub fn compare(t: &Termios, k: &Trace, e: &Trace) -> Option<String> {
     if k.len() != e.len() {
@@ -242,18 +253,21 @@ pub fn esc(b: &[u8]) -> String {
     s
 }
 
-/// A case as Rust-like text for a reproduction.
-pub fn show_case(c: &OCase) -> String {
-    let t = &c.termios;
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "termios: iflag={:#x} oflag={:#x} lflag={:#x} cc={:?}",
+/// A termios as text: the flags in hex and the control characters.
+fn show_termios(t: &Termios) -> String {
+    format!(
+        "iflag={:#x} oflag={:#x} lflag={:#x} cc={:?}",
         t.iflag.bits(),
         t.oflag.bits(),
         t.lflag.bits(),
         t.cc
-    );
+    )
+}
+
+/// A case as Rust-like text for a reproduction.
+pub fn show_case(c: &OCase) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "termios: {}", show_termios(&c.termios));
     let _ = writeln!(s, "read_size: {}", c.read_size);
     for (i, ch) in c.chunks.iter().enumerate() {
         if ch.len() > 400 {
@@ -264,14 +278,7 @@ pub fn show_case(c: &OCase) -> String {
     }
     let _ = writeln!(s, "write: {}", esc(&c.write));
     if let Some((k, t2)) = &c.switch {
-        let _ = writeln!(
-            s,
-            "switch after chunk {k} to: iflag={:#x} oflag={:#x} lflag={:#x} cc={:?}",
-            t2.iflag.bits(),
-            t2.oflag.bits(),
-            t2.lflag.bits(),
-            t2.cc
-        );
+        let _ = writeln!(s, "switch after chunk {k} to: {}", show_termios(t2));
     }
     s
 }

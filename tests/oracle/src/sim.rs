@@ -2,68 +2,16 @@
 //! recorder that behaves like the pty slave's driver.
 
 use crate::{canonical, OCase, Step, Trace};
-use n_rust_engine::{Actions, DriverInfo, Engine, LFlag, ReadError, Signal, Sink, Termios};
+use n_rust_engine::conformance::{Recorder, Room};
+use n_rust_engine::{DriverInfo, Engine, LFlag, ReadError, Termios};
 
 /// Room the pty reports while running (the master's 64 KiB flip-buffer limit).
 const PTY_ROOM: usize = 65536;
 
-/// A pty slave as the engine sees it.
-#[derive(Clone, Default)]
-pub struct PtySide {
-    /// Bytes written to the master.
-    pub master: Vec<u8>,
-    /// Signals sent, as a mask.
-    pub signals: u8,
-    /// `tty->flow.stopped`.
-    pub stopped: bool,
-    /// `tty->flow.tco_stopped`.
-    pub tco_stopped: bool,
-}
-
-impl Sink for PtySide {
-    fn write_room(&mut self) -> usize {
-        if self.stopped {
-            0
-        } else {
-            PTY_ROOM
-        }
-    }
-    fn write(&mut self, data: &[u8]) -> usize {
-        if self.stopped {
-            return 0;
-        }
-        self.master.extend_from_slice(data);
-        data.len()
-    }
-}
-
-impl Actions for PtySide {
-    fn signal(&mut self, sig: Signal) {
-        let bit = match sig {
-            Signal::Int => 0,
-            Signal::Quit => 1,
-            Signal::Tstp => 2,
-            Signal::Ttin => 3,
-            Signal::Ttou => 4,
-        };
-        self.signals |= 1 << bit;
-    }
-    fn flush_output(&mut self) {}
-    fn stop(&mut self) {
-        self.stopped = true;
-    }
-    fn start(&mut self) {
-        if !self.tco_stopped {
-            self.stopped = false;
-        }
-    }
-    fn flow_stopped(&self) -> bool {
-        self.stopped
-    }
-    fn tco_stopped(&self) -> bool {
-        self.tco_stopped
-    }
-}
+/// A pty slave as the engine sees it: the engine's recorder, reporting [`PTY_ROOM`]
+/// whatever was written and holding as much output. Its signal mask has the bits
+/// of `pty::REPORTED`.
+pub type PtySide = Recorder<PTY_ROOM>;
 
 /// Engine plus its tty, in lockstep with one kernel pty.
 #[derive(Clone)]
@@ -87,13 +35,27 @@ impl Sim {
     pub fn new() -> Sim {
         let t = Termios::SANE;
         let mut engine = Box::new(Engine::new(DriverInfo::PTY));
-        let mut tty = PtySide::default();
+        let mut tty = PtySide::with_room(Room::Fixed(PTY_ROOM));
         engine.open(&t, &mut tty);
         Sim {
             engine,
             tty,
             termios: t,
         }
+    }
+
+    /// The bytes on the master since the last take.
+    fn take_master(&mut self) -> Vec<u8> {
+        let m = self.tty.master_bytes().to_vec();
+        self.tty.clear_master();
+        m
+    }
+
+    /// The signals sent since the last take, as a mask.
+    fn take_signals(&mut self) -> u8 {
+        let m = self.tty.signal_mask;
+        self.tty.clear_signals();
+        m
     }
 
     fn reads(&mut self, size: usize, out: &mut Vec<Option<Vec<u8>>>) {
@@ -118,15 +80,15 @@ impl Sim {
         let mut trace = Vec::new();
         let mut t = c.termios;
         // Reset, as run_kernel does it.
-        self.tty.master.clear();
-        self.tty.signals = 0;
+        self.tty.clear_master();
+        self.tty.clear_signals();
         self.tty.stopped = false;
         let old = self.termios;
         self.engine.set_termios(Some(&old), &t, &mut self.tty);
         self.termios = t;
         self.engine.flush_input(&mut self.tty);
         trace.push(Step {
-            master: std::mem::take(&mut self.tty.master),
+            master: self.take_master(),
             ..Step::default()
         });
         for (i, ch) in c.chunks.iter().enumerate() {
@@ -154,9 +116,9 @@ impl Sim {
             }
             self.reads(c.read_size, &mut s.reads);
             if t.l(LFlag::ISIG) {
-                s.signals = std::mem::take(&mut self.tty.signals);
+                s.signals = self.take_signals();
             }
-            s.master = std::mem::take(&mut self.tty.master);
+            s.master = self.take_master();
             trace.push(s);
             if let Some((k, t2)) = c.switch {
                 if k == i {
@@ -168,7 +130,7 @@ impl Sim {
                     t = t2;
                     self.termios = t2;
                     self.reads(c.read_size, &mut s.reads);
-                    s.master = std::mem::take(&mut self.tty.master);
+                    s.master = self.take_master();
                     trace.push(s);
                 }
             }
@@ -181,8 +143,8 @@ impl Sim {
         };
         trace.push(Step {
             written,
-            master: std::mem::take(&mut self.tty.master),
-            signals: std::mem::take(&mut self.tty.signals),
+            master: self.take_master(),
+            signals: self.take_signals(),
             reads: Vec::new(),
             canon: canonical(&t),
         });
