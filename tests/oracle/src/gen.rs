@@ -82,11 +82,13 @@ const LBITS: [LFlag; 12] = [
     LFlag::ECHOKE,
     LFlag::IEXTEN,
 ];
-const SPECIAL: [usize; 13] = [
+/// The control characters the generator gives random values.
+pub const SPECIAL: [usize; 13] = [
     VINTR, VQUIT, VERASE, VKILL, VEOF, VSTART, VSTOP, VSUSP, VEOL, VREPRINT, VWERASE, VLNEXT, VEOL2,
 ];
 
-fn gen_cc_value(r: &mut Rng) -> u8 {
+/// A random control-character value (disabled, control, DEL, letters, separators, high bytes).
+pub fn gen_cc_value(r: &mut Rng) -> u8 {
     match r.below(8) {
         0 => 0,
         1 | 2 => 1 + r.below(31) as u8,
@@ -137,7 +139,8 @@ pub fn gen_termios(r: &mut Rng) -> Termios {
     t
 }
 
-fn push_byte(r: &mut Rng, t: &Termios, v: &mut Vec<u8>) {
+/// Appends one random input byte (or a UTF-8 sequence) to `v`, often one of `t`'s special characters.
+pub fn push_byte(r: &mut Rng, t: &Termios, v: &mut Vec<u8>) {
     match r.below(20) {
         0..=5 => {
             v.push(r.pick(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 _-.,"))

@@ -1,0 +1,359 @@
+//! `n_rust-test-diff`: differential test of n_rust against N_TTY inside the guest.
+//!
+//! ```text
+//! n_rust-test-diff [--scenarios N] [--seed S] [--start I] [--block B] [--no-shrink] [--show I]
+//!                  [--against D]   (D = 0: N_TTY against itself, a self-test of the harness)
+//! ```
+//!
+//! Pairs of ptys, one slave on N_TTY (0) and one on n_rust (29, loaded by `/init`), get the
+//! same termios and the same operations — input on the master, reads of every size
+//! (nonblocking, and blocking where they cannot wait), termios changes mid-line, flushes,
+//! flow control, `TIOCSTI`, program writes (output processing) — drawn from a seed. After
+//! every operation the two sides are compared: each call's return value, errno and bytes,
+//! every byte on the master, signals to the foreground group, the poll mask, `TIOCINQ` and
+//! `TIOCOUTQ` (see `duo.rs` for how pending flip-buffer work is waited for).
+//!
+//! Defaults come from the environment (the kernel command line passes them to `/init`):
+//! `nrust_diff_scenarios` (default 2000) and `nrust_diff_seed` (default: random, printed).
+//! One TAP line per family of checks; a divergence prints the seed, the scenario number and
+//! a reproduction shrunk by replaying on fresh pairs.
+
+mod duo;
+mod scenario;
+
+use duo::{Divergence, Duo, Family};
+use n_rust_oracle::gen::{case_seed, Rng};
+use scenario::{gen_scenario, show_scenario, Op, Scenario};
+use std::time::Instant;
+
+/// Scenarios in the default run (`make test`).
+const DEFAULT_SCENARIOS: u64 = 2000;
+/// Fresh pty pairs every so many scenarios (state otherwise carries over, as in a session).
+const DEFAULT_BLOCK: u64 = 50;
+/// Divergences that are shrunk and shown in full.
+const SHOWN: usize = 3;
+/// Replays one shrink may spend.
+const SHRINK_BUDGET: usize = 300;
+
+fn parse_num(s: &str) -> Option<u64> {
+    let s = s.replace('_', "");
+    match s.strip_prefix("0x") {
+        Some(h) => u64::from_str_radix(h, 16).ok(),
+        None => s.parse().ok(),
+    }
+}
+
+fn random_seed() -> u64 {
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(1);
+    Rng::new(t ^ u64::from(std::process::id())).next_u64()
+}
+
+struct Opts {
+    scenarios: u64,
+    seed: u64,
+    start: u64,
+    block: u64,
+    shrink: bool,
+    show: Option<u64>,
+}
+
+fn opts() -> Opts {
+    let env = |k: &str| std::env::var(k).ok().and_then(|v| parse_num(&v));
+    let mut o = Opts {
+        scenarios: env("nrust_diff_scenarios").unwrap_or(DEFAULT_SCENARIOS),
+        seed: env("nrust_diff_seed").unwrap_or_else(random_seed),
+        start: 0,
+        block: DEFAULT_BLOCK,
+        shrink: true,
+        show: None,
+    };
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut i = 0;
+    while i < args.len() {
+        let val = || {
+            args.get(i + 1)
+                .and_then(|v| parse_num(v))
+                .unwrap_or_else(|| {
+                    eprintln!("{}: missing or bad number", args[i]);
+                    std::process::exit(2)
+                })
+        };
+        match args[i].as_str() {
+            "--scenarios" => o.scenarios = val(),
+            "--seed" => o.seed = val(),
+            "--start" => o.start = val(),
+            "--block" => o.block = val().max(1),
+            "--show" => o.show = Some(val()),
+            "--against" => duo::set_against(val() as i32),
+            "--no-shrink" => {
+                o.shrink = false;
+                i += 1;
+                continue;
+            }
+            a => {
+                eprintln!("unknown argument {a}");
+                std::process::exit(2);
+            }
+        }
+        i += 2;
+    }
+    o
+}
+
+/// Runs `prefix` then `s` on fresh pairs; the divergence of `s`, if any.
+fn replay(prefix: &[Scenario], s: &Scenario) -> Option<Divergence> {
+    let mut duo = match Duo::open() {
+        Ok(d) => d,
+        Err(e) => {
+            return Some(Divergence {
+                op: None,
+                family: Family::Harness,
+                detail: format!("opening pty pairs: {e}"),
+            })
+        }
+    };
+    for p in prefix {
+        let _ = duo.run(p);
+    }
+    duo.run(s).err()
+}
+
+/// Smaller scenarios that still diverge in the same family: drop operations, then bytes,
+/// then termios flags.
+fn shrink(prefix: &[Scenario], s: &Scenario, family: Family) -> (bool, Scenario, Divergence) {
+    let mut prefix = prefix.to_vec();
+    let mut best = s.clone();
+    let Some(mut div) = replay(&prefix, &best) else {
+        return (
+            false,
+            best,
+            Divergence {
+                op: None,
+                family,
+                detail: "did not diverge again on fresh pairs (timing-dependent: a defect)".into(),
+            },
+        );
+    };
+    if let Some(d) = replay(&[], &best) {
+        prefix.clear();
+        div = d;
+    }
+    let mut budget = SHRINK_BUDGET;
+    let mut attempt = |cand: Scenario, best: &mut Scenario, div: &mut Divergence| -> bool {
+        if budget == 0 {
+            return false;
+        }
+        budget -= 1;
+        match replay(&prefix, &cand) {
+            Some(d) if d.family == family => {
+                *best = cand;
+                *div = d;
+                true
+            }
+            _ => false,
+        }
+    };
+    // Everything after the diverging operation goes first.
+    if let Some(op) = div.op {
+        if op + 1 < best.ops.len() {
+            let mut c = best.clone();
+            c.ops.truncate(op + 1);
+            attempt(c, &mut best, &mut div);
+        }
+    }
+    let mut i = best.ops.len();
+    while i > 0 {
+        i -= 1;
+        if i < best.ops.len() {
+            let mut c = best.clone();
+            c.ops.remove(i);
+            attempt(c, &mut best, &mut div);
+        }
+    }
+    // Bytes of inputs and writes, halving the size of the removed range.
+    for i in (0..best.ops.len()).rev() {
+        let len = match best.ops.get(i) {
+            Some(Op::Input { data, .. }) | Some(Op::Write { data, .. }) => data.len(),
+            _ => 0,
+        };
+        let mut size = len / 2;
+        while size >= 1 {
+            let mut start = 0;
+            loop {
+                let cur = match best.ops.get(i) {
+                    Some(Op::Input { data, .. }) | Some(Op::Write { data, .. }) => data.len(),
+                    _ => 0,
+                };
+                if start + size > cur || cur <= 1 {
+                    break;
+                }
+                let mut c = best.clone();
+                if let Some(Op::Input { data, .. }) | Some(Op::Write { data, .. }) =
+                    c.ops.get_mut(i)
+                {
+                    data.drain(start..start + size);
+                }
+                if !attempt(c, &mut best, &mut div) {
+                    start += size;
+                }
+            }
+            size /= 2;
+        }
+    }
+    for bit in 0..20 {
+        for which in 0..3 {
+            let mut c = best.clone();
+            let f = match which {
+                0 => &mut c.termios.iflag.0,
+                1 => &mut c.termios.oflag.0,
+                _ => &mut c.termios.lflag.0,
+            };
+            if *f & (1 << bit) != 0 {
+                *f &= !(1 << bit);
+                attempt(c, &mut best, &mut div);
+            }
+        }
+    }
+    let _ = prefix;
+    (true, best, div)
+}
+
+struct Failure {
+    index: u64,
+    first: u64,
+    div: Divergence,
+    report: String,
+}
+
+fn main() {
+    let o = opts();
+    if let Some(i) = o.show {
+        print!("{}", show_scenario(&gen_scenario(case_seed(o.seed, i))));
+        return;
+    }
+    duo::install_watchdog();
+    let t0 = Instant::now();
+    println!(
+        "# diff: seed {:#x}, scenarios {}..{}, fresh pty pairs every {}",
+        o.seed,
+        o.start,
+        o.start + o.scenarios,
+        o.block
+    );
+    let mut failures: Vec<Failure> = Vec::new();
+    let mut ops = 0usize;
+    let mut done = 0u64;
+    let mut first = o.start;
+    let end = o.start + o.scenarios;
+    while first < end {
+        let last = (first + o.block).min(end);
+        let mut duo = match Duo::open() {
+            Ok(d) => d,
+            Err(e) => {
+                failures.push(Failure {
+                    index: first,
+                    first,
+                    div: Divergence {
+                        op: None,
+                        family: Family::Harness,
+                        detail: format!("opening pty pairs: {e}"),
+                    },
+                    report: String::new(),
+                });
+                break;
+            }
+        };
+        let mut since_fresh: Vec<Scenario> = Vec::new();
+        for index in first..last {
+            let s = gen_scenario(case_seed(o.seed, index));
+            ops += s.ops.len();
+            done += 1;
+            match duo.run(&s) {
+                Ok(()) => since_fresh.push(s),
+                Err(div) => {
+                    let mut report = String::new();
+                    if o.shrink && failures.len() < SHOWN {
+                        let (again, small, d) = shrink(&since_fresh, &s, div.family);
+                        report = if again {
+                            format!(
+                                "shrunk reproduction (diverges at op {}: {}):\n{}",
+                                d.op.map_or("reset".into(), |i| i.to_string()),
+                                d.detail.replace('\n', "\n    "),
+                                show_scenario(&small)
+                            )
+                        } else {
+                            format!("{}\n", d.detail)
+                        };
+                    }
+                    if failures.len() < SHOWN {
+                        report = format!("scenario as generated:\n{}{report}", show_scenario(&s));
+                    }
+                    failures.push(Failure {
+                        index,
+                        first,
+                        div,
+                        report,
+                    });
+                    // The rest of the block on fresh pairs.
+                    match Duo::open() {
+                        Ok(d) => duo = d,
+                        Err(_) => break,
+                    }
+                    since_fresh.clear();
+                }
+            }
+        }
+        first = last;
+    }
+    let secs = t0.elapsed().as_secs_f64();
+
+    let mut number = 0;
+    let mut failed = 0;
+    for family in Family::ALL {
+        number += 1;
+        let mine: Vec<&Failure> = failures.iter().filter(|f| f.div.family == family).collect();
+        if mine.is_empty() {
+            println!(
+                "ok {number} - diff: {} agree in {done} scenarios",
+                family.title()
+            );
+            continue;
+        }
+        failed += 1;
+        println!(
+            "not ok {number} - diff: {}: {} of {done} scenarios diverge",
+            family.title(),
+            mine.len()
+        );
+        for f in mine.iter().take(10) {
+            println!(
+                "  # seed {:#x} scenario {} (fresh pairs from scenario {}), op {}: {}",
+                o.seed,
+                f.index,
+                f.first,
+                f.div.op.map_or("reset".into(), |i| i.to_string()),
+                f.div.detail.replace('\n', "\n  #   ")
+            );
+            for line in f.report.lines() {
+                println!("  #   {line}");
+            }
+            println!(
+                "  #   reproduce (guest shell, module loaded): n_rust-test-diff --seed {:#x} --start {} --scenarios {}",
+                o.seed,
+                f.first,
+                f.index - f.first + 1
+            );
+        }
+    }
+    println!(
+        "# diff: {done} scenarios ({ops} operations), seed {:#x}, {secs:.1} s, {} diverged",
+        o.seed,
+        failures.len()
+    );
+    println!("1..{number}");
+    println!("diff: {} passed, {failed} failed", number - failed);
+    std::process::exit(if failed == 0 { 0 } else { 1 });
+}
