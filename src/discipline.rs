@@ -453,6 +453,14 @@ impl LineDiscipline for NRust {
         })
     }
 
+    fn receive_unflowed(&self, tty: &Tty, data: &[u8], flags: Option<&[u8]>) {
+        let closing = tty.closing();
+        self.with_engine(tty, |engine, termios, actions| {
+            engine.set_closing(closing);
+            engine.receive_noflow(termios, data, flags, actions);
+        });
+    }
+
     fn lookahead(&self, tty: &Tty, data: &[u8], flags: Option<&[u8]>) {
         self.with_engine(tty, |engine, termios, actions| {
             engine.lookahead(termios, data, flags, actions)

@@ -75,6 +75,12 @@ pub(crate) trait LineDiscipline: Sized + Send + Sync {
     /// discipline asks for it again with [`Tty::restart_input`].
     fn receive(&self, tty: &Tty, data: &[u8], flags: Option<&[u8]>) -> usize;
 
+    /// Bytes handed over by `receive_buf` rather than `receive_buf2`: `TIOCSTI` pushes its
+    /// byte this way. There is no flow control: what does not fit is dropped.
+    fn receive_unflowed(&self, tty: &Tty, data: &[u8], flags: Option<&[u8]>) {
+        let _ = self.receive(tty, data, flags);
+    }
+
     /// Bytes the discipline could not take yet, offered for a look at flow-control
     /// characters; they are offered again through [`LineDiscipline::receive`] later.
     fn lookahead(&self, _tty: &Tty, _data: &[u8], _flags: Option<&[u8]>) {}
@@ -648,7 +654,7 @@ impl<T: LineDiscipline> Registration<T> {
             set_termios: Some(Self::set_termios_callback),
             poll: Some(Self::poll_callback),
             hangup: None,
-            receive_buf: None,
+            receive_buf: Some(Self::receive_buf_callback),
             write_wakeup: Some(Self::write_wakeup_callback),
             dcd_change: None,
             receive_buf2: Some(Self::receive_buf2_callback),
@@ -889,6 +895,25 @@ impl<T: LineDiscipline> Registration<T> {
         unsafe {
             let (data, flags) = Self::flip_slices(cp, fp, count);
             Self::state(tty).receive(Tty::from_raw(tty), data, flags)
+        }
+    }
+
+    /// Called by `tiocsti()` with the byte it pushes into the input.
+    ///
+    /// # Safety
+    ///
+    /// Only the tty layer calls this, through the operations table, with a valid tty (and the
+    /// discipline open on it, except for `open`) and pointers valid as `tty_ldisc_ops` says.
+    unsafe extern "C" fn receive_buf_callback(
+        tty: *mut bindings::tty_struct,
+        cp: *const u8,
+        fp: *const u8,
+        count: usize,
+    ) {
+        // SAFETY: As for `receive_buf2_callback` (`tiocsti()` passes one byte and no flags).
+        unsafe {
+            let (data, flags) = Self::flip_slices(cp, fp, count);
+            Self::state(tty).receive_unflowed(Tty::from_raw(tty), data, flags)
         }
     }
 
