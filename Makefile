@@ -11,10 +11,13 @@
 #   KDIR=         an already built kernel to build the module against (skips the test kernel)
 #   N_RUST_CACHE= where kernel sources and builds are cached (default ~/.cache/n_rust)
 #   LLVM=-19      the LLVM suffix the kernel is built with
+#   N_RUST_DIFF_SCENARIOS=, N_RUST_DIFF_SEED=
+#                 scenarios and seed of the guest differential test (default 2000, random)
 
 N_RUST_CACHE ?= $(HOME)/.cache/n_rust
 LLVM ?= -19
 export LLVM N_RUST_CACHE
+export N_RUST_DIFF_SCENARIOS N_RUST_DIFF_SEED
 export LIBCLANG_PATH ?= /usr/lib/llvm-19/lib
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
@@ -26,7 +29,7 @@ BUILD := $(CURDIR)/build
 all: module
 
 help:
-	@sed -n '3,15p' Makefile
+	@sed -n '3,17p' Makefile
 
 setup:
 	@scripts/setup-toolchain.sh
