@@ -19,7 +19,7 @@
 //! - The master is read until `EAGAIN`; its reads wait for the master's own flip work in the
 //!   same way, so every byte the slave has written to it by then is read.
 
-use crate::scenario::{Drain, Op, Scenario, When};
+use crate::scenario::{may_signal, signal_chars, Drain, Op, Scenario, When};
 use n_rust_engine::{LFlag, Termios, VMIN, VTIME};
 use n_rust_oracle::pty::Pty;
 use n_rust_oracle::{diff_bytes, esc};
@@ -141,6 +141,19 @@ pub struct Obs {
     pub inq: Option<Res>,
     /// `TIOCOUTQ`.
     pub outq: Option<Res>,
+    /// `poll` was already called after the operation (the mask is final).
+    polled: bool,
+}
+
+/// What to observe after an operation besides the poll mask and `TIOCINQ`. Every system call
+/// costs a lot in the TCG guest with lockdep, so the master is read only after operations that
+/// may write to it, signals are collected only after a byte that may be a signal character,
+/// and `TIOCOUTQ` (always 0 on a pty) after writes and at the end.
+#[derive(Clone, Copy, Default)]
+struct Want {
+    master: bool,
+    signals: bool,
+    outq: bool,
 }
 
 /// A difference between the two sides.
@@ -298,12 +311,18 @@ impl Side {
         }
     }
 
-    fn observe(&self, obs: &mut Obs, signals: bool) -> io::Result<()> {
-        obs.poll = self.poll();
+    fn observe(&self, obs: &mut Obs, want: Want) -> io::Result<()> {
+        if !obs.polled {
+            obs.poll = self.poll();
+        }
         obs.inq = Some(self.ioctl_int(libc::TIOCINQ));
-        obs.outq = Some(self.ioctl_int(libc::TIOCOUTQ));
-        self.pty.drain_master(&mut obs.master)?;
-        if signals {
+        if want.outq {
+            obs.outq = Some(self.ioctl_int(libc::TIOCOUTQ));
+        }
+        if want.master {
+            self.pty.drain_master(&mut obs.master)?;
+        }
+        if want.signals {
             obs.signals = self.pty.take_signals()?;
         }
         Ok(())
@@ -343,6 +362,27 @@ fn watchdog(on: bool) {
 /// The two sides.
 pub struct Duo {
     pub sides: [Side; 2],
+    /// Time spent per kind of operation (reset, input, read, read all, termios, flush, flow,
+    /// write, TIOCSTI) and observing, for `--profile`.
+    pub profile: [(u32, std::time::Duration); 10],
+}
+
+/// Names of the `Duo::profile` slots.
+pub const PROFILE: [&str; 10] = [
+    "reset", "input", "read", "read-all", "termios", "flush", "flow", "write", "sti", "observe",
+];
+
+fn slot(op: &Op) -> usize {
+    match op {
+        Op::Input { .. } => 1,
+        Op::Read { .. } => 2,
+        Op::ReadAll { .. } => 3,
+        Op::Termios { .. } => 4,
+        Op::Flush(_) => 5,
+        Op::Flow(_) => 6,
+        Op::Write { .. } => 7,
+        Op::Sti(_) => 8,
+    }
 }
 
 fn canonical(t: &Termios) -> bool {
@@ -380,12 +420,13 @@ impl Duo {
                 Side::open(N_TTY)?,
                 Side::open(AGAINST.load(std::sync::atomic::Ordering::Relaxed))?,
             ],
+            profile: Default::default(),
         })
     }
 
-    fn observe(&self, obs: &mut [Obs; 2], signals: bool) -> Result<(), Divergence> {
+    fn observe(&self, obs: &mut [Obs; 2], want: Want) -> Result<(), Divergence> {
         for (side, o) in self.sides.iter().zip(obs.iter_mut()) {
-            side.observe(o, signals).map_err(|e| Divergence {
+            side.observe(o, want).map_err(|e| Divergence {
                 op: None,
                 family: Family::Harness,
                 detail: format!("observing: {e}"),
@@ -396,6 +437,7 @@ impl Duo {
 
     /// Runs `s` on both sides; the first difference is returned.
     pub fn run(&mut self, s: &Scenario) -> Result<(), Divergence> {
+        let t0 = std::time::Instant::now();
         let mut obs: [Obs; 2] = Default::default();
         // Reset: output running (TCOOFF then TCOON clears a STOP too), the termios, no input,
         // nothing on the master, no signals pending.
@@ -410,9 +452,15 @@ impl Duo {
                 .push((Family::Ioctl, side.ioctl_arg(libc::TCFLSH, libc::TCIFLUSH)));
             let mut junk = Vec::new();
             let _ = side.pty.drain_master(&mut junk);
-            let _ = side.pty.take_signals();
         }
-        self.observe(&mut obs, false)?;
+        let want = Want {
+            master: true,
+            signals: false,
+            outq: true,
+        };
+        self.observe(&mut obs, want)?;
+        self.profile[0].0 += 1;
+        self.profile[0].1 += t0.elapsed();
         compare(&obs).map_err(|(family, detail)| Divergence {
             op: None,
             family,
@@ -422,11 +470,19 @@ impl Duo {
         for (i, op) in s.ops.iter().enumerate() {
             let last = std::mem::take(&mut obs[0]);
             obs = Default::default();
-            let signals = self.apply(op, &mut cur, &last, &mut obs);
-            self.observe(&mut obs, signals).map_err(|mut d| {
+            let t0 = std::time::Instant::now();
+            let mut want = self.apply(op, &mut cur, &last, &mut obs);
+            let t1 = std::time::Instant::now();
+            want.outq |= i + 1 == s.ops.len();
+            self.observe(&mut obs, want).map_err(|mut d| {
                 d.op = Some(i);
                 d
             })?;
+            let k = slot(op);
+            self.profile[k].0 += 1;
+            self.profile[k].1 += t1 - t0;
+            self.profile[9].0 += 1;
+            self.profile[9].1 += t1.elapsed();
             compare(&obs).map_err(|(family, detail)| Divergence {
                 op: Some(i),
                 family,
@@ -436,10 +492,17 @@ impl Duo {
         Ok(())
     }
 
-    /// Applies `op` to both sides, recording the calls in `obs`; returns whether signals may
-    /// have been sent.
-    fn apply(&self, op: &Op, cur: &mut Termios, last: &Obs, obs: &mut [Obs; 2]) -> bool {
+    /// Applies `op` to both sides, recording the calls in `obs`; returns what to observe.
+    fn apply(&self, op: &Op, cur: &mut Termios, last: &Obs, obs: &mut [Obs; 2]) -> Want {
         let canon = canonical(cur);
+        let mut sig = Vec::new();
+        signal_chars(cur, &mut sig);
+        let signal = |data: &[u8]| data.len() == 1 && may_signal(data[0], &sig);
+        let quiet = Want::default();
+        let output = Want {
+            master: true,
+            ..Want::default()
+        };
         match op {
             Op::Input { data, drain } => {
                 if last.poll & libc::POLLIN != 0 {
@@ -469,25 +532,35 @@ impl Duo {
                     };
                     o.calls.push((Family::Input, r));
                 }
-                // Wait for the discipline to take the chunk: poll, then TIOCINQ.
-                for side in &self.sides {
-                    side.poll();
-                    side.ioctl_int(libc::TIOCINQ);
+                // Wait for the discipline to take the chunk: poll, then TIOCINQ if poll found
+                // input (without input, poll has waited for the flip work: its mask is final).
+                for (side, o) in self.sides.iter().zip(obs.iter_mut()) {
+                    let mask = side.poll();
+                    if mask & libc::POLLIN != 0 {
+                        side.ioctl_int(libc::TIOCINQ);
+                    } else {
+                        o.poll = mask;
+                        o.polled = true;
+                    }
                 }
-                cur.l(LFlag::ISIG)
+                Want {
+                    master: true,
+                    signals: signal(data),
+                    outq: false,
+                }
             }
             Op::Read { size, blocking } => {
                 let blocking = *blocking && read_returns_at_once(cur, *size, last);
                 for (side, o) in self.sides.iter().zip(obs.iter_mut()) {
                     o.calls.push((Family::Read, side.read(*size, blocking)));
                 }
-                false
+                quiet
             }
             Op::ReadAll { size } => {
                 for (side, o) in self.sides.iter().zip(obs.iter_mut()) {
                     side.read_all(*size, canon, &mut o.calls);
                 }
-                false
+                quiet
             }
             Op::Termios { when, termios } => {
                 for (side, o) in self.sides.iter().zip(obs.iter_mut()) {
@@ -495,34 +568,42 @@ impl Duo {
                         .push((Family::Ioctl, side.set_termios(termios, *when)));
                 }
                 *cur = *termios;
-                false
+                output
             }
             Op::Flush(arg) => {
                 for (side, o) in self.sides.iter().zip(obs.iter_mut()) {
                     o.calls
                         .push((Family::Ioctl, side.ioctl_arg(libc::TCFLSH, *arg)));
                 }
-                false
+                quiet
             }
             Op::Flow(arg) => {
                 for (side, o) in self.sides.iter().zip(obs.iter_mut()) {
                     o.calls
                         .push((Family::Ioctl, side.ioctl_arg(libc::TCXONC, *arg)));
                 }
-                false
+                output
             }
             Op::Write { data, blocking } => {
                 let blocking = *blocking && last.poll & libc::POLLOUT != 0;
                 for (side, o) in self.sides.iter().zip(obs.iter_mut()) {
                     o.calls.push((Family::Write, side.write(data, blocking)));
                 }
-                false
+                Want {
+                    master: true,
+                    signals: false,
+                    outq: true,
+                }
             }
             Op::Sti(b) => {
                 for (side, o) in self.sides.iter().zip(obs.iter_mut()) {
                     o.calls.push((Family::Ioctl, side.sti(*b)));
                 }
-                cur.l(LFlag::ISIG)
+                Want {
+                    master: true,
+                    signals: signal(&[*b]),
+                    outq: false,
+                }
             }
         }
     }
@@ -571,8 +652,16 @@ fn compare(obs: &[Obs; 2]) -> Result<(), (Family, String)> {
             ));
         }
     }
-    if let Some((f, Res::Err(e))) = a.calls.iter().find(|(f, _)| *f == Family::Harness) {
-        return Err((*f, format!("harness: {}", errno_name(*e))));
+    // Both sides hung alike (the watchdog fired) or the harness gave up: a failure too.
+    if let Some((f, r)) = a
+        .calls
+        .iter()
+        .find(|(f, r)| *f == Family::Harness || *r == Res::Err(libc::EINTR))
+    {
+        return Err((
+            *f,
+            format!("both sides: {} in {}", r.show(), show_calls(&a.calls)),
+        ));
     }
     if a.master != b.master {
         return Err((

@@ -58,6 +58,14 @@ struct Opts {
     block: u64,
     shrink: bool,
     show: Option<u64>,
+    profile: bool,
+}
+
+fn add(total: &mut [(u32, std::time::Duration); 10], more: &[(u32, std::time::Duration); 10]) {
+    for (t, m) in total.iter_mut().zip(more) {
+        t.0 += m.0;
+        t.1 += m.1;
+    }
 }
 
 fn opts() -> Opts {
@@ -69,6 +77,7 @@ fn opts() -> Opts {
         block: DEFAULT_BLOCK,
         shrink: true,
         show: None,
+        profile: true,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -88,6 +97,11 @@ fn opts() -> Opts {
             "--block" => o.block = val().max(1),
             "--show" => o.show = Some(val()),
             "--against" => duo::set_against(val() as i32),
+            "--profile" => {
+                o.profile = true;
+                i += 1;
+                continue;
+            }
             "--no-shrink" => {
                 o.shrink = false;
                 i += 1;
@@ -221,6 +235,27 @@ fn shrink(prefix: &[Scenario], s: &Scenario, family: Family) -> (bool, Scenario,
     (true, best, div)
 }
 
+/// The unbound workqueues' CPU mask (where the flip-buffer work runs).
+const WQ_CPUMASK: &str = "/sys/devices/virtual/workqueue/cpumask";
+
+/// Runs this process (and the children it forks) and the unbound workqueues on CPU 0 only;
+/// returns the workqueue mask to restore. Every input written to a master is handed to a
+/// kworker and waited for: on one CPU that is a local context switch, while across the two
+/// vCPUs of a TCG guest each hand-off waits for the host to schedule the other vCPU thread,
+/// which made the test several times slower. Only scheduling changes, not what is compared.
+fn pin_to_cpu0() -> Option<String> {
+    let old = std::fs::read_to_string(WQ_CPUMASK).ok()?;
+    std::fs::write(WQ_CPUMASK, "1").ok()?;
+    // SAFETY: `set` is plain data, initialised by CPU_ZERO/CPU_SET before use.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_ZERO(&mut set);
+        libc::CPU_SET(0, &mut set);
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+    }
+    Some(old.trim().to_string())
+}
+
 struct Failure {
     index: u64,
     first: u64,
@@ -235,6 +270,13 @@ fn main() {
         return;
     }
     duo::install_watchdog();
+    // Only in the test guest (its /init runs with nrust_mode=test): never touch a host.
+    let in_test_guest = std::env::var("nrust_mode").is_ok_and(|m| m == "test");
+    let pinned = if in_test_guest && std::env::var_os("nrust_diff_no_pin").is_none() {
+        pin_to_cpu0()
+    } else {
+        None
+    };
     let t0 = Instant::now();
     println!(
         "# diff: seed {:#x}, scenarios {}..{}, fresh pty pairs every {}",
@@ -244,13 +286,18 @@ fn main() {
         o.block
     );
     let mut failures: Vec<Failure> = Vec::new();
+    let mut profile: [(u32, std::time::Duration); 10] = Default::default();
+    let mut opening = std::time::Duration::ZERO;
     let mut ops = 0usize;
     let mut done = 0u64;
     let mut first = o.start;
     let end = o.start + o.scenarios;
     while first < end {
         let last = (first + o.block).min(end);
-        let mut duo = match Duo::open() {
+        let t = Instant::now();
+        let opened = Duo::open();
+        opening += t.elapsed();
+        let mut duo = match opened {
             Ok(d) => d,
             Err(e) => {
                 failures.push(Failure {
@@ -298,6 +345,7 @@ fn main() {
                         report,
                     });
                     // The rest of the block on fresh pairs.
+                    add(&mut profile, &duo.profile);
                     match Duo::open() {
                         Ok(d) => duo = d,
                         Err(_) => break,
@@ -306,9 +354,27 @@ fn main() {
                 }
             }
         }
+        add(&mut profile, &duo.profile);
         first = last;
     }
     let secs = t0.elapsed().as_secs_f64();
+    if let Some(mask) = &pinned {
+        let _ = std::fs::write(WQ_CPUMASK, mask);
+        println!("# diff: ran on CPU 0 with the unbound workqueues (their mask was {mask})");
+    }
+    if o.profile {
+        println!(
+            "# diff profile: opening pty pairs {:.1} s",
+            opening.as_secs_f64()
+        );
+        for (name, (n, d)) in duo::PROFILE.iter().zip(profile) {
+            println!(
+                "# diff profile: {name:8} {n:7} x {:7.0} us = {:6.1} s",
+                d.as_secs_f64() * 1e6 / f64::from(n.max(1)),
+                d.as_secs_f64()
+            );
+        }
+    }
 
     let mut number = 0;
     let mut failed = 0;

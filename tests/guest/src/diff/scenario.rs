@@ -133,7 +133,7 @@ fn gen_change(r: &mut Rng, cur: &Termios) -> Termios {
 
 /// The bytes that may act as a signal character under `t` (as read, after ISTRIP and the
 /// kernel's Latin-1 tolower() of IUCLC).
-fn signal_chars(t: &Termios, out: &mut Vec<u8>) {
+pub fn signal_chars(t: &Termios, out: &mut Vec<u8>) {
     if t.l(LFlag::ISIG) {
         out.extend(
             [VINTR, VQUIT, VSUSP]
@@ -144,7 +144,8 @@ fn signal_chars(t: &Termios, out: &mut Vec<u8>) {
     }
 }
 
-fn may_signal(c: u8, sig: &[u8]) -> bool {
+/// Whether `c` may act as one of the signal characters `sig`.
+pub fn may_signal(c: u8, sig: &[u8]) -> bool {
     let low = |c: u8| {
         if c.is_ascii_uppercase() || ((0xc0..=0xde).contains(&c) && c != 0xd7) {
             c + 32
@@ -219,7 +220,7 @@ pub fn gen_scenario(seed: u64) -> Scenario {
     let mut cur = termios;
     let mut budget = MAX_INPUT;
     let mut ops = Vec::new();
-    let most = if r.pct(20) { 60 } else { 25 };
+    let most = if r.pct(20) { 40 } else { 12 };
     let n = 2 + r.below(most);
     for _ in 0..n {
         let op = match r.below(100) {
