@@ -355,6 +355,13 @@ fn main() {
             }
         }
         add(&mut profile, &duo.profile);
+        if last.is_multiple_of(1000) || last == end {
+            println!(
+                "# diff: {done} scenarios, {} diverged, {:.1} s",
+                failures.len(),
+                t0.elapsed().as_secs_f64()
+            );
+        }
         first = last;
     }
     let secs = t0.elapsed().as_secs_f64();
