@@ -1,3 +1,4 @@
 //! Shared pieces of the programs that run in the n_rust test guest.
 
 pub mod sys;
+pub mod timing;

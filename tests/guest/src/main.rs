@@ -330,6 +330,33 @@ fn main() {
         || serial_loopback("/dev/ttyS1"),
     );
 
+    for (name, check) in [
+        (
+            "VMIN/VTIME timers behave as on N_TTY",
+            n_rust_guest_tests::timing::vmin_vtime as fn(i32) -> Result<Vec<String>, String>,
+        ),
+        (
+            "reads after the master closes behave as on N_TTY (hangup: end of file)",
+            n_rust_guest_tests::timing::other_side_closed,
+        ),
+        (
+            "packet mode on a master running the discipline behaves as on N_TTY",
+            n_rust_guest_tests::timing::packet_mode,
+        ),
+    ] {
+        t.run(name, || {
+            let n_tty = check(0)?;
+            let n_rust = check(N_DEVELOPMENT)?;
+            for line in &n_tty {
+                println!("  # N_TTY: {line}");
+            }
+            ensure(
+                n_tty == n_rust,
+                format!("N_TTY:  {n_tty:?}\n  # n_rust: {n_rust:?}"),
+            )
+        });
+    }
+
     t.run("the kernel log has no WARNING, BUG or Oops", || {
         let problems = kernel_problems()?;
         ensure(problems.is_empty(), problems.join("\n"))
