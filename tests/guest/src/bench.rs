@@ -12,6 +12,8 @@
 use n_rust_guest_tests::sys;
 
 use std::os::fd::AsRawFd;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use sys::N_DEVELOPMENT;
 
@@ -56,13 +58,14 @@ fn payload(len: usize) -> Vec<u8> {
         .collect()
 }
 
-/// Reads and discards everything `fd` delivers until `len` bytes came or 60 s pass.
-fn drain(fd: &std::os::fd::OwnedFd, len: usize) -> std::io::Result<usize> {
+/// Reads and discards everything `fd` delivers until `len` bytes came, `stop` is set, or
+/// 60 s pass.
+fn drain(fd: &std::os::fd::OwnedFd, len: usize, stop: &AtomicBool) -> std::io::Result<usize> {
     let mut buf = vec![0u8; 65536];
     let mut got = 0;
     let deadline = Instant::now() + Duration::from_secs(60);
-    while got < len && Instant::now() < deadline {
-        if !sys::wait_readable(fd, 1000)? {
+    while got < len && Instant::now() < deadline && !stop.load(Ordering::Relaxed) {
+        if !sys::wait_readable(fd, 100)? {
             continue;
         }
         // SAFETY: `buf` is valid for writes of its length.
@@ -99,12 +102,17 @@ fn run(w: Workload, disc: i32, data: &[u8]) -> Result<f64, String> {
         None
     };
     let echo_len = data.len() + data.len() / 80;
-    let echo_drain = echo.map(|fd| std::thread::spawn(move || drain(&fd, echo_len)));
+    // N_TTY drops echoes it cannot write (a pty holds 8 KiB towards the master), so the echo
+    // reader stops when the measured transfer is done rather than at a byte count.
+    let done = Arc::new(AtomicBool::new(false));
+    let echo_done = done.clone();
+    let echo_drain = echo.map(|fd| std::thread::spawn(move || drain(&fd, echo_len, &echo_done)));
     let start = Instant::now();
     // A stuck run is ended by the guest's timeout (qemu/run.sh).
     let writer = std::thread::spawn(move || sys::write_all(&writer_fd, &sent));
-    let got = drain(reader_fd, expected).map_err(|e| e.to_string())?;
+    let got = drain(reader_fd, expected, &AtomicBool::new(false)).map_err(|e| e.to_string())?;
     let elapsed = start.elapsed();
+    done.store(true, Ordering::Relaxed);
     writer
         .join()
         .map_err(|_| "writer panicked")?
