@@ -348,9 +348,8 @@ impl LineDiscipline for NRust {
             self.read_first(tty, file, buf)
         };
         if !matches!(chunk, Ok(ReadChunk { more: true, .. })) {
-            // SAFETY: This task took the lock in the first call of this `read()` (above, or
-            // in an earlier call that returned `more`, after which `tty_read()` always calls
-            // again until `more` is cleared).
+            // SAFETY: This task took the lock in this `read()`'s first call (above, or in an
+            // earlier one that returned `more`: `tty_read()` calls again until `more` is clear).
             unsafe { self.read_lock.unlock() };
         }
         chunk

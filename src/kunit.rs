@@ -139,11 +139,13 @@ mod conformance {
     static FRESH_BENCH: Bench = Bench::new();
 
     /// Allocates a fresh [`Bench`] on the heap.
+    ///
+    /// A `Bench` is plain data (arrays, integers, enums; no `Drop`, no pointers it owns), so a
+    /// bitwise copy of `FRESH_BENCH` is a valid, fresh `Bench`.
     fn new_bench() -> Result<KBox<Bench>> {
         let mut slot = KBox::<Bench>::new_uninit(GFP_KERNEL)?;
-        // SAFETY: `slot` is valid for writing one `Bench` and does not overlap the static.
-        // A `Bench` is plain data (arrays, integers, enums; no `Drop`, no pointers it owns),
-        // so a bitwise copy of the fresh one is a valid, fresh `Bench`.
+        // SAFETY: `slot` is valid for writing one `Bench` and does not overlap the static; a
+        // `Bench` is plain data, so the bitwise copy is a valid, fresh one (see above).
         unsafe { ptr::copy_nonoverlapping(&FRESH_BENCH, slot.as_mut_ptr(), 1) };
         // SAFETY: the copy above initialised the whole value.
         Ok(unsafe { slot.assume_init() })

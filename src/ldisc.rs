@@ -134,9 +134,8 @@ impl Tty {
 
     /// The word of `TTY_*` bit flags, for atomic bit operations.
     fn flags_word(&self) -> &AtomicUsize {
-        // SAFETY: By the type invariant the tty is valid. `flags` is an `unsigned long` that
-        // the kernel changes only with atomic bit operations, which is what `AtomicUsize`
-        // does; it lives as long as the tty.
+        // SAFETY: By the type invariant the tty, and so `flags`, is valid; the kernel changes
+        // this `unsigned long` only with atomic bit operations, as `AtomicUsize` does.
         unsafe { AtomicUsize::from_ptr(addr_of_mut!((*self.as_raw()).flags).cast()) }
     }
 
@@ -459,13 +458,13 @@ impl Tty {
     pub(crate) fn restart_input(&self) {
         // SAFETY: By the type invariant the tty is valid; a tty with a discipline attached has
         // its port set, and the port's `buf.work` is initialised for the port's lifetime.
-        // `flip_wq` is read once, as `READ_ONCE()` does in `tty_buffer_queue_work()`.
         unsafe {
             let port = (*self.as_raw()).port;
             if port.is_null() {
                 return;
             }
             let buf = addr_of_mut!((*port).buf);
+            // `flip_wq` is read once, as `READ_ONCE()` does in `tty_buffer_queue_work()`.
             let mut queue = core::ptr::read_volatile(addr_of!((*buf).flip_wq));
             if queue.is_null() {
                 queue = bindings::system_dfl_wq;
@@ -574,9 +573,8 @@ pub(crate) struct PollTable {
 impl PollTable {
     /// Registers the poll on `queue` (`poll_wait`).
     pub(crate) fn wait_on(&self, queue: *mut bindings::wait_queue_head) {
-        // SAFETY: `file` and `table` come from the tty layer's poll call and are valid during
-        // it; `queue` lies in the tty, which outlives every poll registration on it (the tty
-        // layer wakes and empties it on hangup and release).
+        // SAFETY: `file` and `table` are valid during the tty layer's poll call; `queue` is in
+        // the tty, which outlives its poll registrations (emptied on hangup and release).
         unsafe { bindings::poll_wait(self.file, queue, self.table) };
     }
 }
@@ -602,9 +600,8 @@ pub(crate) fn with_waiter<R>(
 ) -> R {
     let mut entry = core::mem::MaybeUninit::<bindings::wait_queue_entry>::zeroed();
     let entry = entry.as_mut_ptr();
-    // SAFETY: `entry` is a local that does not move until it is removed from the queue below;
-    // `init_wait` initialises it for the current task, and `woken_wake_function` is the wake
-    // function `wait_woken()` requires. `queue` is a valid wait queue of a tty.
+    // SAFETY: `entry` is a local that stays put until removed below, set up by `init_wait` with
+    // `woken_wake_function` as `wait_woken()` requires; `queue` is a valid wait queue of a tty.
     unsafe {
         bindings::init_wait(entry);
         (*entry).func = Some(bindings::woken_wake_function);
@@ -731,6 +728,9 @@ impl<T: LineDiscipline> Registration<T> {
 
     /// Called by `tty_read()`.
     ///
+    /// The cookie only says "call again": it never points to anything, so any non-null value
+    /// will do and nothing is kept across calls.
+    ///
     /// # Safety
     ///
     /// Only the tty layer calls this, through the operations table, with a valid tty (and the
@@ -744,9 +744,7 @@ impl<T: LineDiscipline> Registration<T> {
         _offset: ffi::c_ulong,
     ) -> isize {
         // SAFETY: `tty_read()` passes a valid tty with the discipline open, a valid file, a
-        // kernel buffer of `nr` bytes that nothing else touches during the call, and its
-        // cookie. The cookie only says "call again": it never points to anything, so any
-        // non-null value will do and nothing is kept across calls.
+        // kernel buffer of `nr` bytes nothing else touches in the call, and a valid cookie pointer.
         unsafe {
             let continuation = !(*cookie).is_null();
             *cookie = core::ptr::null_mut();
@@ -939,9 +937,8 @@ impl<T: LineDiscipline> Registration<T> {
 
 impl<T: LineDiscipline> Drop for Registration<T> {
     fn drop(&mut self) {
-        // SAFETY: By the type invariant `ops` is registered. The module refcount the tty layer
-        // takes for every tty using the discipline means no tty uses it any more when the
-        // module (and so this registration) goes away.
+        // SAFETY: `ops` is registered (type invariant), and no tty uses it: each one holds a
+        // module reference, so none is left when the module, and this registration, goes away.
         unsafe { bindings::tty_unregister_ldisc(&*self.ops) };
     }
 }

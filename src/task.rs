@@ -80,16 +80,17 @@ impl TaskPtr {
         }
     }
 
-    /// Whether the task blocks `sig` or ignores it (`is_ignored()` in `tty_jobctrl.c`).
+    /// Whether the task blocks `sig` or ignores it (`is_ignored()` in `tty_jobctrl.c`). Read
+    /// without the siglock, as `is_ignored()` does.
     pub(crate) fn blocks_or_ignores(self, sig: i32) -> bool {
         let index = (sig - 1) as usize;
         // SAFETY: `self` is the current task (callers only ask it of `current`): `blocked` is
-        // its own, `sighand` is valid while it runs, and `action` has `_NSIG` entries of
-        // `SIZEOF_K_SIGACTION` bytes whose first word is `sa.sa_handler`. Read without the
-        // siglock, as `is_ignored()` does.
+        // its own, `sighand` is valid while it runs, and `action` is laid out as noted below.
         unsafe {
             let blocked: u64 = field(self.0, bindings::OFFSET_TASK_BLOCKED);
             let sighand: *const ffi::c_void = field(self.0, bindings::OFFSET_TASK_SIGHAND);
+            // `action` has `_NSIG` entries of `SIZEOF_K_SIGACTION` bytes whose first word is
+            // `sa.sa_handler`.
             let handler: usize = field(
                 sighand,
                 bindings::OFFSET_SIGHAND_ACTION
@@ -121,15 +122,16 @@ impl TaskPtr {
 /// tasks on it stay valid while they are walked (tasks are freed after a grace period).
 pub(crate) fn group_is_orphaned(pgrp: *mut bindings::pid) -> bool {
     let mut orphaned = true;
-    // SAFETY: `pgrp` is a counted reference held by the caller. Under RCU each node of
-    // `pgrp->tasks[PIDTYPE_PGID]` is the `pid_links[PIDTYPE_PGID]` member of a live task, so
-    // subtracting that member's offset gives the task (`hlist_entry`). `next` is the first
-    // word of an `hlist_node` and `first` the only word of an `hlist_head`.
+    // SAFETY: `pgrp` is a counted reference held by the caller. Under RCU each node of its
+    // `tasks[PIDTYPE_PGID]` list is in a live task, found as noted below (`hlist_entry`).
     unsafe {
         bindings::rcu_read_lock();
         let head = pgrp.cast::<u8>().add(bindings::OFFSET_PID_PGID_TASKS);
+        // `first` is the only word of an `hlist_head`, and `next` the first of an `hlist_node`.
         let mut node: *const u8 = read_volatile(head.cast::<*const u8>());
         while !node.is_null() {
+            // The node is the task's `pid_links[PIDTYPE_PGID]`: subtracting its offset gives
+            // the task.
             let task = TaskPtr(node.sub(bindings::OFFSET_TASK_PGID_LINK).cast());
             let parent = task.real_parent();
             if !task.is_dead()

@@ -127,16 +127,20 @@ pub fn packet_mode(disc: i32) -> Result<Vec<String>, String> {
     sys::check(unsafe { libc::ioctl(pty.master.as_raw_fd(), libc::TIOCPKT, &on) } as libc::c_long)
         .map_err(|e| format!("TIOCPKT: {e}"))?;
     let steps: [(&str, &dyn Fn() -> i32); 4] = [
-        // SAFETY (each closure): plain termios calls on an fd we own.
+        // SAFETY: A plain termios call, no pointers, on the slave fd `pty` owns and keeps open.
         ("tcflush(TCIOFLUSH)", &|| unsafe {
             libc::tcflush(pty.slave.as_raw_fd(), libc::TCIOFLUSH)
         }),
+        // SAFETY: A plain termios call, no pointers, on the slave fd `pty` owns and keeps open.
         ("tcflow(TCOOFF)", &|| unsafe {
             libc::tcflow(pty.slave.as_raw_fd(), libc::TCOOFF)
         }),
+        // SAFETY: A plain termios call, no pointers, on the slave fd `pty` owns and keeps open.
         ("tcflow(TCOON)", &|| unsafe {
             libc::tcflow(pty.slave.as_raw_fd(), libc::TCOON)
         }),
+        // SAFETY: `write` reads 2 bytes from the 2-byte static `b"hi"`, on the slave fd `pty`
+        // owns and keeps open.
         ("write data", &|| unsafe {
             libc::write(pty.slave.as_raw_fd(), b"hi".as_ptr().cast(), 2) as i32
         }),

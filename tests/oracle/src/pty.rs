@@ -45,6 +45,8 @@ pub struct Pty {
 impl Pty {
     /// Open a pair and start the child.
     pub fn open() -> io::Result<Pty> {
+        // SAFETY: libc gets fds opened here and pointers to live locals or C strings of the sizes
+        // given; all-zero `termios`/`sigset_t` are valid; the child is fork-safe (see below).
         unsafe {
             let m = cvt(libc::posix_openpt(
                 libc::O_RDWR | libc::O_NOCTTY | libc::O_NONBLOCK | libc::O_CLOEXEC,
@@ -60,6 +62,7 @@ impl Pty {
                 name.as_ptr(),
                 libc::O_RDWR | libc::O_NOCTTY | libc::O_NONBLOCK | libc::O_CLOEXEC,
             ))?;
+            // `ptsname_r` succeeded, so `name` holds a NUL-terminated string.
             let _ = CStr::from_ptr(name.as_ptr());
             let mut base: libc::termios = std::mem::zeroed();
             cvt(libc::tcgetattr(s, &mut base))?;
@@ -142,6 +145,8 @@ impl Pty {
 
     /// Pending signals of the foreground group since the last call, as a mask.
     pub fn take_signals(&self) -> io::Result<u8> {
+        // SAFETY: `write` and `read` get one-byte local arrays with length 1, on the pipe fds
+        // this `Pty` owns.
         unsafe {
             let b = [b'Q'];
             if libc::write(self.cmd_w, b.as_ptr().cast(), 1) != 1 {
@@ -164,6 +169,8 @@ impl Pty {
         for (i, c) in t.cc.iter().enumerate() {
             k.c_cc[i] = *c;
         }
+        // SAFETY: `tcsetattr`/`tcgetattr` get the slave fd this `Pty` owns and pointers to live
+        // local `termios` values; an all-zero `termios` is a valid one to overwrite.
         unsafe {
             cvt(libc::tcsetattr(self.slave, libc::TCSANOW, &k))?;
             let mut back: libc::termios = std::mem::zeroed();
@@ -181,6 +188,7 @@ impl Pty {
 
     /// tcflow(TCOOFF) then tcflow(TCOON): output runs again.
     pub fn restart_output(&self) -> io::Result<()> {
+        // SAFETY: `tcflow` takes no pointers; `self.slave` is the slave fd this `Pty` owns.
         unsafe {
             cvt(libc::tcflow(self.slave, libc::TCOOFF))?;
             cvt(libc::tcflow(self.slave, libc::TCOON))?;
@@ -190,10 +198,12 @@ impl Pty {
 
     /// tcflush(TCIFLUSH).
     pub fn flush_input(&self) -> io::Result<()> {
+        // SAFETY: `tcflush` takes no pointers; `self.slave` is the slave fd this `Pty` owns.
         unsafe { cvt(libc::tcflush(self.slave, libc::TCIFLUSH)).map(|_| ()) }
     }
 
     fn rd(fd: libc::c_int, buf: &mut [u8]) -> io::Result<Rd> {
+        // SAFETY: `buf` is an exclusively borrowed buffer, writable for `buf.len()` bytes.
         let r = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
         if r > 0 {
             Ok(Rd::Data(r as usize))
@@ -231,6 +241,7 @@ impl Pty {
         let mut off = 0;
         let mut spins = 0;
         while off < data.len() {
+            // SAFETY: `data[off..]` is a borrowed slice, readable for `data.len() - off` bytes.
             let r =
                 unsafe { libc::write(self.master, data[off..].as_ptr().cast(), data.len() - off) };
             if r < 0 {
@@ -252,6 +263,7 @@ impl Pty {
         if data.is_empty() {
             return Ok(0);
         }
+        // SAFETY: `data` is a borrowed slice, readable for `data.len()` bytes.
         let r = unsafe { libc::write(self.slave, data.as_ptr().cast(), data.len()) };
         if r < 0 {
             let e = io::Error::last_os_error();
@@ -271,6 +283,7 @@ impl Pty {
             events: libc::POLLIN,
             revents: 0,
         };
+        // SAFETY: `p` is one live, writable `pollfd`, and `poll` is told there is one.
         unsafe {
             libc::poll(&mut p, 1, 0);
         }
@@ -279,6 +292,8 @@ impl Pty {
 
 impl Drop for Pty {
     fn drop(&mut self) {
+        // SAFETY: `child` is this `Pty`'s own child and `st` a live int; the fds are the ones this
+        // `Pty` owns, closed once here as it is dropped only once.
         unsafe {
             libc::kill(self.child, libc::SIGKILL);
             let mut st = 0;
