@@ -1414,29 +1414,6 @@ fn disc_name(disc: i32) -> String {
     }
 }
 
-/// Kernel log lines that mean something went wrong in the kernel.
-fn kernel_problems() -> Result<Vec<String>, String> {
-    let out = std::process::Command::new("dmesg")
-        .output()
-        .map_err(|e| format!("dmesg: {e}"))?;
-    let log = String::from_utf8_lossy(&out.stdout);
-    Ok(log
-        .lines()
-        .filter(|l| {
-            [
-                "WARNING:",
-                "BUG:",
-                "Oops",
-                "possible circular locking",
-                "suspicious RCU usage",
-            ]
-            .iter()
-            .any(|p| l.contains(p))
-        })
-        .map(str::to_owned)
-        .collect())
-}
-
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let discs: Vec<i32> = args.iter().filter_map(|a| a.parse().ok()).collect();
@@ -1498,7 +1475,7 @@ fn main() {
     }
     if discs.contains(&sys::N_DEVELOPMENT) {
         let start = Instant::now();
-        let outcome = kernel_problems().and_then(|p| ensure(p.is_empty(), || p.join("\n")));
+        let outcome = sys::kernel_problems().and_then(|p| ensure(p.is_empty(), || p.join("\n")));
         report(
             "jobctl: the kernel log has no WARNING, BUG or Oops".into(),
             outcome,

@@ -88,27 +88,6 @@ fn insmod_refuses(module: &str, params: &str) -> Outcome {
     }
 }
 
-/// Kernel log lines that mean something went wrong in the kernel.
-fn kernel_problems() -> Result<Vec<String>, String> {
-    let out = Command::new("dmesg").output().context("running dmesg")?;
-    let log = String::from_utf8_lossy(&out.stdout);
-    Ok(log
-        .lines()
-        .filter(|l| {
-            [
-                "WARNING:",
-                "BUG:",
-                "Oops",
-                "possible circular locking",
-                "suspicious RCU usage",
-            ]
-            .iter()
-            .any(|p| l.contains(p))
-        })
-        .map(str::to_owned)
-        .collect())
-}
-
 /// Sets the termios of `fd` for the loopback test: `raw` or canonical with ICRNL, no echo
 /// (a looped-back echo would come back as input), no output processing, CLOCAL.
 fn loopback_termios(fd: &std::os::fd::OwnedFd, raw: bool) -> Outcome {
@@ -358,7 +337,7 @@ fn main() {
     }
 
     t.run("the kernel log has no WARNING, BUG or Oops", || {
-        let problems = kernel_problems()?;
+        let problems = sys::kernel_problems()?;
         ensure(problems.is_empty(), problems.join("\n"))
     });
 

@@ -189,3 +189,27 @@ pub fn read_exact_timeout(fd: &OwnedFd, len: usize, timeout_ms: i32) -> io::Resu
 pub fn file_contains(path: &str, needle: &str) -> io::Result<bool> {
     Ok(std::fs::read_to_string(path)?.contains(needle))
 }
+
+/// Kernel log lines that mean something went wrong in the kernel (the same patterns as the
+/// host's check of the console log in `qemu/run.sh`).
+pub fn kernel_problems() -> Result<Vec<String>, String> {
+    const PROBLEMS: [&str; 8] = [
+        "WARNING:",
+        "BUG:",
+        "Oops",
+        "possible circular locking",
+        "possible recursive locking",
+        "suspicious RCU usage",
+        "blocked for more than",
+        "UBSAN:",
+    ];
+    let out = std::process::Command::new("dmesg")
+        .output()
+        .map_err(|e| format!("running dmesg: {e}"))?;
+    let log = String::from_utf8_lossy(&out.stdout);
+    Ok(log
+        .lines()
+        .filter(|l| PROBLEMS.iter().any(|p| l.contains(p)))
+        .map(str::to_owned)
+        .collect())
+}
