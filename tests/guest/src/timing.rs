@@ -50,21 +50,22 @@ fn pty_on(disc: i32) -> Result<sys::Pty, String> {
 /// compared (TCG timing varies); which side of the timer the read returned on is.
 pub fn vmin_vtime(disc: i32) -> Result<Vec<String>, String> {
     let mut seen = Vec::new();
-    // VMIN=0, VTIME=3: nothing arrives, the read returns 0 after about 0.3 s.
+    // VMIN=0, VTIME=15: nothing arrives, the read returns 0 after 1.5 s. (A long timer and
+    // a wide margin, so that a stall of the emulated machine cannot flip the data case.)
     let pty = pty_on(disc)?;
-    set_vmin_vtime(&pty.slave, 0, 3)?;
+    set_vmin_vtime(&pty.slave, 0, 15)?;
     let (r, took) = timed_read(&pty.slave, 16);
     seen.push(format!(
-        "vmin0 vtime3 idle: {r:?}, waited {}",
-        took >= Duration::from_millis(250)
+        "vmin0 vtime15 idle: {r:?}, waited {}",
+        took >= Duration::from_millis(1000)
     ));
-    // VMIN=0, VTIME=3 with a byte already there: returns it at once.
+    // VMIN=0, VTIME=15 with a byte already there: returns it at once.
     sys::write_all(&pty.master, b"x").map_err(|e| e.to_string())?;
     sys::wait_readable(&pty.slave, 2000).map_err(|e| e.to_string())?;
     let (r, took) = timed_read(&pty.slave, 16);
     seen.push(format!(
-        "vmin0 vtime3 data: {r:?}, waited {}",
-        took >= Duration::from_millis(250)
+        "vmin0 vtime15 data: {r:?}, waited {}",
+        took >= Duration::from_millis(1000)
     ));
     // VMIN=3, VTIME=2: two bytes, then silence: the inter-byte timer returns them.
     set_vmin_vtime(&pty.slave, 3, 2)?;
