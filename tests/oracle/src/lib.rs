@@ -254,7 +254,7 @@ pub fn esc(b: &[u8]) -> String {
 }
 
 /// A termios as text: the flags in hex and the control characters.
-fn show_termios(t: &Termios) -> String {
+pub fn show_termios(t: &Termios) -> String {
     format!(
         "iflag={:#x} oflag={:#x} lflag={:#x} cc={:?}",
         t.iflag.bits(),

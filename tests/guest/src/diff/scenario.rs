@@ -2,8 +2,8 @@
 //! from a seed with the oracle's generator (`n_rust_oracle::gen`).
 
 use n_rust_engine::{IFlag, LFlag, OFlag, Termios, VINTR, VMIN, VQUIT, VSUSP, VTIME};
-use n_rust_oracle::esc;
 use n_rust_oracle::gen::{gen_cc_value, gen_termios, push_byte, Rng, SPECIAL};
+use n_rust_oracle::{esc, show_termios};
 use std::fmt::Write as _;
 
 /// Most input one scenario writes to the masters. With this bound neither N_TTY's 4 KiB read
@@ -283,17 +283,6 @@ pub fn gen_scenario(seed: u64) -> Scenario {
     let mut s = Scenario { termios, ops };
     isolate_signal_chars(&mut s);
     s
-}
-
-/// A termios as one line.
-pub fn show_termios(t: &Termios) -> String {
-    format!(
-        "iflag={:#o} oflag={:#o} lflag={:#o} cc={:?}",
-        t.iflag.bits(),
-        t.oflag.bits(),
-        t.lflag.bits(),
-        t.cc
-    )
 }
 
 fn flush_name(arg: i32) -> &'static str {
