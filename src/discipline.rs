@@ -19,14 +19,14 @@
 //! pty) the other side's buffer lock. As with N_TTY's `termios_rwsem`, a pty slave's mutex
 //! is a lock class of its own, so that lockdep sees the same order as for N_TTY.
 
+use crate::background_read;
 use crate::bindings;
 use crate::engine::{
     Actions, CFlag, DriverInfo, Engine, IFlag, LFlag, OFlag, ReadError, Signal, Sink, Termios,
     Timeout, NCCS,
 };
-use crate::jobctl;
-use crate::ldisc::{with_waiter, LineDiscipline, PollTable, ReadChunk, Tty, TtyFile};
 use crate::read_lock::ReadLock;
+use crate::tty_ldisc::{with_waiter, LineDiscipline, PollTable, ReadChunk, Tty, TtyFile};
 use core::pin::Pin;
 use kernel::ffi;
 use kernel::new_mutex;
@@ -332,7 +332,7 @@ impl LineDiscipline for NRust {
         continuation: bool,
     ) -> Result<ReadChunk> {
         if !continuation {
-            jobctl::check_read(tty, file)?;
+            background_read::check_read(tty, file)?;
             self.read_lock.lock(file.is_nonblocking())?;
         }
         let chunk = if continuation {

@@ -8,15 +8,15 @@
 //! with util-linux `ldattach`. The tty layer holds a reference on this module for every tty
 //! using the discipline, so the module cannot be unloaded while one does.
 
+mod background_read;
 mod bindings;
 mod discipline;
 pub mod engine;
-mod jobctl;
 mod layout;
-mod ldisc;
 mod params;
 mod read_lock;
 mod task;
+mod tty_ldisc;
 
 #[cfg(CONFIG_KUNIT)]
 mod kunit;
@@ -39,7 +39,7 @@ module! {
 
 /// The loaded module: owns the registration of the discipline.
 struct NRustModule {
-    _registration: ldisc::Registration<discipline::NRust>,
+    _registration: tty_ldisc::Registration<discipline::NRust>,
 }
 
 impl kernel::Module for NRustModule {
@@ -52,7 +52,7 @@ impl kernel::Module for NRustModule {
                 return Err(EINVAL);
             }
         };
-        let registration = ldisc::Registration::register(c"n_rust", number, module)?;
+        let registration = tty_ldisc::Registration::register(c"n_rust", number, module)?;
         pr_info!("registered line discipline n_rust as number {number}\n");
         Ok(Self {
             _registration: registration,

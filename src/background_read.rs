@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Job control for reads: what `__tty_check_change(tty, SIGTTIN)` does, from exported pieces.
+//! Job control for reads: SIGTTIN or `EIO` for a reader outside the foreground group, which
+//! is what `__tty_check_change(tty, SIGTTIN)` does, from exported pieces.
 //!
 //! `n_tty_read` calls the unexported `__tty_check_change()` with SIGTTIN. The decision itself
 //! is the engine's pure [`check_job_control`]; this file gathers its inputs about the calling
@@ -8,8 +9,8 @@
 
 use crate::bindings;
 use crate::engine::{check_job_control, Decision, JobControlQuery, JobOp};
-use crate::ldisc::{Tty, TtyFile};
 use crate::task::{group_is_orphaned, TaskPtr};
+use crate::tty_ldisc::{Tty, TtyFile};
 use kernel::prelude::*;
 
 /// A counted reference to a `struct pid` (or null), dropped with `put_pid`.
