@@ -25,9 +25,9 @@ use crate::engine::{
     Actions, CFlag, DriverInfo, Engine, IFlag, LFlag, OFlag, ReadError, Signal, Sink, Termios,
     Timeout, NCCS,
 };
-use crate::read_lock::ReadLock;
-use crate::tty_ldisc::{with_waiter, LineDiscipline, PollTable, ReadChunk, Tty, TtyFile};
-use core::pin::Pin;
+use crate::tty_ldisc::{
+    LineDiscipline, OpeningTty, PollTable, ReadContext, Tty, TtyFile, TtyWaitQueue, Waiter,
+};
 use kernel::ffi;
 use kernel::new_mutex;
 use kernel::prelude::*;
@@ -52,26 +52,6 @@ fn engine_termios(k: &bindings::ktermios) -> Termios {
         line: k.c_line,
         cc,
     }
-}
-
-// SAFETY: Every field of `Engine` is an integer, a `bool` or an array of them, for which the
-// all-zero bit pattern is a valid value.
-unsafe impl pin_init::Zeroable for Engine {}
-
-/// The engine and the termios it was last told about.
-struct Locked {
-    engine: KBox<Engine>,
-    termios: Termios,
-}
-
-/// Per-tty state of the n_rust discipline.
-#[pin_data]
-pub(crate) struct NRust {
-    #[pin]
-    state: Mutex<Locked>,
-    /// Held from the first to the last call of one `read()` (N_TTY's `atomic_read_lock`).
-    #[pin]
-    read_lock: ReadLock,
 }
 
 /// The engine's effects, carried out on the real tty.
@@ -156,8 +136,29 @@ fn jiffies(timeout: Timeout) -> ffi::c_long {
     }
 }
 
+// SAFETY: Every field of `Engine` is an integer, a `bool` or an array of them, for which the
+// all-zero bit pattern is a valid value.
+unsafe impl pin_init::Zeroable for Engine {}
+
+/// The engine and the termios it was last told about.
+struct Locked {
+    engine: KBox<Engine>,
+    termios: Termios,
+}
+
+/// Per-tty state of the n_rust discipline. (The reader lock, N_TTY's `atomic_read_lock`, is
+/// the abstraction's: see [`ReadContext`].)
+#[pin_data]
+pub(crate) struct NRust {
+    #[pin]
+    state: Mutex<Locked>,
+}
+
 impl NRust {
     /// Runs `f` on the engine under the lock, with the tty's actions.
+    ///
+    /// Context: process context; takes the state mutex, so `f` must not sleep on anything
+    /// that needs it (the flip-buffer worker, a reader's `flush_input_work`).
     fn with_engine<R>(
         &self,
         tty: &Tty,
@@ -171,7 +172,16 @@ impl NRust {
 
     /// The first call of a `read()` (after job control, with the reader lock held): packet
     /// mode, then the VMIN/VTIME loop of `n_tty_read`, sleeping on the tty's read queue.
-    fn read_first(&self, tty: &Tty, file: &TtyFile, buf: &mut [u8]) -> Result<ReadChunk> {
+    /// Asks for a continuation through `read` when more can be returned at once.
+    ///
+    /// Context: process context; sleeps, without the state lock held.
+    fn read_first(
+        &self,
+        tty: &Tty,
+        file: &TtyFile,
+        buf: &mut [u8],
+        read: &mut ReadContext<'_>,
+    ) -> Result<usize> {
         let packet = tty.packet_mode();
         if packet {
             // A pending status byte is a packet of its own (`n_tty_read`).
@@ -179,20 +189,14 @@ impl NRust {
             if status != 0 {
                 if let Some(first) = buf.first_mut() {
                     *first = status;
-                    return Ok(ReadChunk {
-                        copied: 1,
-                        more: false,
-                    });
+                    return Ok(1);
                 }
             }
         }
         // In packet mode a data packet starts with TIOCPKT_DATA.
         let header = usize::from(packet);
         let Some(data) = buf.get_mut(header..) else {
-            return Ok(ReadChunk {
-                copied: 0,
-                more: false,
-            });
+            return Ok(0);
         };
         let (policy, canonical) = self.with_engine(tty, |engine, termios, _| {
             (
@@ -205,116 +209,121 @@ impl NRust {
         let mut copied = 0usize;
         let mut more = false;
 
-        let result = with_waiter(tty.read_wait(), |waiter| loop {
-            let rest = data.get_mut(copied..).unwrap_or(&mut []);
-            if rest.is_empty() {
-                break Ok(());
-            }
-            let mut cookie = false;
-            let step = self.with_engine(tty, |engine, termios, actions| {
-                engine.ldisc_read(termios, rest, &mut cookie, actions)
-            });
-            match step {
-                Ok(n) => {
-                    copied += n;
-                    if cookie {
-                        more = true;
-                        break Ok(());
-                    }
-                    // A canonical read returns one line (or end of file); a raw read returns
-                    // once VMIN bytes are in, or when VMIN = VTIME = 0 found nothing.
-                    if canonical || copied >= minimum || n == 0 {
-                        break Ok(());
-                    }
-                    if policy.next != Timeout::Forever {
-                        timeout = jiffies(policy.next);
-                    }
-                    // Fewer than VMIN: wait for more below.
+        let result = {
+            // On the read queue until the loop ends.
+            pin_init::stack_pin_init!(let waiter = Waiter::new(tty, TtyWaitQueue::Read));
+            loop {
+                let rest = data.get_mut(copied..).unwrap_or(&mut []);
+                if rest.is_empty() {
+                    break Ok(());
                 }
-                Err(ReadError::WouldBlock) => {}
+                let mut cookie = false;
+                let step = self.with_engine(tty, |engine, termios, actions| {
+                    engine.ldisc_read(termios, rest, &mut cookie, actions)
+                });
+                match step {
+                    Ok(n) => {
+                        copied += n;
+                        if cookie {
+                            more = true;
+                            break Ok(());
+                        }
+                        // A canonical read returns one line (or end of file); a raw read returns
+                        // once VMIN bytes are in, or when VMIN = VTIME = 0 found nothing.
+                        if canonical || copied >= minimum || n == 0 {
+                            break Ok(());
+                        }
+                        if policy.next != Timeout::Forever {
+                            timeout = jiffies(policy.next);
+                        }
+                        // Fewer than VMIN: wait for more below.
+                    }
+                    Err(ReadError::WouldBlock) => {}
+                }
+                // Nothing (more) buffered: let the flip worker deliver what it holds first.
+                tty.flush_input_work();
+                let available = self.with_engine(tty, |engine, termios, _| {
+                    engine.input_available(termios, false)
+                });
+                if available {
+                    continue;
+                }
+                if tty.other_side_closed() {
+                    break Err(EIO);
+                }
+                if file.hung_up() || tty.test_flag(bindings::TTY_HUPPING) || timeout == 0 {
+                    break Ok(());
+                }
+                if file.is_nonblocking() {
+                    break Err(EAGAIN);
+                }
+                if kernel::current!().signal_pending() {
+                    break Err(ERESTARTSYS);
+                }
+                timeout = waiter.sleep(timeout);
             }
-            // Nothing (more) buffered: let the flip worker deliver what it holds first.
-            tty.flush_input_work();
-            let available = self.with_engine(tty, |engine, termios, _| {
-                engine.input_available(termios, false)
-            });
-            if available {
-                continue;
-            }
-            if tty.other_side_closed() {
-                break Err(EIO);
-            }
-            if file.hung_up() || tty.test_flag(bindings::TTY_HUPPING) || timeout == 0 {
-                break Ok(());
-            }
-            if file.is_nonblocking() {
-                break Err(EAGAIN);
-            }
-            if kernel::current!().signal_pending() {
-                break Err(ERESTARTSYS);
-            }
-            timeout = waiter.sleep(timeout);
-        });
+        };
         if let Err(e) = result {
             if copied == 0 {
                 return Err(e);
             }
         }
         if copied == 0 && packet {
-            return Ok(ReadChunk {
-                copied: 0,
-                more: false,
-            });
+            return Ok(0);
         }
         if packet {
             if let Some(first) = buf.first_mut() {
                 *first = bindings::TIOCPKT_DATA as u8;
             }
         }
-        Ok(ReadChunk {
-            copied: copied + header,
-            more,
-        })
+        if more {
+            read.call_again();
+        }
+        Ok(copied + header)
     }
 }
 
+#[vtable]
 impl LineDiscipline for NRust {
-    fn open(tty: &Tty) -> Result<Pin<KBox<Self>>> {
-        let driver = DriverInfo {
-            real_raw: tty.driver_is_real_raw(),
-            pty: tty.is_pty(),
-        };
-        // The engine is about 12 KiB: build it in place on the heap, never on the stack.
-        let mut engine: KBox<Engine> = KBox::init(pin_init::init_zeroed::<Engine>(), GFP_KERNEL)?;
-        engine.set_driver(driver);
-        let termios = engine_termios(&tty.termios());
-        let locked = Locked { engine, termios };
-        // A pty slave's lock is a lock class of its own, as pty.c gives the slave's
-        // termios_rwsem and buffer lock the TTY_LOCK_SLAVE subclass: an ISIG flush under the
-        // slave's lock takes the master's buffer lock (pty_flush_buffer), while a flush of
-        // another tty takes its buffer lock, then its discipline's lock.
-        let state = if tty.is_pty_slave() {
-            new_mutex!(locked, "n_rust::state_pty_slave")
-        } else {
-            new_mutex!(locked, "n_rust::state")
-        };
-        let this = KBox::pin_init(
-            pin_init!(Self {
-                state <- state,
-                read_lock <- ReadLock::new(c"n_rust::read_lock", kernel::static_lock_class!()),
-            }),
-            GFP_KERNEL,
-        )?;
-        tty.clear_closing();
-        tty.clear_flag(bindings::TTY_LDISC_HALTED);
-        this.with_engine(tty, |engine, termios, actions| {
-            engine.open(termios, actions)
-        });
-        tty.unthrottle_at_open();
-        Ok(this)
+    fn open(tty: &OpeningTty) -> impl PinInit<Self, Error> + '_ {
+        try_pin_init!(Self {
+            state <- {
+                let driver = DriverInfo {
+                    real_raw: tty.driver_is_real_raw(),
+                    pty: tty.is_pty(),
+                };
+                // The engine is about 12 KiB: build it in place on the heap, never on the
+                // stack.
+                let mut engine: KBox<Engine> =
+                    KBox::init(pin_init::init_zeroed::<Engine>(), GFP_KERNEL)?;
+                engine.set_driver(driver);
+                let termios = engine_termios(&tty.termios());
+                let locked = Locked { engine, termios };
+                // A pty slave's lock is a lock class of its own, as pty.c gives the slave's
+                // termios_rwsem and buffer lock the TTY_LOCK_SLAVE subclass: an ISIG flush
+                // under the slave's lock takes the master's buffer lock (pty_flush_buffer),
+                // while a flush of another tty takes its buffer lock, then its discipline's
+                // lock.
+                if tty.is_pty_slave() {
+                    new_mutex!(locked, "n_rust::state_pty_slave")
+                } else {
+                    new_mutex!(locked, "n_rust::state")
+                }
+            },
+        })
+        .pin_chain(move |this| {
+            // What `n_tty_open` does once its state is allocated.
+            tty.clear_closing();
+            tty.clear_flag(bindings::TTY_LDISC_HALTED);
+            this.with_engine(tty, |engine, termios, actions| {
+                engine.open(termios, actions)
+            });
+            tty.unthrottle_at_open();
+            Ok(())
+        })
     }
 
-    fn close(self: Pin<KBox<Self>>, tty: &Tty) {
+    fn close(&self, tty: &Tty) {
         if tty.is_pty() {
             tty.packet_mode_flush();
         }
@@ -329,30 +338,21 @@ impl LineDiscipline for NRust {
         tty: &Tty,
         file: &TtyFile,
         buf: &mut [u8],
-        continuation: bool,
-    ) -> Result<ReadChunk> {
-        if !continuation {
-            background_read::check_read(tty, file)?;
-            self.read_lock.lock(file.is_nonblocking())?;
-        }
-        let chunk = if continuation {
+        read: &mut ReadContext<'_>,
+    ) -> Result<usize> {
+        if read.is_continuation() {
             let mut cookie = true;
             let copied = self.with_engine(tty, |engine, termios, actions| {
                 engine.ldisc_read(termios, buf, &mut cookie, actions)
             });
-            Ok(ReadChunk {
-                copied: copied.unwrap_or(0),
-                more: cookie,
-            })
-        } else {
-            self.read_first(tty, file, buf)
-        };
-        if !matches!(chunk, Ok(ReadChunk { more: true, .. })) {
-            // SAFETY: This task took the lock in this `read()`'s first call (above, or in an
-            // earlier one that returned `more`: `tty_read()` calls again until `more` is clear).
-            unsafe { self.read_lock.unlock() };
+            if cookie {
+                read.call_again();
+            }
+            return Ok(copied.unwrap_or(0));
         }
-        chunk
+        background_read::check_read(tty, file)?;
+        read.lock_readers(file)?;
+        self.read_first(tty, file, buf, read)
     }
 
     fn write(&self, tty: &Tty, file: &TtyFile, buf: &[u8]) -> Result<usize> {
@@ -361,25 +361,29 @@ impl LineDiscipline for NRust {
             tty.check_change_for_write()?;
         }
         let mut written = 0usize;
-        let result = with_waiter(tty.write_wait(), |waiter| loop {
-            if kernel::current!().signal_pending() {
-                break Err(ERESTARTSYS);
+        let result = {
+            // On the write queue until the loop ends.
+            pin_init::stack_pin_init!(let waiter = Waiter::new(tty, TtyWaitQueue::Write));
+            loop {
+                if kernel::current!().signal_pending() {
+                    break Err(ERESTARTSYS);
+                }
+                if file.hung_up() || tty.link_unused() {
+                    break Err(EIO);
+                }
+                let rest = buf.get(written..).unwrap_or(&[]);
+                written += self.with_engine(tty, |engine, termios, actions| {
+                    engine.write(termios, rest, actions)
+                });
+                if written >= buf.len() {
+                    break Ok(());
+                }
+                if file.is_nonblocking() {
+                    break Err(EAGAIN);
+                }
+                waiter.sleep(bindings::MAX_SCHEDULE_TIMEOUT);
             }
-            if file.hung_up() || tty.link_unused() {
-                break Err(EIO);
-            }
-            let rest = buf.get(written..).unwrap_or(&[]);
-            written += self.with_engine(tty, |engine, termios, actions| {
-                engine.write(termios, rest, actions)
-            });
-            if written >= buf.len() {
-                break Ok(());
-            }
-            if file.is_nonblocking() {
-                break Err(EAGAIN);
-            }
-            waiter.sleep(bindings::MAX_SCHEDULE_TIMEOUT);
-        });
+        };
         if written < buf.len() {
             tty.set_flag(bindings::TTY_DO_WRITE_WAKEUP);
         }
@@ -414,9 +418,9 @@ impl LineDiscipline for NRust {
         locked.engine.set_termios(Some(&old), &new, &mut actions);
     }
 
-    fn poll(&self, tty: &Tty, file: &TtyFile, table: &PollTable) -> u32 {
-        table.wait_on(tty.read_wait());
-        table.wait_on(tty.write_wait());
+    fn poll(&self, tty: &Tty, file: &TtyFile, table: &PollTable<'_>) -> u32 {
+        table.register(TtyWaitQueue::Read);
+        table.register(TtyWaitQueue::Write);
         let available = || {
             self.with_engine(tty, |engine, termios, _| {
                 engine.input_available(termios, true)

@@ -14,7 +14,6 @@ mod discipline;
 pub mod engine;
 mod layout;
 mod params;
-mod read_lock;
 mod task;
 mod tty_ldisc;
 

@@ -10,6 +10,7 @@
 
 use crate::bindings;
 use core::ptr::read_volatile;
+use core::ptr::NonNull;
 use kernel::ffi;
 
 /// Reads the `T` at `offset` bytes into the structure at `base`.
@@ -40,14 +41,16 @@ impl TaskPtr {
         unsafe { field(self.0, bindings::OFFSET_TASK_SIGNAL) }
     }
 
-    /// `task->signal->tty`: the controlling tty (compared, never dereferenced).
-    pub(crate) fn controlling_tty(self) -> *const ffi::c_void {
+    /// `task->signal->tty`: the address of the controlling tty, to compare with a tty's; it
+    /// is never dereferenced.
+    pub(crate) fn controlling_tty(self) -> *const bindings::tty_struct {
         // SAFETY: `signal` of a live task is valid.
         unsafe { field(self.signal(), bindings::OFFSET_SIGNAL_TTY) }
     }
 
-    /// `task_pgrp(task)`: the process group, as a `struct pid` (compared, or used under RCU).
-    pub(crate) fn pgrp(self) -> *mut bindings::pid {
+    /// `task_pgrp(task)`: the process group, as a `struct pid` (compared, never
+    /// dereferenced).
+    fn pgrp(self) -> *mut bindings::pid {
         // SAFETY: `signal` of a live task is valid.
         unsafe { field(self.signal(), bindings::OFFSET_SIGNAL_PGID) }
     }
@@ -115,14 +118,75 @@ impl TaskPtr {
     }
 }
 
+/// A counted reference to a `struct pid`, dropped with `put_pid`.
+///
+/// # Invariants
+///
+/// The pointer is a valid `struct pid` on which this value holds one reference.
+pub(crate) struct Pid(NonNull<bindings::pid>);
+
+impl Pid {
+    /// Takes over a counted reference, or `None` for a null pointer.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must be null or a valid `struct pid` whose reference the caller hands over.
+    pub(crate) unsafe fn from_counted(ptr: *mut bindings::pid) -> Option<Self> {
+        // INVARIANT: The caller hands over the reference to a valid pid.
+        NonNull::new(ptr).map(Self)
+    }
+
+    /// The process group of the current task (`get_task_pid(current, PIDTYPE_PGID)`).
+    pub(crate) fn current_pgrp() -> Option<Self> {
+        // SAFETY: The current task is valid; `get_task_pid` returns a counted reference or
+        // null.
+        unsafe {
+            Self::from_counted(bindings::get_task_pid(
+                kernel::task::Task::current_raw(),
+                bindings::pid_type_PIDTYPE_PGID,
+            ))
+        }
+    }
+
+    /// Sends `signal` to every process of the group this pid names (`kill_pgrp(pid, sig, 1)`).
+    pub(crate) fn kill_group(&self, signal: i32) {
+        // SAFETY: By the type invariant the pid is valid.
+        unsafe { bindings::kill_pgrp(self.0.as_ptr(), signal, 1) };
+    }
+
+    /// Whether the process group this pid names is orphaned (`will_become_orphaned_pgrp(pgrp,
+    /// NULL)`).
+    pub(crate) fn group_is_orphaned(&self) -> bool {
+        // SAFETY: By the type invariant the pid is valid for the call.
+        unsafe { group_is_orphaned(self.0.as_ptr()) }
+    }
+}
+
+impl PartialEq for Pid {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
+
+impl Drop for Pid {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant this value holds a reference to the pid.
+        unsafe { bindings::put_pid(self.0.as_ptr()) };
+    }
+}
+
 /// `will_become_orphaned_pgrp(pgrp, NULL)`: no member of the group has a parent in another
 /// group of the same session (dead members and children of init do not count).
 ///
 /// `tasklist_lock` is not exported; under `rcu_read_lock()` the group's task list and the
 /// tasks on it stay valid while they are walked (tasks are freed after a grace period).
-pub(crate) fn group_is_orphaned(pgrp: *mut bindings::pid) -> bool {
+///
+/// # Safety
+///
+/// `pgrp` must be valid for the call.
+unsafe fn group_is_orphaned(pgrp: *mut bindings::pid) -> bool {
     let mut orphaned = true;
-    // SAFETY: `pgrp` is a counted reference held by the caller. Under RCU each node of its
+    // SAFETY: `pgrp` is valid (the caller's promise). Under RCU each node of its
     // `tasks[PIDTYPE_PGID]` list is in a live task, found as noted below (`hlist_entry`).
     unsafe {
         bindings::rcu_read_lock();

@@ -8,6 +8,12 @@
 //! bytes from the middle of a line another reader is copying. A guard of `kernel::sync::Mutex`
 //! cannot outlive the call that took it, so this is a plain kernel mutex that is locked in
 //! the first call and unlocked in the last one, by the same task within one system call.
+//!
+//! The abstraction owns it: there is one per tty, beside the discipline's state, and a
+//! discipline takes it through [`ReadContext::lock_readers`]; the `read` adapter releases it
+//! after the last call of the `read()`.
+//!
+//! [`ReadContext::lock_readers`]: super::ReadContext::lock_readers
 
 use crate::bindings;
 use kernel::prelude::*;
@@ -17,7 +23,7 @@ use kernel::types::Opaque;
 
 /// A kernel mutex held across the calls of one `read()` system call.
 #[pin_data]
-pub(crate) struct ReadLock {
+pub(super) struct ReadLock {
     #[pin]
     mutex: Opaque<bindings::mutex>,
 }
@@ -31,7 +37,7 @@ unsafe impl Sync for ReadLock {}
 
 impl ReadLock {
     /// A new, unlocked reader lock, with the lock class `key` for lockdep.
-    pub(crate) fn new(name: &'static CStr, key: Pin<&'static LockClassKey>) -> impl PinInit<Self> {
+    pub(super) fn new(name: &'static CStr, key: Pin<&'static LockClassKey>) -> impl PinInit<Self> {
         pin_init!(Self {
             // SAFETY: `slot` is valid for writes of a `struct mutex` and pinned; `name` and
             // `key` are static, as `__mutex_init` requires.
@@ -43,7 +49,9 @@ impl ReadLock {
 
     /// Takes the lock, sleeping interruptibly (`ERESTARTSYS` when a signal arrives), or
     /// without sleeping (`EAGAIN` when it is taken) for a non-blocking reader.
-    pub(crate) fn lock(&self, nonblocking: bool) -> Result {
+    ///
+    /// Context: process context; may sleep unless `nonblocking`.
+    pub(super) fn lock(&self, nonblocking: bool) -> Result {
         let mutex = self.mutex.get();
         if nonblocking {
             // SAFETY: The mutex was initialised in `new` and lives as long as `self`.
@@ -72,7 +80,7 @@ impl ReadLock {
     ///
     /// The current task must hold the lock (taken with [`ReadLock::lock`] earlier in the same
     /// system call).
-    pub(crate) unsafe fn unlock(&self) {
+    pub(super) unsafe fn unlock(&self) {
         // SAFETY: The caller holds the initialised mutex.
         unsafe { bindings::mutex_unlock(self.mutex.get()) };
     }

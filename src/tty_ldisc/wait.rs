@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Sleeping on a tty's wait queues: a [`Waiter`] for `read` and `write`, and the
+//! [`PollTable`] of `poll`.
+//!
+//! C header: [`include/linux/wait.h`](srctree/include/linux/wait.h)
+
+use super::Tty;
+use super::TtyFile;
+use crate::bindings;
+use core::marker::PhantomData;
+use kernel::ffi;
+use kernel::prelude::*;
+use kernel::types::Opaque;
+
+/// One of the two wait queues of a tty.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TtyWaitQueue {
+    /// `tty->read_wait`: readers, and pollers for input.
+    Read,
+    /// `tty->write_wait`: writers, and pollers for output room.
+    Write,
+}
+
+/// The current task, registered on a wait queue of a tty for as long as the value lives
+/// (`add_wait_queue()` with `woken_wake_function`, as for `wait_woken()`).
+///
+/// Create it pinned on the stack with [`pin_init::stack_pin_init!`] and [`Waiter::new`];
+/// dropping it removes the entry from the queue.
+///
+/// # Invariants
+///
+/// `entry` is initialised for the current task and added to `queue`, a wait queue of a tty
+/// that is valid for `'a`, until the value is dropped.
+#[pin_data(PinnedDrop)]
+pub(crate) struct Waiter<'a> {
+    #[pin]
+    entry: Opaque<bindings::wait_queue_entry>,
+    queue: *mut bindings::wait_queue_head,
+    _tty: PhantomData<&'a Tty>,
+}
+
+impl<'a> Waiter<'a> {
+    /// Registers the current task on `queue` of `tty`.
+    pub(crate) fn new(tty: &'a Tty, queue: TtyWaitQueue) -> impl PinInit<Self> + 'a {
+        let queue = tty.wait_queue(queue);
+        pin_init!(Self {
+            // INVARIANT: The entry is initialised for the current task and added to `queue`,
+            // which is in `tty` and so valid for `'a`.
+            // SAFETY: `slot` is pinned and valid for writes until the value is dropped, where
+            // the entry is removed again. `init_wait` sets it up for the current task, and
+            // `wait_woken()` requires `woken_wake_function`. `queue` is a valid wait queue.
+            entry <- Opaque::ffi_init(move |slot: *mut bindings::wait_queue_entry| unsafe {
+                bindings::init_wait(slot);
+                (*slot).func = Some(bindings::woken_wake_function);
+                bindings::add_wait_queue(queue, slot);
+            }),
+            queue,
+            _tty: PhantomData,
+        })
+    }
+
+    /// Sleeps until woken, a signal arrives or `timeout` jiffies pass; returns the jiffies
+    /// left (`wait_woken()`). A wake-up between registering and sleeping is not lost.
+    ///
+    /// Context: process context; sleeps. Must not be called with a lock held that a waker
+    /// takes (the discipline's state lock).
+    pub(crate) fn sleep(&self, timeout: ffi::c_long) -> ffi::c_long {
+        // SAFETY: By the type invariant `entry` is registered on its queue for the current
+        // task.
+        unsafe { bindings::wait_woken(self.entry.get(), bindings::TASK_INTERRUPTIBLE, timeout) }
+    }
+}
+
+#[pinned_drop]
+impl PinnedDrop for Waiter<'_> {
+    fn drop(self: Pin<&mut Self>) {
+        // SAFETY: By the type invariant the entry is on `queue`, which is still valid.
+        unsafe { bindings::remove_wait_queue(self.queue, self.entry.get()) };
+    }
+}
+
+/// The `poll_table` of one call of the `poll` operation on a tty.
+///
+/// # Invariants
+///
+/// `file` and `table` are the valid arguments of a `poll` call on `tty` that lasts `'a`
+/// (`table` may be null).
+pub(crate) struct PollTable<'a> {
+    tty: &'a Tty,
+    file: *mut bindings::file,
+    table: *mut bindings::poll_table_struct,
+}
+
+impl<'a> PollTable<'a> {
+    /// Wraps the `poll_table` of a `poll` call.
+    ///
+    /// # Safety
+    ///
+    /// `table` must be null or the valid `poll_table` of a `poll` call on `tty` through `file`
+    /// that lasts `'a`.
+    pub(super) unsafe fn from_raw(
+        tty: &'a Tty,
+        file: &'a TtyFile,
+        table: *mut bindings::poll_table_struct,
+    ) -> Self {
+        // INVARIANT: The caller's promise.
+        Self {
+            tty,
+            file: file.as_raw(),
+            table,
+        }
+    }
+
+    /// Registers the poll on `queue` of the tty (`poll_wait`). Does not sleep.
+    pub(crate) fn register(&self, queue: TtyWaitQueue) {
+        // SAFETY: `file` and `table` are valid during the poll call (type invariant); the
+        // queue is in the tty, which outlives its poll registrations (emptied on hangup and
+        // release).
+        unsafe { bindings::poll_wait(self.file, self.tty.wait_queue(queue), self.table) };
+    }
+}
