@@ -21,14 +21,11 @@
 
 use crate::background_read;
 use crate::bindings;
-use crate::engine::{
-    Actions, CFlag, DriverInfo, Engine, IFlag, LFlag, OFlag, ReadError, Signal, Sink, Termios,
-    Timeout, NCCS,
-};
+use crate::engine::{DriverInfo, Engine, LFlag, ReadError, Termios, Timeout};
+use crate::tty_actions::{engine_termios, jiffies, TtyActions};
 use crate::tty_ldisc::{
     LineDiscipline, OpeningTty, PollTable, ReadContext, Tty, TtyFile, TtyWaitQueue, Waiter,
 };
-use kernel::ffi;
 use kernel::new_mutex;
 use kernel::prelude::*;
 use kernel::sync::Mutex;
@@ -37,104 +34,6 @@ use kernel::uaccess::{UserPtr, UserSlice};
 /// Poll reports writable while the driver holds fewer bytes than this (`WAKEUP_CHARS`, which
 /// `n_tty.c` defines for itself).
 const WAKEUP_CHARS: usize = 256;
-
-/// Converts the kernel's termios into the engine's.
-fn engine_termios(k: &bindings::ktermios) -> Termios {
-    let mut cc = [0u8; NCCS];
-    for (slot, &value) in cc.iter_mut().zip(k.c_cc.iter()) {
-        *slot = value;
-    }
-    Termios {
-        iflag: IFlag(k.c_iflag),
-        oflag: OFlag(k.c_oflag),
-        cflag: CFlag(k.c_cflag),
-        lflag: LFlag(k.c_lflag),
-        line: k.c_line,
-        cc,
-    }
-}
-
-/// The engine's effects, carried out on the real tty.
-struct TtyActions<'a> {
-    tty: &'a Tty,
-}
-
-impl Sink for TtyActions<'_> {
-    fn write_room(&mut self) -> usize {
-        self.tty.write_room()
-    }
-
-    fn write(&mut self, data: &[u8]) -> usize {
-        self.tty.driver_write(data).unwrap_or(0)
-    }
-
-    fn flush_chars(&mut self) {
-        self.tty.driver_flush_chars();
-    }
-}
-
-impl Actions for TtyActions<'_> {
-    fn signal(&mut self, sig: Signal) {
-        self.tty.signal_foreground(sig.number());
-    }
-
-    fn flush_output(&mut self) {
-        self.tty.driver_flush_buffer();
-    }
-
-    fn input_flushed(&mut self) {
-        self.tty.packet_mode_flush();
-    }
-
-    fn stop(&mut self) {
-        self.tty.stop();
-    }
-
-    fn start(&mut self) {
-        self.tty.start();
-    }
-
-    fn flow_stopped(&self) -> bool {
-        self.tty.flow_stopped()
-    }
-
-    fn tco_stopped(&self) -> bool {
-        self.tty.tco_stopped()
-    }
-
-    fn wake_readers(&mut self) {
-        self.tty.wake_readers();
-    }
-
-    fn wake_writers(&mut self) {
-        self.tty.wake_writers();
-    }
-
-    fn throttle(&mut self) {
-        self.tty.throttle();
-    }
-
-    fn unthrottle(&mut self) {
-        self.tty.unthrottle();
-    }
-
-    fn kick_worker(&mut self) {
-        self.tty.restart_input();
-    }
-
-    fn wake_link_writers(&mut self) {
-        self.tty.wake_link_writer();
-    }
-}
-
-/// Jiffies for a wait of `timeout` (`MAX_SCHEDULE_TIMEOUT` for ever).
-fn jiffies(timeout: Timeout) -> ffi::c_long {
-    match timeout {
-        Timeout::Forever => bindings::MAX_SCHEDULE_TIMEOUT,
-        Timeout::Immediate => 0,
-        Timeout::Deciseconds(d) => ffi::c_long::from(d) * (bindings::HZ / 10),
-    }
-}
 
 // SAFETY: Every field of `Engine` is an integer, a `bool` or an array of them, for which the
 // all-zero bit pattern is a valid value.

@@ -15,6 +15,7 @@ pub mod engine;
 mod layout;
 mod params;
 mod task;
+mod tty_actions;
 mod tty_ldisc;
 
 #[cfg(CONFIG_KUNIT)]

@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Between the engine and the tty: the engine's [`Actions`] carried out on a real [`Tty`],
+//! and the kernel's termios and the engine's timeouts in each other's units.
+//!
+//! Every action is called with the discipline's state lock held (`crate::discipline`), so
+//! none of them may sleep on something that needs that lock; `throttle` and `unthrottle`
+//! take the tty's `throttle_mutex`, the rest do not sleep.
+
+use crate::bindings;
+use crate::engine::Actions;
+use crate::engine::CFlag;
+use crate::engine::IFlag;
+use crate::engine::LFlag;
+use crate::engine::OFlag;
+use crate::engine::Signal;
+use crate::engine::Sink;
+use crate::engine::Termios;
+use crate::engine::Timeout;
+use crate::engine::NCCS;
+use crate::tty_ldisc::Tty;
+use kernel::ffi;
+
+/// Converts the kernel's termios into the engine's.
+pub(crate) fn engine_termios(k: &bindings::ktermios) -> Termios {
+    let mut cc = [0u8; NCCS];
+    for (slot, &value) in cc.iter_mut().zip(k.c_cc.iter()) {
+        *slot = value;
+    }
+    Termios {
+        iflag: IFlag(k.c_iflag),
+        oflag: OFlag(k.c_oflag),
+        cflag: CFlag(k.c_cflag),
+        lflag: LFlag(k.c_lflag),
+        line: k.c_line,
+        cc,
+    }
+}
+
+/// The engine's effects, carried out on the real tty.
+pub(crate) struct TtyActions<'a> {
+    /// The tty the effects act on.
+    pub(crate) tty: &'a Tty,
+}
+
+impl Sink for TtyActions<'_> {
+    fn write_room(&mut self) -> usize {
+        self.tty.write_room()
+    }
+
+    fn write(&mut self, data: &[u8]) -> usize {
+        self.tty.driver_write(data).unwrap_or(0)
+    }
+
+    fn flush_chars(&mut self) {
+        self.tty.driver_flush_chars();
+    }
+}
+
+impl Actions for TtyActions<'_> {
+    fn signal(&mut self, sig: Signal) {
+        self.tty.signal_foreground(sig.number());
+    }
+
+    fn flush_output(&mut self) {
+        self.tty.driver_flush_buffer();
+    }
+
+    fn input_flushed(&mut self) {
+        self.tty.packet_mode_flush();
+    }
+
+    fn stop(&mut self) {
+        self.tty.stop();
+    }
+
+    fn start(&mut self) {
+        self.tty.start();
+    }
+
+    fn flow_stopped(&self) -> bool {
+        self.tty.flow_stopped()
+    }
+
+    fn tco_stopped(&self) -> bool {
+        self.tty.tco_stopped()
+    }
+
+    fn wake_readers(&mut self) {
+        self.tty.wake_readers();
+    }
+
+    fn wake_writers(&mut self) {
+        self.tty.wake_writers();
+    }
+
+    fn throttle(&mut self) {
+        self.tty.throttle();
+    }
+
+    fn unthrottle(&mut self) {
+        self.tty.unthrottle();
+    }
+
+    fn kick_worker(&mut self) {
+        self.tty.restart_input();
+    }
+
+    fn wake_link_writers(&mut self) {
+        self.tty.wake_link_writer();
+    }
+}
+
+/// Jiffies for a wait of `timeout` (`MAX_SCHEDULE_TIMEOUT` for ever).
+pub(crate) fn jiffies(timeout: Timeout) -> ffi::c_long {
+    match timeout {
+        Timeout::Forever => bindings::MAX_SCHEDULE_TIMEOUT,
+        Timeout::Immediate => 0,
+        Timeout::Deciseconds(d) => ffi::c_long::from(d) * (bindings::HZ / 10),
+    }
+}
