@@ -150,6 +150,27 @@ pub(crate) trait LineDiscipline: Sized + Send + Sync + 'static {
     }
 }
 
+/// What `tty->disc_data` points to while a discipline of type `T` is open on a tty: the
+/// discipline's state and the abstraction's reader lock.
+#[pin_data]
+struct TtyLdiscData<T> {
+    /// Held from the first to the last call of one `read()` (see [`ReadContext`]).
+    #[pin]
+    read_lock: ReadLock,
+    #[pin]
+    discipline: T,
+}
+
+impl<T: LineDiscipline> TtyLdiscData<T> {
+    /// Opens the discipline on `tty`.
+    fn new(tty: &OpeningTty) -> impl PinInit<Self, Error> + '_ {
+        try_pin_init!(Self {
+            read_lock <- ReadLock::new(c"tty_ldisc::read_lock", kernel::static_lock_class!()),
+            discipline <- T::open(tty),
+        })
+    }
+}
+
 /// What one `read()` system call keeps across the calls of [`LineDiscipline::read`]: whether
 /// this call continues an earlier one, and the tty's reader lock (N_TTY's
 /// `atomic_read_lock`).

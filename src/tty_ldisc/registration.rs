@@ -4,13 +4,13 @@
 //! `unsafe extern "C"` adapters, built at compile time, with only the operations the
 //! discipline implements installed.
 
-use super::read_lock::ReadLock;
 use super::LineDiscipline;
 use super::OpeningTty;
 use super::PollTable;
 use super::ReadContext;
 use super::Tty;
 use super::TtyFile;
+use super::TtyLdiscData;
 use crate::bindings;
 use core::marker::PhantomData;
 use core::pin::Pin;
@@ -74,27 +74,6 @@ impl<T: LineDiscipline> Drop for Registration<T> {
         // SAFETY: `ops` is registered (type invariant), and no tty uses it: each one holds a
         // module reference, so none is left when the module, and this registration, goes away.
         unsafe { bindings::tty_unregister_ldisc(&*self.ops) };
-    }
-}
-
-/// What `tty->disc_data` points to while a discipline of type `T` is open on a tty: the
-/// discipline's state and the abstraction's reader lock.
-#[pin_data]
-struct TtyLdiscData<T> {
-    /// Held from the first to the last call of one `read()` (see [`ReadContext`]).
-    #[pin]
-    read_lock: ReadLock,
-    #[pin]
-    discipline: T,
-}
-
-impl<T: LineDiscipline> TtyLdiscData<T> {
-    /// Opens the discipline on `tty`.
-    fn new(tty: &OpeningTty) -> impl PinInit<Self, Error> + '_ {
-        try_pin_init!(Self {
-            read_lock <- ReadLock::new(c"tty_ldisc::read_lock", kernel::static_lock_class!()),
-            discipline <- T::open(tty),
-        })
     }
 }
 
