@@ -29,6 +29,14 @@ key=$( { echo "$kver"; cat "$fragment"; echo "$rustc_ver"; echo "$src"; } | sha2
 out=$cache/kbuild-$kver-$key
 mkdir -p "$out"
 
+# One build per output directory at a time: a second caller (another checkout's `make test`)
+# waits for the first, then finds its build in the cache.
+exec 9>"$out/.lock"
+if ! flock -n 9; then
+	say "another build of this kernel is running in $out; waiting for it"
+	flock 9
+fi
+
 if [ -f "$out/.n_rust-built" ] && [ -f "$out/arch/x86/boot/bzImage" ] && [ -f "$out/Module.symvers" ]; then
 	say "cached build of Linux $kver at $out"
 	echo "$out"
