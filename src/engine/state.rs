@@ -68,6 +68,7 @@ macro_rules! engine_state {
 
         /// Compile-time check that every field of [`Engine`] is plain data.
         const _: () = {
+            /// Compiles only for a [`PlainData`] type.
             const fn plain<T: PlainData>() {}
             plain::<DriverInfo>();
             $(plain::<$ty>();)*

@@ -108,6 +108,8 @@ impl Default for Bench {
     }
 }
 
+/// Receive all of `data` as the flip buffer would, chunk after chunk; false if the engine
+/// stops taking it.
 fn feed(b: &mut Bench, t: &Termios, data: &[u8], flags: Option<&[u8]>) -> bool {
     let mut off = 0;
     while off < data.len() {

@@ -8,6 +8,7 @@ use crate::engine::termios::{IFlag, LFlag, OFlag, Termios, VEOL, VEOL2, VINTR, V
 const SANE: Termios = Termios::SANE;
 const RAW: Termios = Termios::RAW;
 
+/// `N` bytes of `b`, the last one `last`.
 const fn fill<const N: usize>(b: u8, last: u8) -> [u8; N] {
     let mut a = [b; N];
     if N > 0 {
@@ -24,6 +25,8 @@ static HUNDRED: [u8; 100] = fill(b'x', b'x');
 static X64: [u8; 64] = fill(b'x', b'x');
 static X36: [u8; 36] = fill(b'x', b'x');
 
+/// A case with termios `termios` and driver input `input`, expecting nothing: no read
+/// result, no driver output, no signal; the builders below add expectations.
 const fn case(name: &'static str, termios: Termios, input: &'static [u8]) -> Case {
     Case {
         name,
@@ -41,33 +44,39 @@ const fn case(name: &'static str, termios: Termios, input: &'static [u8]) -> Cas
     }
 }
 
+/// Expect the read results `reads` and the driver bytes `master`.
 const fn expect(mut c: Case, reads: &'static [&'static [u8]], master: &'static [u8]) -> Case {
     c.reads = reads;
     c.master = master;
     c
 }
 
+/// Expect the signals `s`.
 const fn sigs(mut c: Case, s: &'static [Signal]) -> Case {
     c.signals = s;
     c
 }
 
+/// Give the input per-byte `TTY_*` flags `f`.
 const fn flagged(mut c: Case, f: &'static [u8]) -> Case {
     c.flags = Some(f);
     c
 }
 
+/// Write `w` after the reads, expecting `written` bytes taken.
 const fn writes(mut c: Case, w: &'static [u8], written: usize) -> Case {
     c.write = w;
     c.written = written;
     c
 }
 
+/// Read with `read(2)` calls of `n` bytes.
 const fn rsize(mut c: Case, n: usize) -> Case {
     c.read_size = n;
     c
 }
 
+/// Switch to termios `t` after the input, then receive `input2`.
 const fn switch(mut c: Case, t: Termios, input2: &'static [u8]) -> Case {
     c.switch_to = Some(t);
     c.input2 = input2;

@@ -71,6 +71,7 @@ const BG_WRITE: JobControlQuery = JobControlQuery {
     ..BACKGROUND
 };
 
+/// A case named `name`: `check` on `query` must decide `expected`.
 const fn case(
     name: &'static str,
     query: JobControlQuery,
