@@ -18,6 +18,7 @@ use crate::engine::termios::Termios;
 pub use super::conformance_cases::CASES;
 
 /// One behaviour.
+#[derive(Clone, Copy)]
 pub struct Case {
     /// Name, for reports.
     pub name: &'static str,
