@@ -41,8 +41,8 @@ impl Engine {
 
     /// The loop of `n_tty_receive_buf_common`: take chunks as long as there is room (see
     /// [`Engine::room_to_receive`]), process each by `__receive_buf` (a parity-flagged byte
-    /// in the one slot overflow keeps is dropped), then throttle (a pty instead unthrottles
-    /// after an overflow, as `pty`'s rules need) and restart a stalled receive path if the
+    /// in the one slot overflow keeps is dropped), then throttle the driver (on a pty:
+    /// unthrottle after an overflow instead) and restart a stalled receive path if the
     /// reader has emptied the buffer. Returns the bytes consumed.
     fn receive_common(
         &mut self,
