@@ -6,9 +6,9 @@
 //! time the module is loaded and prints KTAP to the kernel log (`tests/kunit-parse.py` reads it
 //! from the guest's console):
 //!
-//! - `n_rust_conformance`: every case of [`engine::conformance::CASES`], the table the host
+//! - `n_rust_conformance`: every case of [`engine::testing::conformance::CASES`], the table the host
 //!   tests run too.
-//! - `n_rust_jobctl`: every case of [`engine::jobctl_cases::JOBCTL_CASES`], the job-control
+//! - `n_rust_jobctl`: every case of [`engine::testing::job_control_cases::JOBCTL_CASES`], the job-control
 //!   decisions ([`engine::check_job_control`], [`engine::check_write`]) the host tests run too.
 //! - `n_rust_params`: validation of the `ldisc` module parameter.
 //!
@@ -16,8 +16,8 @@
 //! result per table entry, named after it: a case added to a table runs here without touching
 //! this file.
 //!
-//! [`engine::conformance::CASES`]: crate::engine::conformance::CASES
-//! [`engine::jobctl_cases::JOBCTL_CASES`]: crate::engine::jobctl_cases::JOBCTL_CASES
+//! [`engine::testing::conformance::CASES`]: crate::engine::testing::conformance::CASES
+//! [`engine::testing::job_control_cases::JOBCTL_CASES`]: crate::engine::testing::job_control_cases::JOBCTL_CASES
 //! [`engine::check_job_control`]: crate::engine::check_job_control
 //! [`engine::check_write`]: crate::engine::check_write
 
@@ -125,7 +125,7 @@ mod table {
 /// The `n_rust_conformance` suite: the shared conformance table, one KTAP result per case.
 mod conformance {
     use super::table::{self, Table};
-    use crate::engine::conformance::{run, Bench, Case, CASES};
+    use crate::engine::testing::conformance::{run, Bench, Case, CASES};
     use core::ptr;
     use kernel::bindings;
     use kernel::prelude::*;
@@ -202,7 +202,7 @@ mod conformance {
 /// decision of `__tty_check_change` as `n_tty_read` and `n_tty_write` use it).
 mod jobctl {
     use super::table::{self, Table};
-    use crate::engine::jobctl_cases::{JobCtlCase, JOBCTL_CASES};
+    use crate::engine::testing::job_control_cases::{JobCtlCase, JOBCTL_CASES};
     use kernel::bindings;
     use kernel::prelude::*;
 

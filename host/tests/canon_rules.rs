@@ -19,25 +19,6 @@ fn canon_partial_line_is_not_readable() {
 }
 
 #[test]
-fn eof_at_line_start_reads_zero() {
-    let (reads, _, _) = run(&QUIET, b"\x04");
-    assert_eq!(reads, vec![Vec::<u8>::new()]);
-}
-
-#[test]
-fn eof_mid_line_delivers_without_eof_char() {
-    let (reads, _, _) = run(&QUIET, b"ab\x04");
-    assert_eq!(reads, vec![b"ab".to_vec()]);
-}
-
-#[test]
-fn eol_and_eol2_end_lines_and_are_kept() {
-    let t = QUIET.with_cc(VEOL, b'!').with_cc(VEOL2, b'?');
-    let (reads, _, _) = run(&t, b"a!b?");
-    assert_eq!(reads, vec![b"a!".to_vec(), b"b?".to_vec()]);
-}
-
-#[test]
 fn vdisable_zero_never_matches_nul() {
     let t = QUIET.with_cc(VEOL, 0);
     let (reads, _, _) = run(&t, b"a\0b\n");
@@ -45,21 +26,9 @@ fn vdisable_zero_never_matches_nul() {
 }
 
 #[test]
-fn erase_removes_one_char() {
-    let (reads, _, _) = run(&QUIET, b"abc\x7f\n");
-    assert_eq!(reads, vec![b"ab\n".to_vec()]);
-}
-
-#[test]
 fn erase_stops_at_line_start() {
     let (reads, _, _) = run(&QUIET, b"a\n\x7f\x7fb\n");
     assert_eq!(reads, vec![b"a\n".to_vec(), b"b\n".to_vec()]);
-}
-
-#[test]
-fn werase_removes_word_and_trailing_blanks() {
-    let (reads, _, _) = run(&QUIET, b"one two  \x17\n");
-    assert_eq!(reads, vec![b"one \n".to_vec()]);
 }
 
 #[test]
@@ -75,12 +44,6 @@ fn werase_stops_at_punctuation_after_word() {
 }
 
 #[test]
-fn kill_removes_whole_line() {
-    let (reads, _, _) = run(&QUIET, b"abc\x15d\n");
-    assert_eq!(reads, vec![b"d\n".to_vec()]);
-}
-
-#[test]
 fn lnext_makes_next_char_literal() {
     let (reads, _, _) = run(&QUIET, b"a\x16\x15\x16\n\n");
     assert_eq!(reads, vec![b"a\x15\n\n".to_vec()]);
@@ -93,33 +56,11 @@ fn lnext_needs_iexten() {
 }
 
 #[test]
-fn canon_line_limit_keeps_4095_chars_and_newline() {
-    let mut input = vec![b'x'; 5000];
-    input.push(b'\n');
-    let (mut e, mut r) = open(&QUIET);
-    feed(&mut e, &QUIET, &mut r, &input);
-    let reads = read_all(&mut e, &QUIET, &mut r, 8192);
-    assert_eq!(reads.len(), 1);
-    assert_eq!(reads[0].len(), 4096);
-    assert_eq!(reads[0][4095], b'\n');
-}
-
-#[test]
 fn canon_overflow_still_processes_erase() {
     let mut input = vec![b'x'; 4200];
     input.extend_from_slice(b"\x15ok\n");
     let (reads, _, _) = run(&QUIET, &input);
     assert_eq!(reads, vec![b"ok\n".to_vec()]);
-}
-
-#[test]
-fn canon_partial_reads_continue_the_line() {
-    let (mut e, mut r) = open(&QUIET);
-    feed(&mut e, &QUIET, &mut r, b"abcdef\n");
-    assert_eq!(
-        read_all(&mut e, &QUIET, &mut r, 4),
-        vec![b"abcd".to_vec(), b"ef\n".to_vec()]
-    );
 }
 
 #[test]
@@ -143,28 +84,6 @@ fn inq_counts_complete_lines_without_eof_markers() {
     let (mut e2, mut r2) = open(&raw);
     feed(&mut e2, &raw, &mut r2, b"ab\n\x04cd");
     assert_eq!(e2.inq(&raw), 6);
-}
-
-#[test]
-fn icanon_off_makes_partial_line_readable() {
-    let (mut e, mut r) = open(&QUIET);
-    feed(&mut e, &QUIET, &mut r, b"abc");
-    let raw = Termios::RAW;
-    e.set_termios(Some(&QUIET), &raw, &mut r);
-    assert_eq!(cat(&read_all(&mut e, &raw, &mut r, 64)), b"abc");
-}
-
-#[test]
-fn icanon_on_pushes_pending_raw_input_as_a_line() {
-    let raw = Termios::RAW;
-    let (mut e, mut r) = open(&raw);
-    feed(&mut e, &raw, &mut r, b"abc");
-    e.set_termios(Some(&raw), &QUIET, &mut r);
-    feed(&mut e, &QUIET, &mut r, b"de\n");
-    assert_eq!(
-        read_all(&mut e, &QUIET, &mut r, 64),
-        vec![b"abc".to_vec(), b"de\n".to_vec()]
-    );
 }
 
 #[test]

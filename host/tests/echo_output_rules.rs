@@ -17,49 +17,9 @@ fn out(t: &Termios, data: &[u8]) -> Vec<u8> {
 }
 
 #[test]
-fn echo_off_echoes_nothing() {
-    assert!(echo(&SANE.minus_l(LFlag::ECHO), b"ab\n").is_empty());
-}
-
-#[test]
-fn echonl_echoes_newline_without_echo() {
-    assert_eq!(
-        echo(&SANE.minus_l(LFlag::ECHO).plus_l(LFlag::ECHONL), b"ab\n"),
-        b"\r\n"
-    );
-}
-
-#[test]
 fn echoctl_shows_caret_notation() {
     assert_eq!(echo(&SANE, b"\x01\x1b\x7f"), b"^A^[\x08 \x08\x08 \x08");
     assert_eq!(echo(&SANE.minus_l(LFlag::ICANON), b"\x01\x7f\t"), b"^A^?\t");
-}
-
-#[test]
-fn echoctl_off_echoes_control_chars_raw() {
-    assert_eq!(
-        echo(
-            &SANE.minus_l(LFlag::ECHOCTL).minus_l(LFlag::ICANON),
-            b"\x01"
-        ),
-        b"\x01"
-    );
-}
-
-#[test]
-fn echoe_erase_backspaces_visually() {
-    assert_eq!(echo(&SANE, b"ab\x7f"), b"ab\x08 \x08");
-}
-
-#[test]
-fn erase_without_echoe_echoes_the_erase_char() {
-    assert_eq!(echo(&SANE.minus_l(LFlag::ECHOE), b"ab\x7f"), b"ab^?");
-}
-
-#[test]
-fn erase_tab_backs_up_to_previous_tab_stop() {
-    // "abc" then a tab (column 8): erasing the tab moves back 5 columns.
-    assert_eq!(echo(&SANE, b"abc\t\x7f"), b"abc\t\x08\x08\x08\x08\x08");
 }
 
 #[test]
@@ -77,41 +37,8 @@ fn erase_tab_counts_echoctl_chars_as_two_columns() {
 }
 
 #[test]
-fn echoprt_prints_erased_chars_between_slashes() {
-    assert_eq!(
-        echo(&SANE.plus_l(LFlag::ECHOPRT), b"abc\x7f\x7fx"),
-        b"abc\\cb/x"
-    );
-}
-
-#[test]
 fn echoprt_kill_prints_whole_line_backwards() {
     assert_eq!(echo(&SANE.plus_l(LFlag::ECHOPRT), b"ab\x15"), b"ab\\ba/");
-}
-
-#[test]
-fn echok_without_echoke_prints_kill_and_newline() {
-    assert_eq!(echo(&SANE.minus_l(LFlag::ECHOKE), b"ab\x15"), b"ab^U\r\n");
-}
-
-#[test]
-fn echoke_erases_line_visually() {
-    assert_eq!(echo(&SANE, b"ab\x15"), b"ab\x08 \x08\x08 \x08");
-}
-
-#[test]
-fn lnext_echoes_caret_backspace_then_char() {
-    assert_eq!(echo(&SANE, b"\x16\x03"), b"^\x08^C");
-}
-
-#[test]
-fn reprint_retypes_pending_input() {
-    assert_eq!(echo(&SANE, b"ab\x12"), b"ab^R\r\nab");
-}
-
-#[test]
-fn echo_of_0xff_is_escaped_in_ring() {
-    assert_eq!(echo(&SANE.minus_l(LFlag::ICANON), b"\xff"), b"\xff");
 }
 
 #[test]
@@ -136,39 +63,8 @@ fn stopped_output_holds_echo_until_start() {
 }
 
 #[test]
-fn onlcr_maps_nl_to_crnl() {
-    assert_eq!(out(&OPOST.plus_o(OFlag::ONLCR), b"a\nb"), b"a\r\nb");
-}
-
-#[test]
-fn ocrnl_maps_cr_to_nl() {
-    assert_eq!(out(&OPOST.plus_o(OFlag::OCRNL), b"a\r"), b"a\n");
-}
-
-#[test]
-fn onocr_drops_cr_at_column_zero() {
-    assert_eq!(out(&OPOST.plus_o(OFlag::ONOCR), b"\ra\r\r"), b"a\r");
-}
-
-#[test]
-fn onlret_makes_nl_return_to_column_zero() {
-    let t = OPOST.plus_o(OFlag::ONLRET).plus_o(OFlag::XTABS);
-    assert_eq!(out(&t, b"abc\n\t"), b"abc\n        ");
-}
-
-#[test]
-fn xtabs_expands_to_next_stop() {
-    assert_eq!(out(&OPOST.plus_o(OFlag::XTABS), b"ab\tc"), b"ab      c");
-}
-
-#[test]
 fn tab_without_xtabs_is_passed_through() {
     assert_eq!(out(&OPOST, b"a\tb"), b"a\tb");
-}
-
-#[test]
-fn olcuc_uppercases_output() {
-    assert_eq!(out(&OPOST.plus_o(OFlag::OLCUC), b"abc\xe9"), b"ABC\xc9");
 }
 
 #[test]

@@ -1,7 +1,7 @@
-//! Runs every case of the shared job-control table (`src/engine/jobctl_cases.rs`):
+//! Runs every case of the shared job-control table (`src/engine/testing/job_control_cases.rs`):
 //! `__tty_check_change` as `n_tty_read` and `n_tty_write` use it.
 
-use n_rust_engine::jobctl_cases::JOBCTL_CASES;
+use n_rust_engine::testing::job_control_cases::JOBCTL_CASES;
 
 #[test]
 fn jobctl_table_all_cases_pass() {

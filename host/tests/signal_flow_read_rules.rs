@@ -7,21 +7,6 @@ const SANE: Termios = Termios::SANE;
 const RAW: Termios = Termios::RAW;
 
 #[test]
-fn intr_sends_sigint() {
-    assert_eq!(run(&SANE, b"\x03").2, vec![Signal::Int]);
-}
-
-#[test]
-fn quit_sends_sigquit() {
-    assert_eq!(run(&SANE, b"\x1c").2, vec![Signal::Quit]);
-}
-
-#[test]
-fn susp_sends_sigtstp() {
-    assert_eq!(run(&SANE, b"\x1a").2, vec![Signal::Tstp]);
-}
-
-#[test]
 fn isig_off_passes_signal_chars() {
     let (reads, _, sigs) = run(&RAW, b"\x03\x1c\x1a");
     assert!(sigs.is_empty());
@@ -190,16 +175,6 @@ fn nonblocking_raw_read_without_data_would_block() {
     let (mut e, mut r) = open(&RAW);
     let mut buf = [0u8; 4];
     assert_eq!(e.read(&RAW, &mut buf, &mut r), Err(ReadError::WouldBlock));
-}
-
-#[test]
-fn raw_read_with_vmin_over_64_returns_one_64_byte_chunk() {
-    let t = RAW.with_cc(VMIN, 100);
-    let (mut e, mut r) = open(&t);
-    feed(&mut e, &t, &mut r, &[b'z'; 100]);
-    let mut buf = [0u8; 200];
-    assert_eq!(e.read(&t, &mut buf, &mut r), Ok(64));
-    assert_eq!(e.read(&t, &mut buf, &mut r), Ok(36));
 }
 
 #[test]

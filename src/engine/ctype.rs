@@ -10,6 +10,7 @@ const S: u8 = 0x20;
 const X: u8 = 0x40;
 const SP: u8 = 0x80;
 
+/// The class table of `lib/ctype.c` (`_ctype`), Latin-1 included.
 const fn build() -> [u8; 256] {
     let mut t = [0u8; 256];
     let mut i = 0;
@@ -45,6 +46,7 @@ const fn build() -> [u8; 256] {
 
 static CTYPE: [u8; 256] = build();
 
+/// The class bits of `c` (`__ismask`).
 fn mask(c: u8) -> u8 {
     CTYPE[c as usize]
 }

@@ -6,11 +6,30 @@
 //! about kernel types: the glue passes a [`Termios`] copy and implements
 //! [`Actions`] (signals, flow control, the driver's write side) on the real tty.
 //!
+//! One file per rule of `n_tty.c`, each with one `impl Engine` block:
+//!
+//! | file | N_TTY |
+//! | --- | --- |
+//! | `actions.rs` | what the engine asks of the tty ([`Actions`], [`Sink`], [`Signal`]) and is told ([`DriverInfo`], `TTY_*` flags) |
+//! | `state.rs` | `struct n_tty_data` ([`Engine`]), its constructor and in-place reset |
+//! | `buffers.rs` | the read ring, line-end bitmap and character map; open, flush |
+//! | `termios_change.rs` | `n_tty_set_termios` |
+//! | `receive.rs` | `n_tty_receive_buf_common` and below: room, overflow, flags, PARMRK, dispatch, throttling |
+//! | `canon.rs` | canonical line editing: ERASE, WERASE, KILL (`eraser`), LNEXT, REPRINT, line ends |
+//! | `signals_flow.rs` | ISIG and NOFLSH, IXON/IXANY, the lookahead, the closing tty |
+//! | `echo.rs` | the echo buffer and `__process_echoes` |
+//! | `output.rs` | OPOST (`do_output_char`, `process_output_block`) and `n_tty_write` |
+//! | `read.rs` | `n_tty_read`'s copies, `input_available_p`, `TIOCINQ` |
+//! | `vmin_vtime.rs` | the VMIN/VTIME decision ([`ReadPolicy`]) |
+//! | `job_control.rs` | `__tty_check_change` as a decision |
+//! | `termios.rs`, `ctype.rs` | termios values and the C character classes |
+//! | `testing/` | test support, only with `CONFIG_KUNIT` or the host's `test-support` feature |
+//!
 //! How the `tty_ldisc_ops` of N_TTY map onto [`Engine`]:
 //!
 //! | N_TTY | engine |
 //! | --- | --- |
-//! | `open` | [`Engine::set_driver`] then [`Engine::open`] |
+//! | `open` | [`Engine::set_driver`] then [`Engine::open`] (see [`Engine::new`] for the allocation) |
 //! | `set_termios` | [`Engine::set_termios`] |
 //! | `receive_buf2` / `receive_buf` | [`Engine::receive`] / [`Engine::receive_noflow`] |
 //! | `lookahead_buf` | [`Engine::lookahead`] |
@@ -22,21 +41,33 @@
 //! | `write_wakeup` of echoes | [`Engine::process_echoes_to`] |
 //! | job control (`__tty_check_change`) | [`check_job_control`], [`check_write`] |
 
-pub mod conformance;
+mod actions;
+mod buffers;
+mod canon;
 mod ctype;
-pub mod jobctl;
-pub mod jobctl_cases;
-pub mod ldisc;
+mod echo;
+pub mod job_control;
+mod output;
+mod read;
+mod receive;
+mod signals_flow;
+mod state;
 pub mod termios;
+mod termios_change;
+#[cfg(any(CONFIG_KUNIT, feature = "test-support"))]
+pub mod testing;
+mod vmin_vtime;
 
-pub use jobctl::{check_job_control, check_write, Decision, JobControlQuery, JobOp};
-pub use ldisc::{
-    read_policy, Actions, DriverInfo, Engine, ReadError, ReadPolicy, Signal, Sink, SliceSink,
-    Timeout, N_TTY_BUF_SIZE, TTY_BREAK, TTY_FRAME, TTY_NORMAL, TTY_OVERRUN, TTY_PARITY,
-    TTY_THRESHOLD_THROTTLE, TTY_THRESHOLD_UNTHROTTLE,
+pub use actions::{
+    Actions, DriverInfo, ReadError, Signal, Sink, TTY_BREAK, TTY_FRAME, TTY_NORMAL, TTY_OVERRUN,
+    TTY_PARITY,
 };
+pub use job_control::{check_job_control, check_write, Decision, JobControlQuery, JobOp};
+pub use receive::{TTY_THRESHOLD_THROTTLE, TTY_THRESHOLD_UNTHROTTLE};
+pub use state::{Engine, N_TTY_BUF_SIZE};
 pub use termios::{
     CFlag, IFlag, LFlag, OFlag, Termios, INIT_C_CC, NCCS, POSIX_VDISABLE, VDISCARD, VEOF, VEOL,
     VEOL2, VERASE, VINTR, VKILL, VLNEXT, VMIN, VQUIT, VREPRINT, VSTART, VSTOP, VSUSP, VSWTC, VTIME,
     VWERASE,
 };
+pub use vmin_vtime::{read_policy, ReadPolicy, Timeout};

@@ -1,8 +1,8 @@
 //! Shared helpers for the rule tests: a recording tty and a one-call driver.
 #![allow(dead_code)]
 
-use n_rust_engine::conformance::Recorder;
-pub use n_rust_engine::conformance::Room;
+use n_rust_engine::testing::Recorder;
+pub use n_rust_engine::testing::Room;
 use n_rust_engine::{DriverInfo, Engine, LFlag, ReadError, Signal, Termios};
 
 /// Bytes of driver output a test may record.

@@ -2,7 +2,7 @@
 //! recorder that behaves like the pty slave's driver.
 
 use crate::{canonical, OCase, Step, Trace};
-use n_rust_engine::conformance::{Recorder, Room};
+use n_rust_engine::testing::{Recorder, Room};
 use n_rust_engine::{DriverInfo, Engine, LFlag, ReadError, Termios};
 
 /// Room the pty reports while running (the master's 64 KiB flip-buffer limit).

@@ -1,7 +1,7 @@
-//! `--check-table`: run the shared conformance table (`src/engine/conformance.rs`)
+//! `--check-table`: run the shared conformance table (`src/engine/testing/conformance_cases.rs`)
 //! on the host kernel, to prove the table's expectations are N_TTY's.
 
-use n_rust_engine::conformance::CASES;
+use n_rust_engine::testing::conformance::CASES;
 use n_rust_engine::{LFlag, Signal};
 use n_rust_oracle::esc;
 use n_rust_oracle::pty::{Pty, Rd};

@@ -1,6 +1,6 @@
-//! Runs every case of the shared conformance table (`src/engine/conformance.rs`).
+//! Runs every case of the shared conformance table (`src/engine/testing/conformance_cases.rs`).
 
-use n_rust_engine::conformance::{run, Bench, CASES};
+use n_rust_engine::testing::conformance::{run, Bench, CASES};
 
 #[test]
 fn conformance_table_all_cases_pass() {

@@ -1,7 +1,7 @@
 //! Job control as a pure decision (`__tty_check_change` in
 //! `drivers/tty/tty_jobctrl.c`, as `n_tty_read` and `n_tty_write` use it).
 
-use super::ldisc::Signal;
+use super::actions::Signal;
 
 /// The operation being checked.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]

@@ -6,8 +6,10 @@
 //! Every query starts from [`BACKGROUND`] (a caller in a background group of its
 //! controlling tty, with nothing else special) and changes what the case is about.
 
-use super::jobctl::{check_job_control, check_write, Decision, JobControlQuery, JobOp};
-use super::ldisc::Signal;
+use crate::engine::actions::Signal;
+use crate::engine::job_control::{
+    check_job_control, check_write, Decision, JobControlQuery, JobOp,
+};
 use Decision::{Allow, Eio, SignalGroupAndRestart};
 use JobCheck::{JobControl, Write};
 
@@ -69,6 +71,7 @@ const BG_WRITE: JobControlQuery = JobControlQuery {
     ..BACKGROUND
 };
 
+/// A case named `name`: `check` on `query` must decide `expected`.
 const fn case(
     name: &'static str,
     query: JobControlQuery,

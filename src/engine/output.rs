@@ -1,0 +1,184 @@
+//! Output processing and the write side (`n_tty_write` with OPOST: `process_output_block`,
+//! `process_output`, `do_output_char`), and the column it keeps.
+
+use super::actions::Sink;
+use super::ctype::{iscntrl, toupper};
+use super::state::{is_continuation, Engine};
+use super::termios::{OFlag, Termios};
+
+impl Engine {
+    /// One character with OPOST processing into `space` bytes of room (`do_output_char`):
+    /// the bytes written, 0 for a CR dropped by ONOCR, `None` if it does not fit.
+    pub(super) fn do_output_char(
+        &mut self,
+        c: u8,
+        t: &Termios,
+        s: &mut impl Sink,
+        space: usize,
+    ) -> Option<usize> {
+        if space == 0 {
+            return None;
+        }
+        let mut c = c;
+        match c {
+            b'\n' => {
+                if t.o(OFlag::ONLRET) {
+                    self.column = 0;
+                }
+                if t.o(OFlag::ONLCR) {
+                    if space < 2 {
+                        return None;
+                    }
+                    self.column = 0;
+                    self.canon_column = 0;
+                    s.write(b"\r\n");
+                    return Some(2);
+                }
+                self.canon_column = self.column;
+            }
+            b'\r' => {
+                if t.o(OFlag::ONOCR) && self.column == 0 {
+                    return Some(0);
+                }
+                if t.o(OFlag::OCRNL) {
+                    c = b'\n';
+                    if t.o(OFlag::ONLRET) {
+                        self.column = 0;
+                        self.canon_column = 0;
+                    }
+                } else {
+                    self.column = 0;
+                    self.canon_column = 0;
+                }
+            }
+            b'\t' => {
+                let spaces = 8 - (self.column & 7);
+                if t.xtabs() {
+                    if space < spaces as usize {
+                        return None;
+                    }
+                    self.column = self.column.wrapping_add(spaces);
+                    let blanks = [b' '; 8];
+                    s.write(blanks.get(..spaces as usize).unwrap_or(&blanks));
+                    return Some(spaces as usize);
+                }
+                self.column = self.column.wrapping_add(spaces);
+            }
+            8 => {
+                if self.column > 0 {
+                    self.column -= 1;
+                }
+            }
+            _ => {
+                if !iscntrl(c) {
+                    if t.o(OFlag::OLCUC) {
+                        c = toupper(c);
+                    }
+                    if !is_continuation(c, t) {
+                        self.column = self.column.wrapping_add(1);
+                    }
+                }
+            }
+        }
+        s.write(&[c]);
+        Some(1)
+    }
+
+    /// Write the leading run of `buf` that needs no translation, as much as the driver has
+    /// room for, keeping the column (`process_output_block`); returns its length.
+    fn process_output_block(&mut self, t: &Termios, buf: &[u8], s: &mut impl Sink) -> usize {
+        let space = s.write_room();
+        if space == 0 {
+            return 0;
+        }
+        let nr = buf.len().min(space);
+        let mut i = 0;
+        while i < nr {
+            let c = buf.get(i).copied().unwrap_or(0);
+            match c {
+                b'\n' => {
+                    if t.o(OFlag::ONLRET) {
+                        self.column = 0;
+                    }
+                    if t.o(OFlag::ONLCR) {
+                        break;
+                    }
+                    self.canon_column = self.column;
+                }
+                b'\r' => {
+                    if t.o(OFlag::ONOCR) && self.column == 0 {
+                        break;
+                    }
+                    if t.o(OFlag::OCRNL) {
+                        break;
+                    }
+                    self.column = 0;
+                    self.canon_column = 0;
+                }
+                b'\t' => break,
+                8 => {
+                    if self.column > 0 {
+                        self.column -= 1;
+                    }
+                }
+                _ => {
+                    if !iscntrl(c) {
+                        if t.o(OFlag::OLCUC) {
+                            break;
+                        }
+                        if !is_continuation(c, t) {
+                            self.column = self.column.wrapping_add(1);
+                        }
+                    }
+                }
+            }
+            i += 1;
+        }
+        if i == 0 {
+            return 0;
+        }
+        s.write(buf.get(..i).unwrap_or(&[]))
+    }
+
+    /// Write `data` to the driver as `n_tty_write` does in one pass (pending echoes
+    /// first, then OPOST processing); returns the number of input bytes consumed.
+    /// The caller waits for room and calls again with the rest.
+    pub fn write(&mut self, t: &Termios, data: &[u8], s: &mut impl Sink) -> usize {
+        self.process_echoes_to(t, s);
+        self.write_only(t, data, s)
+    }
+
+    /// The output loop of `n_tty_write`, without the echoes: with OPOST, runs of simple
+    /// characters by `process_output_block` and each other character by `process_output`
+    /// (`do_output_char`), then `tty->ops->flush_chars`; without, `tty->ops->write` until it
+    /// takes nothing. Returns the number of bytes of `data` consumed.
+    pub(super) fn write_only(&mut self, t: &Termios, data: &[u8], s: &mut impl Sink) -> usize {
+        let mut b = 0usize;
+        if t.o(OFlag::OPOST) {
+            while b < data.len() {
+                let rest = data.get(b..).unwrap_or(&[]);
+                let num = self.process_output_block(t, rest, s);
+                b += num;
+                if b >= data.len() {
+                    break;
+                }
+                let c = data.get(b).copied().unwrap_or(0);
+                let room = s.write_room();
+                if self.do_output_char(c, t, s, room).is_none() {
+                    break;
+                }
+                b += 1;
+            }
+            s.flush_chars();
+        } else {
+            while b < data.len() {
+                let num = s.write(data.get(b..).unwrap_or(&[]));
+                if num == 0 {
+                    break;
+                }
+                b += num;
+            }
+        }
+        b
+    }
+}

@@ -1,0 +1,207 @@
+//! Output processing, echo details (IUTF8, 0xff), reads (VMIN/VTIME, partial and
+//! canonical reads, the line limit), EXTPROC and mode switches.
+
+use super::*;
+
+/// The cases of this group, in table order.
+pub(super) const CASES: &[Case] = &[
+    expect(
+        case("raw_passes_everything", RAW, b"a\r\n\x03\x7f\x04"),
+        &[b"a\r\n\x03\x7f\x04"],
+        b"",
+    ),
+    writes(
+        expect(case("onlcr_output_maps_nl", SANE, b""), &[], b"a\r\nb"),
+        b"a\nb",
+        3,
+    ),
+    writes(
+        expect(
+            case("ocrnl_output_maps_cr", OPOST_ONLY.plus_o(OFlag::OCRNL), b""),
+            &[],
+            b"a\nb",
+        ),
+        b"a\rb",
+        3,
+    ),
+    writes(
+        expect(
+            case(
+                "onocr_drops_cr_at_column0",
+                OPOST_ONLY.plus_o(OFlag::ONOCR),
+                b"",
+            ),
+            &[],
+            b"ab\r",
+        ),
+        b"\rab\r",
+        4,
+    ),
+    writes(
+        expect(
+            case(
+                "onlret_nl_resets_column",
+                OPOST_ONLY.plus_o(OFlag::ONLRET).plus_o(OFlag::XTABS),
+                b"",
+            ),
+            &[],
+            b"ab\n        ",
+        ),
+        b"ab\n\t",
+        4,
+    ),
+    writes(
+        expect(
+            case("xtabs_expands_tabs", OPOST_ONLY.plus_o(OFlag::XTABS), b""),
+            &[],
+            b"ab\n      x",
+        ),
+        b"ab\n\tx",
+        5,
+    ),
+    writes(
+        expect(
+            case(
+                "olcuc_uppercases_latin1",
+                OPOST_ONLY.plus_o(OFlag::OLCUC),
+                b"",
+            ),
+            &[],
+            b"ABC\xc9",
+        ),
+        b"abc\xe9",
+        4,
+    ),
+    writes(
+        expect(case("opost_off_passes_output", RAW, b""), &[], b"a\n\t"),
+        b"a\n\t",
+        3,
+    ),
+    expect(
+        case("echo_without_onlcr", SANE.minus_o(OFlag::ONLCR), b"a\n"),
+        &[b"a\n"],
+        b"a\n",
+    ),
+    expect(
+        case(
+            "iutf8_erase_whole_character",
+            SANE.plus_i(IFlag::IUTF8),
+            b"a\xc3\xa9\x7f\n",
+        ),
+        &[b"a\n"],
+        b"a\xc3\xa9\x08 \x08\r\n",
+    ),
+    expect(
+        case("no_iutf8_erase_one_byte", SANE, b"a\xc3\xa9\x7f\n"),
+        &[b"a\xc3\n"],
+        b"a\xc3\xa9\x08 \x08\r\n",
+    ),
+    expect(
+        case("echo_of_ff_is_escaped", SANE, b"\xff\n"),
+        &[b"\xff\n"],
+        b"\xff\r\n",
+    ),
+    expect(
+        case("vmin0_vtime0_returns_immediately", RAW_VMIN0, b"ab"),
+        &[b"ab"],
+        b"",
+    ),
+    rsize(
+        expect(
+            case("canon_partial_reads", SANE, b"abcde\n"),
+            &[b"ab", b"cd", b"e\n"],
+            b"abcde\r\n",
+        ),
+        2,
+    ),
+    rsize(
+        expect(
+            case("canon_exact_read_eats_eof", SANE, b"abc\x04"),
+            &[b"abc"],
+            b"abc",
+        ),
+        3,
+    ),
+    expect(
+        case(
+            "extproc_passes_raw_no_echo",
+            SANE.plus_l(LFlag::EXTPROC),
+            b"ab\x7f\n",
+        ),
+        &[b"ab\x7f\n"],
+        b"",
+    ),
+    rsize(
+        expect(
+            case(
+                "canon_line_limit_4095",
+                SANE.minus_l(LFlag::ECHO),
+                &LONG_INPUT,
+            ),
+            &[&LONG_LINE],
+            b"",
+        ),
+        4096,
+    ),
+    rsize(
+        expect(
+            case(
+                "raw_vmin_over_64_reads_64_chunk",
+                RAW.with_cc(VMIN, 100),
+                &HUNDRED,
+            ),
+            &[&X64, &X36],
+            b"",
+        ),
+        200,
+    ),
+    expect(
+        switch(
+            case(
+                "icanon_off_releases_partial_line",
+                SANE.minus_l(LFlag::ECHO),
+                b"abc",
+            ),
+            RAW,
+            b"d",
+        ),
+        &[b"abcd"],
+        b"",
+    ),
+    expect(
+        switch(
+            case("icanon_on_pushes_pending_input", RAW_WAIT, b"abc"),
+            SANE.minus_l(LFlag::ECHO),
+            b"",
+        ),
+        &[b"abc"],
+        b"",
+    ),
+    expect(
+        switch(
+            case("icanon_on_push_then_new_line", RAW_WAIT, b"ab"),
+            SANE.minus_l(LFlag::ECHO),
+            b"cd\n",
+        ),
+        &[b"ab", b"cd\n"],
+        b"",
+    ),
+    expect(
+        case(
+            "raw_echo_ctl_chars",
+            RAW.plus_l(LFlag::ECHO).plus_l(LFlag::ECHOCTL),
+            b"a\x01\t",
+        ),
+        &[b"a\x01\t"],
+        b"a^A\t",
+    ),
+    expect(
+        case(
+            "vtime_ignored_in_canon",
+            SANE.with_cc(VTIME, 5).with_cc(VMIN, 0),
+            b"x\n",
+        ),
+        &[b"x\n"],
+        b"x\r\n",
+    ),
+];

@@ -1,0 +1,23 @@
+//! Test support, compiled only for tests: into the module with `CONFIG_KUNIT` (its KUnit
+//! suites run the tables), on the host with the `test-support` feature of `n_rust_engine`
+//! (the host tests, the oracle and the guest programs enable it). A kernel without KUnit
+//! carries none of it.
+//!
+//! - [`conformance`]: the conformance table and its runner, shared by the host tests, the
+//!   KUnit suite `n_rust_conformance` and the oracle's `--check-table`.
+//! - [`job_control_cases`]: the job-control table (KUnit suite `n_rust_jobctl`).
+//! - [`recorder`]: test doubles of the tty ([`Recorder`], [`SliceSink`]).
+//! - `engine`: engine calls only tests make ([`Engine::read`], [`Engine::process_output`],
+//!   [`Engine::process_echoes`], state inspection).
+//!
+//! [`Engine::read`]: crate::engine::Engine::read
+//! [`Engine::process_output`]: crate::engine::Engine::process_output
+//! [`Engine::process_echoes`]: crate::engine::Engine::process_echoes
+
+pub mod conformance;
+mod conformance_cases;
+mod engine;
+pub mod job_control_cases;
+pub mod recorder;
+
+pub use recorder::{Recorder, Room, SliceSink};
