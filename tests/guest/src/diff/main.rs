@@ -22,7 +22,10 @@ mod duo;
 mod scenario;
 
 use duo::{Divergence, Duo, Family};
-use n_rust_oracle::gen::{case_seed, Rng};
+use n_rust_guest_tests::cli::{
+    env_num, in_test_guest, parse_num, pin_to_cpu0, random_seed, restore_wq_mask,
+};
+use n_rust_oracle::gen::case_seed;
 use scenario::{gen_scenario, show_scenario, Op, Scenario};
 use std::time::Instant;
 
@@ -34,22 +37,6 @@ const DEFAULT_BLOCK: u64 = 50;
 const SHOWN: usize = 3;
 /// Replays one shrink may spend.
 const SHRINK_BUDGET: usize = 300;
-
-fn parse_num(s: &str) -> Option<u64> {
-    let s = s.replace('_', "");
-    match s.strip_prefix("0x") {
-        Some(h) => u64::from_str_radix(h, 16).ok(),
-        None => s.parse().ok(),
-    }
-}
-
-fn random_seed() -> u64 {
-    let t = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(1);
-    Rng::new(t ^ u64::from(std::process::id())).next_u64()
-}
 
 struct Opts {
     scenarios: u64,
@@ -69,10 +56,9 @@ fn add(total: &mut [(u32, std::time::Duration); 10], more: &[(u32, std::time::Du
 }
 
 fn opts() -> Opts {
-    let env = |k: &str| std::env::var(k).ok().and_then(|v| parse_num(&v));
     let mut o = Opts {
-        scenarios: env("nrust_diff_scenarios").unwrap_or(DEFAULT_SCENARIOS),
-        seed: env("nrust_diff_seed").unwrap_or_else(random_seed),
+        scenarios: env_num("nrust_diff_scenarios").unwrap_or(DEFAULT_SCENARIOS),
+        seed: env_num("nrust_diff_seed").unwrap_or_else(random_seed),
         start: 0,
         block: DEFAULT_BLOCK,
         shrink: true,
@@ -235,27 +221,6 @@ fn shrink(prefix: &[Scenario], s: &Scenario, family: Family) -> (bool, Scenario,
     (true, best, div)
 }
 
-/// The unbound workqueues' CPU mask (where the flip-buffer work runs).
-const WQ_CPUMASK: &str = "/sys/devices/virtual/workqueue/cpumask";
-
-/// Runs this process (and the children it forks) and the unbound workqueues on CPU 0 only;
-/// returns the workqueue mask to restore. Every input written to a master is handed to a
-/// kworker and waited for: on one CPU that is a local context switch, while across the two
-/// vCPUs of a TCG guest each hand-off waits for the host to schedule the other vCPU thread,
-/// which made the test several times slower. Only scheduling changes, not what is compared.
-fn pin_to_cpu0() -> Option<String> {
-    let old = std::fs::read_to_string(WQ_CPUMASK).ok()?;
-    std::fs::write(WQ_CPUMASK, "1").ok()?;
-    // SAFETY: `set` is plain data, initialised by CPU_ZERO/CPU_SET before use.
-    unsafe {
-        let mut set: libc::cpu_set_t = std::mem::zeroed();
-        libc::CPU_ZERO(&mut set);
-        libc::CPU_SET(0, &mut set);
-        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
-    }
-    Some(old.trim().to_string())
-}
-
 struct Failure {
     index: u64,
     first: u64,
@@ -270,9 +235,8 @@ fn main() {
         return;
     }
     duo::install_watchdog();
-    // Only in the test guest (its /init runs with nrust_mode=test): never touch a host.
-    let in_test_guest = std::env::var("nrust_mode").is_ok_and(|m| m == "test");
-    let pinned = if in_test_guest && std::env::var_os("nrust_diff_no_pin").is_none() {
+    // Only in the test guest: never touch a host.
+    let pinned = if in_test_guest() && std::env::var_os("nrust_diff_no_pin").is_none() {
         pin_to_cpu0()
     } else {
         None
@@ -366,7 +330,7 @@ fn main() {
     }
     let secs = t0.elapsed().as_secs_f64();
     if let Some(mask) = &pinned {
-        let _ = std::fs::write(WQ_CPUMASK, mask);
+        restore_wq_mask(mask);
         println!("# diff: ran on CPU 0 with the unbound workqueues (their mask was {mask})");
     }
     if o.profile {
