@@ -44,6 +44,12 @@ const WQ_CPUMASK: &str = "/sys/devices/virtual/workqueue/cpumask";
 pub fn pin_to_cpu0() -> Option<String> {
     let old = std::fs::read_to_string(WQ_CPUMASK).ok()?;
     std::fs::write(WQ_CPUMASK, "1").ok()?;
+    pin_self_to_cpu0();
+    Some(old.trim().to_string())
+}
+
+/// Runs this process (and the threads and children it starts later) on CPU 0 only.
+pub fn pin_self_to_cpu0() {
     // SAFETY: `set` is plain data, initialised by CPU_ZERO/CPU_SET before use.
     unsafe {
         let mut set: libc::cpu_set_t = std::mem::zeroed();
@@ -51,7 +57,6 @@ pub fn pin_to_cpu0() -> Option<String> {
         libc::CPU_SET(0, &mut set);
         libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
     }
-    Some(old.trim().to_string())
 }
 
 /// Puts back the workqueue mask [`pin_to_cpu0`] returned.
