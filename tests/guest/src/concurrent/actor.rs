@@ -234,12 +234,13 @@ const SETTLE_LIMIT: Duration = Duration::from_secs(20);
 
 /// Waits until every actor has returned or sleeps in its call (`waiting_settles`: or waits
 /// uninterruptibly there), twice in a row with no context switch in between, calling
-/// `settle` before each look (it lets pending work run: the flip-buffer worker). `Err` when
-/// that does not happen within [`SETTLE_LIMIT`].
-pub fn quiesce(
+/// `settle` before each look (it lets pending work run: the flip-buffer worker; what it
+/// returns must not change between the looks either). `Err` when that does not happen
+/// within [`SETTLE_LIMIT`].
+pub fn quiesce<T: PartialEq>(
     actors: &[&Actor],
     waiting_settles: bool,
-    mut settle: impl FnMut(),
+    mut settle: impl FnMut() -> T,
 ) -> Result<(), String> {
     let start = Instant::now();
     let snapshot = |actors: &[&Actor]| -> Option<Vec<Activity>> {
@@ -263,10 +264,13 @@ pub fn quiesce(
                 "threads did not settle within {SETTLE_LIMIT:?}: {v:?}"
             ));
         }
-        settle();
+        let seen = settle();
         if let Some(first) = snapshot(actors) {
-            settle();
-            if snapshot(actors).as_ref() == Some(&first) {
+            // Work queued but not started is invisible to `settle` when input is already
+            // available: give the workers a moment before looking again. (Only makes a
+            // premature "settled" rarer; what is compared never depends on time.)
+            std::thread::sleep(Duration::from_millis(1));
+            if settle() == seen && snapshot(actors).as_ref() == Some(&first) {
                 return Ok(());
             }
         }

@@ -68,8 +68,10 @@ pub struct Obs {
     pub calls: Vec<(usize, Class, Res)>,
     /// The state afterwards, one line each.
     pub state: Vec<String>,
-    /// SIGIOs sent by the end under test.
-    pub sigio: u32,
+    /// The steps (0: the first actor) during which the end under test sent SIGIO, among the
+    /// steps that move no data: how many SIGIOs data brings depends on how the flip-buffer
+    /// worker happens to split it, on either discipline.
+    pub sigio: Vec<usize>,
     /// A failure of the harness (a thread that never let go, a pty that would not open).
     pub harness: Option<String>,
 }
@@ -95,9 +97,19 @@ impl Obs {
                 c => v.push(format!("{who}: {}: {}", c.show(), res.show())),
             }
         }
-        v.push(format!("SIGIO {}", self.sigio));
+        v.push(format!("SIGIO during steps {:?}", self.sigio));
         v.extend(self.state.iter().cloned());
         v
+    }
+}
+
+impl Obs {
+    /// Takes the pending SIGIOs; notes step `k` when there were any and `call` moves no data.
+    fn note_sigio(&mut self, k: usize, call: &Call) {
+        let sent = take_sigio() > 0;
+        if sent && !matches!(call, Call::Read { .. } | Call::Write { .. }) {
+            self.sigio.push(k);
+        }
     }
 }
 
@@ -244,21 +256,27 @@ impl Side {
     /// The work the kernel may still have pending for this pair (the flip-buffer workers,
     /// which `poll` and a read of `TIOCINQ` wait for), run in a thread of its own: it may
     /// have to wait for a discipline change. It is left running if it sleeps.
-    fn settle(&mut self) {
+    ///
+    /// Returns what it saw (the poll masks and `TIOCINQ` of both ends), so that a look
+    /// before and after a pause can tell whether a worker delivered something in between.
+    fn settle(&mut self) -> Option<Res> {
         self.extra.retain_mut(|a| {
             a.join();
             !a.done()
         });
         if self.extra.len() > 4 {
-            return;
+            return None;
         }
         let (slave, master) = (self.slave, self.master);
         let a = Actor::spawn(move || {
+            let mut seen = Vec::new();
             for fd in [slave, master] {
-                poll_fd(fd);
-                ioctl_int(fd, libc::TIOCINQ);
+                for r in [poll_fd(fd), ioctl_int(fd, libc::TIOCINQ)] {
+                    let v = if let Res::Ok(v, _) = r { v } else { -1 };
+                    seen.extend_from_slice(&(v as i32).to_le_bytes());
+                }
             }
-            Res::Ok(0, Vec::new())
+            Res::Ok(0, seen)
         });
         // Until it has done its work or sleeps (a stuck one is left: the scenario's own
         // threads report what is stuck).
@@ -268,7 +286,9 @@ impl Side {
         {
             std::thread::yield_now();
         }
+        let seen = a.result();
         self.extra.push(a);
+        seen
     }
 
     /// Starts `call` in a new actor; `Signal` is sent to `first` here instead.
@@ -384,6 +404,7 @@ impl Side {
         let first = self.start(&s.first, None);
         actors.push(first);
         let mut failure = self.settle_and_classify(&mut actors, Some(0), 0).err();
+        obs.note_sigio(0, &s.first);
         for (k, call) in s.steps.iter().enumerate() {
             if failure.is_some() {
                 break;
@@ -391,8 +412,8 @@ impl Side {
             let a = self.start(call, actors[0].as_ref());
             actors.push(a);
             failure = self.settle_and_classify(&mut actors, Some(k + 1), k + 1).err();
+            obs.note_sigio(k + 1, call);
         }
-        obs.sigio = take_sigio();
         // Whatever still sleeps is blocked; a signal frees it (a TIOCSETD waits for the
         // ldisc lock without one: up to its 5 s timeout).
         let release = std::time::Instant::now();
@@ -455,6 +476,8 @@ impl Side {
                 return Err(format!("writing the input first: errno {e}"));
             }
         }
+        // The first input's echo (the flip worker writes it) before output is stopped.
+        quiesce(&[], false, || self.settle())?;
         if s.stopped {
             // SAFETY: tcflow takes no pointer.
             unsafe { libc::tcflow(target, libc::TCOOFF) };
