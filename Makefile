@@ -13,11 +13,13 @@
 #   LLVM=-19      the LLVM suffix the kernel is built with
 #   N_RUST_DIFF_SCENARIOS=, N_RUST_DIFF_SEED=
 #                 scenarios and seed of the guest differential test (default 2000, random)
+#   N_RUST_CONC_SCENARIOS=, N_RUST_CONC_SEED=
+#                 scenarios and seed of the concurrent differential test (default 300, random)
 
 N_RUST_CACHE ?= $(HOME)/.cache/n_rust
 LLVM ?= -19
 export LLVM N_RUST_CACHE
-export N_RUST_DIFF_SCENARIOS N_RUST_DIFF_SEED
+export N_RUST_DIFF_SCENARIOS N_RUST_DIFF_SEED N_RUST_CONC_SCENARIOS N_RUST_CONC_SEED
 export LIBCLANG_PATH ?= /usr/lib/llvm-19/lib
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
@@ -29,7 +31,7 @@ BUILD := $(CURDIR)/build
 all: module
 
 help:
-	@sed -n '3,17p' Makefile
+	@sed -n '3,19p' Makefile
 
 setup:
 	@scripts/setup-toolchain.sh

@@ -12,7 +12,8 @@
 # A test guest that does not finish within N_RUST_GUEST_TIMEOUT seconds (default 900) is
 # killed, its console log printed, and the run fails.
 # N_RUST_DIFF_SCENARIOS and N_RUST_DIFF_SEED, when set, go on the kernel command line for
-# the guest differential test (n_rust-test-diff).
+# the guest differential test (n_rust-test-diff); N_RUST_CONC_SCENARIOS and N_RUST_CONC_SEED
+# for the concurrent one (n_rust-test-concurrent).
 set -euo pipefail
 mode=${1:?usage: run.sh --interactive|--test|--bench KDIR BUILD_DIR}
 kdir=${2:?}
@@ -35,6 +36,8 @@ append="console=ttyS0 loglevel=${N_RUST_LOGLEVEL:-7} panic=-1 kunit.filter_glob=
 # name=value parameters to /init as environment variables, and the program reads them.
 [ -n "${N_RUST_DIFF_SCENARIOS:-}" ] && append="$append nrust_diff_scenarios=$N_RUST_DIFF_SCENARIOS"
 [ -n "${N_RUST_DIFF_SEED:-}" ] && append="$append nrust_diff_seed=$N_RUST_DIFF_SEED"
+[ -n "${N_RUST_CONC_SCENARIOS:-}" ] && append="$append nrust_conc_scenarios=$N_RUST_CONC_SCENARIOS"
+[ -n "${N_RUST_CONC_SEED:-}" ] && append="$append nrust_conc_seed=$N_RUST_CONC_SEED"
 
 # KVM hung on some of these machines: believe it only after a probe boot has printed.
 accel() {
