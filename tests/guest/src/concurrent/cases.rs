@@ -197,14 +197,33 @@ fn set_tio(fd: &OwnedFd, tio: &Tio) -> Result<(), String> {
 
 fn twenty_reads(d: Discs) -> Result<Option<Vec<String>>, String> {
     let pty = pty_on(d.own, &Tio { vmin: 0, ..RAW })?;
-    let mut total = 0;
-    for _ in 0..20 {
-        sys::write_all(&pty.master, b"z").map_err(|e| e.to_string())?;
-        let mut buf = [0u8; 16];
-        // SAFETY: `buf` is valid for writes of its length.
-        let n = unsafe { libc::read(pty.slave.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
-        total += n.max(0);
-    }
+    // A real-time thread on the CPU of the flip-buffer worker (the test guest runs its
+    // workqueues on CPU 0, and so does this process): the worker, woken by the master's
+    // write, runs only when the reader sleeps, so a read that does not wait for it finds
+    // nothing. (Without real-time scheduling the worker usually runs first and hides that.)
+    let total = std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                let param = libc::sched_param { sched_priority: 1 };
+                // SAFETY: `param` is a valid sched_param; 0 is the calling thread.
+                unsafe { libc::sched_setscheduler(0, libc::SCHED_FIFO, &param) };
+                let mut total = 0;
+                for _ in 0..20 {
+                    if sys::write_all(&pty.master, b"z").is_err() {
+                        return -1;
+                    }
+                    let mut buf = [0u8; 16];
+                    // SAFETY: `buf` is valid for writes of its length.
+                    let n = unsafe {
+                        libc::read(pty.slave.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len())
+                    };
+                    total += n.max(0);
+                }
+                total
+            })
+            .join()
+            .unwrap_or(-1)
+    });
     Ok(Some(vec![format!("bytes read in 20 rounds: {total}")]))
 }
 

@@ -80,7 +80,10 @@ impl Tio {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Call {
     /// `read` of `size` bytes; `nonblock` reads through a second, `O_NONBLOCK` file of the
-    /// slave (a master cannot be opened twice).
+    /// slave (a master cannot be opened twice). The peer is always read without blocking (a
+    /// master peer is `O_NONBLOCK` itself): a reader asleep there could wake in the middle of
+    /// a write that output processing splits into several pieces, when on either discipline
+    /// the scheduler alone decides what it gets.
     Read { end: End, size: usize, nonblock: bool },
     /// `write` of `data` (blocking).
     Write { end: End, data: Vec<u8> },
@@ -185,11 +188,14 @@ fn gen_step(r: &mut Rng, tio: &mut Tio, layout: Layout) -> Call {
                 data: gen_bytes(r, len, tio),
             }
         }
-        78..=83 => Call::Read {
-            end: if r.pct(60) { End::Target } else { End::Peer },
-            size: gen_size(r),
-            nonblock: r.pct(50),
-        },
+        78..=83 => {
+            let end = if r.pct(60) { End::Target } else { End::Peer };
+            Call::Read {
+                end,
+                size: gen_size(r),
+                nonblock: end == End::Peer || r.pct(50),
+            }
+        }
         84..=88 => Call::Poll,
         _ => Call::Signal,
     }

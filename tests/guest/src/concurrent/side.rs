@@ -236,6 +236,15 @@ impl Side {
             unsafe { libc::ioctl(side.master, libc::TIOCPKT, &on) };
         }
         set_tio(side.fd(End::Peer), &Tio::RAW, libc::TCSANOW);
+        if layout == Layout::Slave {
+            // The master is only read without blocking (see `Call::Read`); its writes are
+            // small enough never to wait.
+            // SAFETY: fcntl with integer arguments on our fd.
+            unsafe {
+                let fl = libc::fcntl(side.master, libc::F_GETFL);
+                libc::fcntl(side.master, libc::F_SETFL, fl | libc::O_NONBLOCK);
+            }
+        }
         set_tio(target, tio, libc::TCSANOW);
         Ok(side)
     }
