@@ -229,6 +229,16 @@ pub enum Activity {
     Running,
 }
 
+/// The pause between the two looks of [`quiesce`], in microseconds (see [`set_pause`]).
+static PAUSE_US: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1000);
+
+/// Sets the pause between the two looks of [`quiesce`]: the time a flip-buffer worker
+/// queued just before gets to run. 1 ms where the workers share the one CPU of the actors
+/// (the test guest); longer elsewhere, where they run on any CPU of a busy machine.
+pub fn set_pause(pause: Duration) {
+    PAUSE_US.store(pause.as_micros() as u64, Ordering::Relaxed);
+}
+
 /// How long the threads may take to settle before the harness gives up.
 const SETTLE_LIMIT: Duration = Duration::from_secs(20);
 
@@ -269,7 +279,7 @@ pub fn quiesce<T: PartialEq>(
             // Work queued but not started is invisible to `settle` when input is already
             // available: give the workers a moment before looking again. (Only makes a
             // premature "settled" rarer; what is compared never depends on time.)
-            std::thread::sleep(Duration::from_millis(1));
+            std::thread::sleep(Duration::from_micros(PAUSE_US.load(Ordering::Relaxed)));
             if settle() == seen && snapshot(actors).as_ref() == Some(&first) {
                 return Ok(());
             }

@@ -237,28 +237,47 @@ fn parked_read(d: Discs, action: ParkedAction) -> Result<Option<Vec<String>>, St
         Ok(u) => u,
         Err(_) => return Ok(None),
     };
-    let pty = pty_on(d.own, &Tio { icanon: true, ..RAW })?;
+    let pty = pty_on(
+        d.own,
+        &Tio {
+            icanon: true,
+            ..RAW
+        },
+    )?;
     let mut line = vec![b'x'; 150];
     line.push(b'\n');
     sys::write_all(&pty.master, &line).map_err(|e| e.to_string())?;
     sys::wait_readable(&pty.slave, 5000).map_err(|e| e.to_string())?;
     let slave = pty.slave.as_raw_fd();
     let buf = uffd.buffer(64);
-    // SAFETY: `buf` is ours for 1000 bytes (64 in the first page, the rest in the second).
-    let reader = Actor::spawn(move || Res::of(unsafe { libc::read(slave, buf as *mut _, 1000) } as i64, &[]));
+    let reader = Actor::spawn(move || {
+        // SAFETY: `buf` is ours for 1000 bytes (64 in the first page, the rest in the
+        // second), kept mapped until the reader has returned.
+        let r = unsafe { libc::read(slave, buf as *mut _, 1000) };
+        Res::of(r as i64, &[])
+    });
     if !uffd.wait_fault(10_000) {
-        return Err(format!("the read did not stop in copy_to_user: {:?}", reader.result()));
+        return Err(format!(
+            "the read did not stop in copy_to_user: {:?}",
+            reader.result()
+        ));
     }
     let other = Actor::spawn(move || match action {
-        // SAFETY: tcflush takes no pointer.
-        ParkedAction::Flush => Res::of(i64::from(unsafe { libc::tcflush(slave, libc::TCIFLUSH) }), &[]),
-        // SAFETY: `t` is plain data filled by tcgetattr before it is changed and set.
-        ParkedAction::RawMode => unsafe {
-            let mut t: libc::termios = std::mem::zeroed();
-            libc::tcgetattr(slave, &mut t);
-            t.c_lflag &= !libc::ICANON;
-            Res::of(i64::from(libc::tcsetattr(slave, libc::TCSANOW, &t)), &[])
-        },
+        ParkedAction::Flush => {
+            // SAFETY: tcflush takes no pointer.
+            let r = unsafe { libc::tcflush(slave, libc::TCIFLUSH) };
+            Res::of(i64::from(r), &[])
+        }
+        ParkedAction::RawMode => {
+            // SAFETY: `t` is plain data filled by tcgetattr before it is changed and set.
+            let r = unsafe {
+                let mut t: libc::termios = std::mem::zeroed();
+                libc::tcgetattr(slave, &mut t);
+                t.c_lflag &= !libc::ICANON;
+                libc::tcsetattr(slave, libc::TCSANOW, &t)
+            };
+            Res::of(i64::from(r), &[])
+        }
     });
     quiesce(&[&reader, &other], true, || {})?;
     let before = other.done();
@@ -305,10 +324,16 @@ fn parked_writer_poll(d: Discs) -> Result<Option<Vec<String>>, String> {
     let pty = pty_on(d.own, &RAW)?;
     let slave = pty.slave.as_raw_fd();
     let buf = uffd.buffer(64);
-    // SAFETY: `buf` is ours for 1000 bytes.
-    let writer = Actor::spawn(move || Res::of(unsafe { libc::write(slave, buf as *const _, 1000) } as i64, &[]));
+    let writer = Actor::spawn(move || {
+        // SAFETY: `buf` is ours for 1000 bytes, kept mapped until the writer has returned.
+        let r = unsafe { libc::write(slave, buf as *const _, 1000) };
+        Res::of(r as i64, &[])
+    });
     if !uffd.wait_fault(10_000) {
-        return Err(format!("the write did not stop in copy_from_user: {:?}", writer.result()));
+        return Err(format!(
+            "the write did not stop in copy_from_user: {:?}",
+            writer.result()
+        ));
     }
     let mut p = libc::pollfd {
         fd: slave,
@@ -323,7 +348,10 @@ fn parked_writer_poll(d: Discs) -> Result<Option<Vec<String>>, String> {
     let _ = sys::read_exact_timeout(&pty.master, 1000, 5000).map(|b| out = b);
     Ok(Some(vec![
         format!("poll while the writer holds the lock: {:#x}", p.revents),
-        format!("writer: {}", writer.result().map_or("-".into(), |r| r.show())),
+        format!(
+            "writer: {}",
+            writer.result().map_or("-".into(), |r| r.show())
+        ),
         format!("master got {} bytes", out.len()),
     ]))
 }

@@ -24,14 +24,18 @@
 
 mod actor;
 mod cases;
+mod obs;
 mod scenario;
 mod side;
 mod uffd;
 
-use n_rust_guest_tests::cli::{env_num, in_test_guest, parse_num, pin_self_to_cpu0, pin_to_cpu0, random_seed, restore_wq_mask};
+use n_rust_guest_tests::cli::{
+    env_num, in_test_guest, parse_num, pin_self_to_cpu0, pin_to_cpu0, random_seed, restore_wq_mask,
+};
 use n_rust_oracle::gen::case_seed;
+use obs::Obs;
 use scenario::{gen_scenario, show_scenario, Scenario, Tio};
-use side::{Discs, Obs, Side};
+use side::{Discs, Side};
 use std::time::Instant;
 
 /// Scenarios in the default run (`make test`).
@@ -65,7 +69,9 @@ impl Family {
             Family::Results => "each actor's return value, errno and bytes",
             Family::Classes => "when each actor returned (at once, after step k, still blocked)",
             Family::Sigio => "SIGIOs of O_ASYNC",
-            Family::State => "the state afterwards (discipline, termios, poll, TIOCINQ, bytes left)",
+            Family::State => {
+                "the state afterwards (discipline, termios, poll, TIOCINQ, bytes left)"
+            }
             Family::Harness => "every thread lets go (nothing stuck in the kernel)",
         }
     }
@@ -99,10 +105,12 @@ fn opts() -> Opts {
     let mut i = 0;
     while i < args.len() {
         let val = || {
-            args.get(i + 1).and_then(|v| parse_num(v)).unwrap_or_else(|| {
-                eprintln!("{}: missing or bad number", args[i]);
-                std::process::exit(2)
-            })
+            args.get(i + 1)
+                .and_then(|v| parse_num(v))
+                .unwrap_or_else(|| {
+                    eprintln!("{}: missing or bad number", args[i]);
+                    std::process::exit(2)
+                })
         };
         let mut flag = true;
         match args[i].as_str() {
@@ -179,7 +187,12 @@ fn compare(obs: &[Obs; 2]) -> Option<(Family, String)> {
     if a.harness.is_some() || b.harness.is_some() {
         return Some((Family::Harness, detail()));
     }
-    let results = |o: &Obs| o.calls.iter().map(|c| (c.0, c.2.clone())).collect::<Vec<_>>();
+    let results = |o: &Obs| {
+        o.calls
+            .iter()
+            .map(|c| (c.0, c.2.clone()))
+            .collect::<Vec<_>>()
+    };
     let classes = |o: &Obs| o.calls.iter().map(|c| (c.0, c.1)).collect::<Vec<_>>();
     if results(a) != results(b) {
         return Some((Family::Results, detail()));
@@ -281,7 +294,10 @@ fn run_cases(discs: &[Discs; 2], number: &mut usize) -> usize {
         }
     }
     *number += 1;
-    println!("ok {number} - concurrent case {} # SKIP", cases::UNREACHABLE);
+    println!(
+        "ok {number} - concurrent case {} # SKIP",
+        cases::UNREACHABLE
+    );
     failed
 }
 
@@ -297,7 +313,7 @@ fn main() {
         print!("{}", show_scenario(&gen_scenario(case_seed(o.seed, i))));
         return;
     }
-    side::install_signals();
+    obs::install_signals();
     // One CPU for every actor: a wakeup then marks the sleeper runnable before the waker's
     // call returns (across CPUs it may be queued for the other CPU a little longer), so what
     // `/proc` shows right after a step is final. In the test guest the flip-buffer workers
@@ -308,6 +324,9 @@ fn main() {
         pin_self_to_cpu0();
         None
     };
+    if pinned.is_none() {
+        actor::set_pause(std::time::Duration::from_millis(3));
+    }
     let discs = sides(&o);
     let t0 = Instant::now();
     println!(
@@ -324,7 +343,10 @@ fn main() {
     let mut failed = 0;
     if o.cases {
         failed += run_cases(&discs, &mut number);
-        println!("# concurrent: named cases took {:.1} s", t0.elapsed().as_secs_f64());
+        println!(
+            "# concurrent: named cases took {:.1} s",
+            t0.elapsed().as_secs_f64()
+        );
     }
     let mut failures: Vec<Failure> = Vec::new();
     let mut done = 0;
@@ -338,7 +360,10 @@ fn main() {
             };
             let mut report = String::new();
             if failures.len() < SHOWN {
-                report = format!("scenario as generated:\n{}    {detail}\n", show_scenario(&s));
+                report = format!(
+                    "scenario as generated:\n{}    {detail}\n",
+                    show_scenario(&s)
+                );
                 if o.shrink {
                     report += &match shrink(&discs, &s, family) {
                         Some((small, d)) => {
@@ -358,7 +383,10 @@ fn main() {
             number += 1;
             let mine: Vec<&Failure> = failures.iter().filter(|f| f.family == family).collect();
             if mine.is_empty() {
-                println!("ok {number} - concurrent: {} agree in {done} scenarios", family.title());
+                println!(
+                    "ok {number} - concurrent: {} agree in {done} scenarios",
+                    family.title()
+                );
                 continue;
             }
             failed += 1;

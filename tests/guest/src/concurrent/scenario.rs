@@ -84,7 +84,11 @@ pub enum Call {
     /// master peer is `O_NONBLOCK` itself): a reader asleep there could wake in the middle of
     /// a write that output processing splits into several pieces, when on either discipline
     /// the scheduler alone decides what it gets.
-    Read { end: End, size: usize, nonblock: bool },
+    Read {
+        end: End,
+        size: usize,
+        nonblock: bool,
+    },
     /// `write` of `data` (blocking).
     Write { end: End, data: Vec<u8> },
     /// `TIOCSETD` on the end under test.
@@ -161,11 +165,21 @@ fn gen_step(r: &mut Rng, tio: &mut Tio, layout: Layout) -> Call {
                 _ => tio.echo = !tio.echo,
             }
             Call::Termios {
-                how: r.pick(&[libc::TCSANOW, libc::TCSANOW, libc::TCSADRAIN, libc::TCSAFLUSH]),
+                how: r.pick(&[
+                    libc::TCSANOW,
+                    libc::TCSANOW,
+                    libc::TCSADRAIN,
+                    libc::TCSAFLUSH,
+                ]),
                 tio: *tio,
             }
         }
-        35..=42 => Call::Flush(r.pick(&[libc::TCIFLUSH, libc::TCIFLUSH, libc::TCOFLUSH, libc::TCIOFLUSH])),
+        35..=42 => Call::Flush(r.pick(&[
+            libc::TCIFLUSH,
+            libc::TCIFLUSH,
+            libc::TCOFLUSH,
+            libc::TCIOFLUSH,
+        ])),
         43..=52 => Call::Flow {
             end: if layout == Layout::MasterPacket && r.pct(60) {
                 End::Peer

@@ -2,115 +2,16 @@
 //! scenario's actors on it, and what is observed.
 
 use crate::actor::{quiesce, Activity, Actor, Class, Res};
+use crate::obs::{sigio_signal, take_sigio, Obs, F_SETSIG};
 use crate::scenario::{Call, Disc, End, Layout, Scenario, Tio};
 use n_rust_guest_tests::sys;
 use std::os::fd::{AsRawFd, IntoRawFd, RawFd};
-
-/// The signal `O_ASYNC` sends (`F_SETSIG`): a real-time one, so that every one is queued and
-/// counted; blocked in every thread, taken with `sigtimedwait`.
-pub fn sigio_signal() -> libc::c_int {
-    libc::SIGRTMIN() + 1
-}
-
-/// `F_SETSIG` (x86_64).
-const F_SETSIG: libc::c_int = 10;
-
-extern "C" fn on_usr1(_: libc::c_int) {}
-
-/// Once per process: SIGUSR1 gets a handler without `SA_RESTART` (a sleeper it hits returns
-/// `EINTR` or a partial count), and the SIGIO signal is blocked (threads inherit the mask).
-pub fn install_signals() {
-    // SAFETY: The handler does nothing (async-signal-safe); `sa` and `set` are initialised
-    // by sigemptyset before use.
-    unsafe {
-        let mut sa: libc::sigaction = std::mem::zeroed();
-        sa.sa_sigaction = on_usr1 as *const () as usize;
-        libc::sigemptyset(&mut sa.sa_mask);
-        libc::sigaction(libc::SIGUSR1, &sa, std::ptr::null_mut());
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        libc::sigaddset(&mut set, sigio_signal());
-        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
-    }
-}
-
-/// The pending SIGIO signals, taken (each one queued is counted).
-pub fn take_sigio() -> u32 {
-    let mut n = 0;
-    // SAFETY: `set` is initialised by sigemptyset; a zero timeout never sleeps.
-    unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        libc::sigaddset(&mut set, sigio_signal());
-        let zero = libc::timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
-        while libc::sigtimedwait(&set, std::ptr::null_mut(), &zero) > 0 {
-            n += 1;
-        }
-    }
-    n
-}
 
 /// The disciplines of a side: its own and the one `Disc::Other` switches to.
 #[derive(Clone, Copy, Debug)]
 pub struct Discs {
     pub own: i32,
     pub other: i32,
-}
-
-/// What one side did and looked like afterwards; compared between the sides.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
-pub struct Obs {
-    /// Per actor (the first, then one per step but a signal's): when it returned and what
-    /// (for one still blocked: what it returned once the harness's signal freed it).
-    pub calls: Vec<(usize, Class, Res)>,
-    /// The state afterwards, one line each.
-    pub state: Vec<String>,
-    /// The steps (0: the first actor) during which the end under test sent SIGIO, among the
-    /// steps that move no data: how many SIGIOs data brings depends on how the flip-buffer
-    /// worker happens to split it, on either discipline.
-    pub sigio: Vec<usize>,
-    /// A failure of the harness (a thread that never let go, a pty that would not open).
-    pub harness: Option<String>,
-}
-
-impl Obs {
-    /// As lines: one per actor, the SIGIO count, the state afterwards.
-    pub fn lines(&self) -> Vec<String> {
-        let mut v = Vec::new();
-        if let Some(h) = &self.harness {
-            v.push(format!("harness: {h}"));
-        }
-        for (k, class, res) in &self.calls {
-            let who = if *k == 0 {
-                "actor 1".to_string()
-            } else {
-                format!("step {k}")
-            };
-            match class {
-                Class::Blocked => v.push(format!(
-                    "{who}: still blocked; freed by a signal: {}",
-                    res.show()
-                )),
-                c => v.push(format!("{who}: {}: {}", c.show(), res.show())),
-            }
-        }
-        v.push(format!("SIGIO during steps {:?}", self.sigio));
-        v.extend(self.state.iter().cloned());
-        v
-    }
-}
-
-impl Obs {
-    /// Takes the pending SIGIOs; notes step `k` when there were any and `call` moves no data.
-    fn note_sigio(&mut self, k: usize, call: &Call) {
-        let sent = take_sigio() > 0;
-        if sent && !matches!(call, Call::Read { .. } | Call::Write { .. }) {
-            self.sigio.push(k);
-        }
-    }
 }
 
 /// A pty pair of one side, its files, and its discipline numbers.
@@ -209,7 +110,10 @@ impl Side {
         // SAFETY: `name` is NUL-terminated; the fds are ours from here on.
         let (slave_nb, null) = unsafe {
             (
-                libc::open(name.as_ptr(), libc::O_RDWR | libc::O_NOCTTY | libc::O_NONBLOCK),
+                libc::open(
+                    name.as_ptr(),
+                    libc::O_RDWR | libc::O_NOCTTY | libc::O_NONBLOCK,
+                ),
                 libc::open(c"/dev/null".as_ptr(), libc::O_RDWR),
             )
         };
@@ -339,30 +243,42 @@ impl Side {
                     Res::of(i64::from(r), &[])
                 })
             }
-            // SAFETY: TIOCVHANGUP takes no argument.
-            Call::Hangup => {
-                Actor::spawn(move || Res::of(i64::from(unsafe { libc::ioctl(target, libc::TIOCVHANGUP) }), &[]))
-            }
+            Call::Hangup => Actor::spawn(move || {
+                // SAFETY: TIOCVHANGUP takes no argument.
+                let r = unsafe { libc::ioctl(target, libc::TIOCVHANGUP) };
+                Res::of(i64::from(r), &[])
+            }),
             Call::ClosePeer => {
                 if self.peer_closed {
                     return skip();
                 }
                 self.peer_closed = true;
                 let (null, fd) = (self.null, self.fd(End::Peer));
-                // SAFETY: dup2 replaces `fd` (ours) with `/dev/null`: the pty's file is
-                // released once no call holds it, and the number stays taken.
-                Actor::spawn(move || Res::of(i64::from(unsafe { libc::dup2(null, fd) }).min(0), &[]))
+                Actor::spawn(move || {
+                    // SAFETY: dup2 replaces `fd` (ours) with `/dev/null`: the pty's file is
+                    // released once no call holds it, and the number stays taken.
+                    let r = unsafe { libc::dup2(null, fd) };
+                    Res::of(i64::from(r).min(0), &[])
+                })
             }
-            Call::Termios { how, tio } => Actor::spawn(move || Res::of(set_tio(target, &tio, how), &[])),
-            // SAFETY: tcflush takes no pointer.
-            Call::Flush(q) => Actor::spawn(move || Res::of(i64::from(unsafe { libc::tcflush(target, q) }), &[])),
+            Call::Termios { how, tio } => {
+                Actor::spawn(move || Res::of(set_tio(target, &tio, how), &[]))
+            }
+            Call::Flush(q) => Actor::spawn(move || {
+                // SAFETY: tcflush takes no pointer.
+                let r = unsafe { libc::tcflush(target, q) };
+                Res::of(i64::from(r), &[])
+            }),
             Call::Flow { end, action } => {
                 if closed(end) {
                     return skip();
                 }
                 let fd = self.fd(end);
-                // SAFETY: tcflow takes no pointer.
-                Actor::spawn(move || Res::of(i64::from(unsafe { libc::tcflow(fd, action) }), &[]))
+                Actor::spawn(move || {
+                    // SAFETY: tcflow takes no pointer.
+                    let r = unsafe { libc::tcflow(fd, action) };
+                    Res::of(i64::from(r), &[])
+                })
             }
             Call::Poll => Actor::spawn(move || poll_fd(target)),
             Call::Signal => {
@@ -420,7 +336,9 @@ impl Side {
             }
             let a = self.start(call, actors[0].as_ref());
             actors.push(a);
-            failure = self.settle_and_classify(&mut actors, Some(k + 1), k + 1).err();
+            failure = self
+                .settle_and_classify(&mut actors, Some(k + 1), k + 1)
+                .err();
             obs.note_sigio(k + 1, call);
         }
         // Whatever still sleeps is blocked; a signal frees it (a TIOCSETD waits for the
@@ -514,13 +432,20 @@ impl Side {
             } else {
                 format!(
                     "iflag {:#o} oflag {:#o} lflag {:#o} vmin {} vtime {}",
-                    t.c_iflag, t.c_oflag, t.c_lflag, t.c_cc[libc::VMIN], t.c_cc[libc::VTIME]
+                    t.c_iflag,
+                    t.c_oflag,
+                    t.c_lflag,
+                    t.c_cc[libc::VMIN],
+                    t.c_cc[libc::VTIME]
                 )
             }
         };
         v.push(tio);
         v.push(format!("poll {}", poll_fd(target).show()));
-        v.push(format!("TIOCINQ {}", ioctl_int(target, libc::TIOCINQ).show()));
+        v.push(format!(
+            "TIOCINQ {}",
+            ioctl_int(target, libc::TIOCINQ).show()
+        ));
         for (end, name) in [(End::Target, "target"), (End::Peer, "peer")] {
             if end == End::Peer && self.peer_closed {
                 continue;

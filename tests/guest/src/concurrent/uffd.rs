@@ -35,7 +35,8 @@ impl Uffd {
         // SAFETY: The syscalls get integer flags and pointers to local structs of the sizes
         // the ioctl numbers encode; the mapping is ours.
         unsafe {
-            let fd = libc::syscall(libc::SYS_userfaultfd, libc::O_CLOEXEC | libc::O_NONBLOCK) as i32;
+            let fd =
+                libc::syscall(libc::SYS_userfaultfd, libc::O_CLOEXEC | libc::O_NONBLOCK) as i32;
             if fd < 0 {
                 return Err(io::Error::last_os_error());
             }
@@ -61,7 +62,12 @@ impl Uffd {
             let base = base.cast::<u8>();
             // Touch the first page so that only the second one faults.
             base.write_bytes(0, PAGE);
-            let mut reg = [base as u64 + PAGE as u64, PAGE as u64, UFFDIO_REGISTER_MODE_MISSING, 0];
+            let mut reg = [
+                base as u64 + PAGE as u64,
+                PAGE as u64,
+                UFFDIO_REGISTER_MODE_MISSING,
+                0,
+            ];
             if libc::ioctl(fd, UFFDIO_REGISTER as _, reg.as_mut_ptr()) < 0 {
                 let e = io::Error::last_os_error();
                 libc::munmap(base.cast(), 2 * PAGE);
