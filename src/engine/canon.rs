@@ -65,7 +65,7 @@ impl Engine {
         self.flag_set(self.read_head);
         self.put_tty_queue(c);
         self.canon_head = self.read_head;
-        a.wake_readers();
+        a.input_arrived();
     }
 
     /// LNEXT: take the next character literally; with ECHO and ECHOCTL echo `^` and back

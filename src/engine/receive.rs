@@ -170,7 +170,7 @@ impl Engine {
         }
         self.commit_head = self.read_head;
         if self.read_cnt() > 0 {
-            a.wake_readers();
+            a.input_arrived();
         }
     }
 

@@ -11,7 +11,8 @@
 //! output processing), the signals sent and how much of `write` was taken.
 
 use super::recorder::Recorder;
-use crate::engine::actions::{DriverInfo, ReadError, Signal};
+use super::ReadError;
+use crate::engine::actions::{DriverInfo, Signal};
 use crate::engine::state::Engine;
 use crate::engine::termios::Termios;
 
@@ -174,7 +175,7 @@ pub fn run(case: &Case, bench: &mut Bench) -> Result<(), Mismatch> {
     if nread != case.reads.len() {
         return fail(MismatchKind::MissingRead, nread);
     }
-    let written = bench.engine.write(&t, case.write, &mut bench.rec);
+    let written = bench.engine.write(&t, case.write, &mut bench.rec).bytes;
     if written != case.written {
         return fail(MismatchKind::Written, written);
     }

@@ -20,4 +20,5 @@ mod engine;
 pub mod job_control_cases;
 pub mod recorder;
 
+pub use engine::ReadError;
 pub use recorder::{Recorder, Room, SliceSink};

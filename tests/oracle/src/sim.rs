@@ -139,7 +139,7 @@ impl Sim {
         let written = if c.write.is_empty() {
             0
         } else {
-            self.engine.write(&t, &c.write, &mut self.tty)
+            self.engine.write(&t, &c.write, &mut self.tty).bytes
         };
         trace.push(Step {
             written,
