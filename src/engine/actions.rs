@@ -108,6 +108,7 @@ pub trait Actions: Sink {
 
 /// What the driver below the line discipline is.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[cfg_attr(CONFIG_RUST, derive(pin_init::Zeroable))]
 pub struct DriverInfo {
     /// `TTY_DRIVER_REAL_RAW`: the driver reports no break/parity events in raw mode.
     pub real_raw: bool,

@@ -142,7 +142,7 @@ impl Engine {
                 if space < 2 {
                     return Err(false);
                 }
-                s.put(&[b'^']);
+                s.put(b"^");
                 s.put(&[op ^ 0o100]);
                 self.column = self.column.wrapping_add(2);
                 space -= 2;
