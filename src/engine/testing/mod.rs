@@ -7,8 +7,9 @@
 //!   KUnit suite `n_rust_conformance` and the oracle's `--check-table`.
 //! - [`job_control_cases`]: the job-control table (KUnit suite `n_rust_jobctl`).
 //! - [`recorder`]: test doubles of the tty ([`Recorder`], [`SliceSink`]).
-//! - `engine`: engine calls only tests make ([`Engine::read`], [`Engine::process_output`],
-//!   [`Engine::process_echoes`], state inspection).
+//! - `engine`: engine calls only tests make ([`Engine::read`], a whole non-blocking
+//!   `read(2)` driven through the engine's read steps, with its [`ReadError`];
+//!   [`Engine::process_output`], [`Engine::process_echoes`], state inspection).
 //!
 //! [`Engine::read`]: crate::engine::Engine::read
 //! [`Engine::process_output`]: crate::engine::Engine::process_output
