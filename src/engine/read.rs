@@ -60,7 +60,7 @@ impl Engine {
     }
 
     /// Raw-mode copy (`copy_from_read_buf`): returns (bytes copied, more to copy).
-    pub fn copy_from_read_buf(&mut self, t: &Termios, out: &mut [u8]) -> (usize, bool) {
+    pub(super) fn copy_from_read_buf(&mut self, t: &Termios, out: &mut [u8]) -> (usize, bool) {
         let head = self.commit_head;
         let tail = self.read_tail & MASK;
         let n = head
@@ -84,7 +84,11 @@ impl Engine {
 
     /// Canonical-mode copy of (part of) one line (`canon_copy_from_read_buf`):
     /// returns (bytes copied, more of this line to copy).
-    pub fn canon_copy_from_read_buf(&mut self, t: &Termios, out: &mut [u8]) -> (usize, bool) {
+    pub(super) fn canon_copy_from_read_buf(
+        &mut self,
+        t: &Termios,
+        out: &mut [u8],
+    ) -> (usize, bool) {
         if out.is_empty() {
             return (0, false);
         }
@@ -127,7 +131,7 @@ impl Engine {
 
     /// After a canonical read filled the user buffer exactly: eat an EOF marker
     /// sitting at the read position (`canon_skip_eof`).
-    pub fn canon_skip_eof(&mut self) {
+    pub(super) fn canon_skip_eof(&mut self) {
         let tail = self.read_tail;
         if tail == self.canon_head {
             return;

@@ -368,7 +368,7 @@ impl Engine {
     }
 
     /// After a read: unthrottle the driver if enough was taken (`n_tty_check_unthrottle`).
-    pub fn check_unthrottle(&mut self, a: &mut impl Actions) {
+    pub(super) fn check_unthrottle(&mut self, a: &mut impl Actions) {
         if self.chars_in_buffer() > TTY_THRESHOLD_UNTHROTTLE {
             return;
         }
