@@ -19,10 +19,13 @@
 //! a reproduction shrunk by replaying on fresh pairs.
 
 mod duo;
+mod observation;
 mod scenario;
+mod side;
 
-use duo::{Divergence, Duo, Family};
+use duo::Duo;
 use n_rust_oracle::gen::{case_seed, Rng};
+use observation::{Divergence, Family};
 use scenario::{gen_scenario, show_scenario, Op, Scenario};
 use std::time::Instant;
 
@@ -269,7 +272,7 @@ fn main() {
         print!("{}", show_scenario(&gen_scenario(case_seed(o.seed, i))));
         return;
     }
-    duo::install_watchdog();
+    side::install_watchdog();
     // Only in the test guest (its /init runs with nrust_mode=test): never touch a host.
     let in_test_guest = std::env::var("nrust_mode").is_ok_and(|m| m == "test");
     let pinned = if in_test_guest && std::env::var_os("nrust_diff_no_pin").is_none() {
