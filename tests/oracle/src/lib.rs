@@ -6,7 +6,7 @@ pub mod pty;
 pub mod sim;
 
 use n_rust_engine::{LFlag, Termios};
-use pty::{Pty, Rd, REPORTED};
+use pty::{Rd, SignalReportingPty, REPORTED};
 use std::fmt::Write as _;
 
 /// One differential case: a termios, input chunks written to the master one at a
@@ -43,14 +43,16 @@ pub struct Step {
 /// Observations of a whole case.
 pub type Trace = Vec<Step>;
 
-/// Is the termios one where reads are compared line by line?
-pub fn canonical(t: &Termios) -> bool {
+/// Whether a read under `t` returns whole lines: N_TTY reads canonically when ICANON is set
+/// and EXTPROC is not (`n_tty_read`), and the oracle then compares reads line by line, else
+/// only the bytes they return together.
+pub fn reads_return_lines(t: &Termios) -> bool {
     t.l(LFlag::ICANON) && !t.l(LFlag::EXTPROC)
 }
 
 /// Read the slave until `EAGAIN` (or a 0 in non-canonical mode).
 fn kernel_reads(
-    p: &Pty,
+    p: &SignalReportingPty,
     t: &Termios,
     size: usize,
     out: &mut Vec<Option<Vec<u8>>>,
@@ -72,7 +74,7 @@ fn kernel_reads(
 }
 
 /// Run a case on the host kernel; `prev` is the termios currently set.
-pub fn run_kernel(p: &Pty, prev: &Termios, c: &OCase) -> std::io::Result<Trace> {
+pub fn run_kernel(p: &SignalReportingPty, prev: &Termios, c: &OCase) -> std::io::Result<Trace> {
     let _ = prev;
     let mut trace = Vec::new();
     let t = &c.termios;
@@ -88,7 +90,7 @@ pub fn run_kernel(p: &Pty, prev: &Termios, c: &OCase) -> std::io::Result<Trace> 
     let mut isig = isig;
     for (i, ch) in c.chunks.iter().enumerate() {
         let mut s = Step {
-            canon: canonical(&t),
+            canon: reads_return_lines(&t),
             ..Step::default()
         };
         p.write_master(ch)?;
@@ -101,7 +103,7 @@ pub fn run_kernel(p: &Pty, prev: &Termios, c: &OCase) -> std::io::Result<Trace> 
         if let Some((k, t2)) = c.switch {
             if k == i {
                 let mut s = Step {
-                    canon: canonical(&t2),
+                    canon: reads_return_lines(&t2),
                     ..Step::default()
                 };
                 p.set_termios(&t2)?;
@@ -114,7 +116,7 @@ pub fn run_kernel(p: &Pty, prev: &Termios, c: &OCase) -> std::io::Result<Trace> 
         }
     }
     let mut s = Step {
-        canon: canonical(&t),
+        canon: reads_return_lines(&t),
         ..Step::default()
     };
     s.written = p.write_slave(&c.write)?;
@@ -127,7 +129,7 @@ pub fn run_kernel(p: &Pty, prev: &Termios, c: &OCase) -> std::io::Result<Trace> 
 /// Run `c` on a fresh pty and a freshly opened engine, the engine first: the kernel's
 /// trace and the engine's.
 pub fn run_fresh(c: &OCase) -> std::io::Result<(Trace, Trace)> {
-    let pty = Pty::open()?;
+    let pty = SignalReportingPty::open()?;
     let mut sim = sim::Sim::new();
     let prev = sim.termios;
     let et = sim.run(c);

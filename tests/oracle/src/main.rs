@@ -6,7 +6,7 @@
 //! ```
 
 use n_rust_oracle::gen::{case_seed, gen_case};
-use n_rust_oracle::pty::Pty;
+use n_rust_oracle::pty::SignalReportingPty;
 use n_rust_oracle::sim::Sim;
 use n_rust_oracle::{compare, run_kernel, show_case, OCase};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -56,7 +56,7 @@ fn block_cases(seed: u64, first: u64, end: u64) -> Vec<(u64, OCase)> {
 
 /// Run `prefix` then `case` on a fresh pty and engine; `Some(diff)` if `case` diverges.
 fn replay(prefix: &[OCase], case: &OCase) -> Option<String> {
-    let pty = Pty::open().expect("pty");
+    let pty = SignalReportingPty::open().expect("pty");
     let mut sim = Sim::new();
     for c in prefix {
         let mut probe = sim.clone();
@@ -237,7 +237,7 @@ fn main() {
                 let first = o.start + b * o.block;
                 let end = (first + o.block).min(o.start + o.cases);
                 let cases = block_cases(o.seed, first, end);
-                let mut pty = Pty::open().expect("cannot open a pty");
+                let mut pty = SignalReportingPty::open().expect("cannot open a pty");
                 let mut sim = Sim::new();
                 let mut since_fresh: Vec<OCase> = Vec::new();
                 for (idx, case) in &cases {
@@ -283,7 +283,7 @@ fn main() {
                         eprintln!("{rep}");
                         reports.lock().unwrap().push(rep);
                         // Start the rest of the block from a fresh state.
-                        pty = Pty::open().expect("cannot open a pty");
+                        pty = SignalReportingPty::open().expect("cannot open a pty");
                         sim = Sim::new();
                         since_fresh.clear();
                         continue;

@@ -32,9 +32,13 @@ pub enum Rd {
     Again,
 }
 
-/// One pty pair plus its signal-reporting child.
-pub struct Pty {
+/// A pty pair whose slave is the controlling terminal of a child process that reports the
+/// signals sent to its foreground group ([`REPORTED`], collected by
+/// [`take_signals`](Self::take_signals)).
+pub struct SignalReportingPty {
+    /// The master (the terminal side), nonblocking.
     pub master: libc::c_int,
+    /// The slave, nonblocking; the child's controlling terminal.
     pub slave: libc::c_int,
     child: libc::pid_t,
     cmd_w: libc::c_int,
@@ -42,9 +46,9 @@ pub struct Pty {
     base: libc::termios,
 }
 
-impl Pty {
+impl SignalReportingPty {
     /// Open a pair and start the child.
-    pub fn open() -> io::Result<Pty> {
+    pub fn open() -> io::Result<SignalReportingPty> {
         // SAFETY: libc gets fds opened here and pointers to live locals or C strings of the sizes
         // given; all-zero `termios`/`sigset_t` are valid; the child is fork-safe (see below).
         unsafe {
@@ -127,7 +131,7 @@ impl Pty {
             }
             libc::close(cmd[0]);
             libc::close(resp[1]);
-            let p = Pty {
+            let p = SignalReportingPty {
                 master: m,
                 slave: s,
                 child: pid,
@@ -146,7 +150,7 @@ impl Pty {
     /// Pending signals of the foreground group since the last call, as a mask.
     pub fn take_signals(&self) -> io::Result<u8> {
         // SAFETY: `write` and `read` get one-byte local arrays with length 1, on the pipe fds
-        // this `Pty` owns.
+        // this `SignalReportingPty` owns.
         unsafe {
             let b = [b'Q'];
             if libc::write(self.cmd_w, b.as_ptr().cast(), 1) != 1 {
@@ -169,7 +173,7 @@ impl Pty {
         for (i, c) in t.cc.iter().enumerate() {
             k.c_cc[i] = *c;
         }
-        // SAFETY: `tcsetattr`/`tcgetattr` get the slave fd this `Pty` owns and pointers to live
+        // SAFETY: `tcsetattr`/`tcgetattr` get the slave fd this `SignalReportingPty` owns and pointers to live
         // local `termios` values; an all-zero `termios` is a valid one to overwrite.
         unsafe {
             cvt(libc::tcsetattr(self.slave, libc::TCSANOW, &k))?;
@@ -188,7 +192,7 @@ impl Pty {
 
     /// tcflow(TCOOFF) then tcflow(TCOON): output runs again.
     pub fn restart_output(&self) -> io::Result<()> {
-        // SAFETY: `tcflow` takes no pointers; `self.slave` is the slave fd this `Pty` owns.
+        // SAFETY: `tcflow` takes no pointers; `self.slave` is the slave fd this `SignalReportingPty` owns.
         unsafe {
             cvt(libc::tcflow(self.slave, libc::TCOOFF))?;
             cvt(libc::tcflow(self.slave, libc::TCOON))?;
@@ -198,7 +202,7 @@ impl Pty {
 
     /// tcflush(TCIFLUSH).
     pub fn flush_input(&self) -> io::Result<()> {
-        // SAFETY: `tcflush` takes no pointers; `self.slave` is the slave fd this `Pty` owns.
+        // SAFETY: `tcflush` takes no pointers; `self.slave` is the slave fd this `SignalReportingPty` owns.
         unsafe { cvt(libc::tcflush(self.slave, libc::TCIFLUSH)).map(|_| ()) }
     }
 
@@ -290,10 +294,10 @@ impl Pty {
     }
 }
 
-impl Drop for Pty {
+impl Drop for SignalReportingPty {
     fn drop(&mut self) {
-        // SAFETY: `child` is this `Pty`'s own child and `st` a live int; the fds are the ones this
-        // `Pty` owns, closed once here as it is dropped only once.
+        // SAFETY: `child` is this `SignalReportingPty`'s own child and `st` a live int; the fds are the ones this
+        // `SignalReportingPty` owns, closed once here as it is dropped only once.
         unsafe {
             libc::kill(self.child, libc::SIGKILL);
             let mut st = 0;

@@ -1,7 +1,7 @@
 //! The engine side: the same steps as `run_kernel`, on an [`Engine`] with a
 //! recorder that behaves like the pty slave's driver.
 
-use crate::{canonical, OCase, Step, Trace};
+use crate::{reads_return_lines, OCase, Step, Trace};
 use n_rust_engine::testing::{Recorder, Room};
 use n_rust_engine::{DriverInfo, Engine, LFlag, ReadError, Termios};
 
@@ -93,7 +93,7 @@ impl Sim {
         });
         for (i, ch) in c.chunks.iter().enumerate() {
             let mut s = Step {
-                canon: canonical(&t),
+                canon: reads_return_lines(&t),
                 ..Step::default()
             };
             let mut off = 0;
@@ -123,7 +123,7 @@ impl Sim {
             if let Some((k, t2)) = c.switch {
                 if k == i {
                     let mut s = Step {
-                        canon: canonical(&t2),
+                        canon: reads_return_lines(&t2),
                         ..Step::default()
                     };
                     self.engine.set_termios(Some(&t), &t2, &mut self.tty);
@@ -146,7 +146,7 @@ impl Sim {
             master: self.take_master(),
             signals: self.take_signals(),
             reads: Vec::new(),
-            canon: canonical(&t),
+            canon: reads_return_lines(&t),
         });
         trace
     }

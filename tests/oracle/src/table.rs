@@ -4,7 +4,7 @@
 use n_rust_engine::testing::conformance::CASES;
 use n_rust_engine::{LFlag, Signal};
 use n_rust_oracle::esc;
-use n_rust_oracle::pty::{Pty, Rd};
+use n_rust_oracle::pty::{Rd, SignalReportingPty};
 
 fn sig_mask(s: &[Signal]) -> u8 {
     let mut m = 0;
@@ -31,7 +31,7 @@ pub fn check_table() -> i32 {
             skipped += 1;
             continue;
         }
-        let p = Pty::open().expect("pty");
+        let p = SignalReportingPty::open().expect("pty");
         p.set_termios(&c.termios).expect("termios");
         p.flush_input().expect("flush");
         let mut master = Vec::new();

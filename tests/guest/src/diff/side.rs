@@ -6,7 +6,7 @@ use crate::observation::{Family, Obs, Want};
 use crate::scenario::When;
 use n_rust_engine::Termios;
 use n_rust_oracle::esc;
-use n_rust_oracle::pty::Pty;
+use n_rust_oracle::pty::SignalReportingPty;
 use std::io;
 
 /// The result of one system call: a return value (with the bytes read, for a read) or an
@@ -53,7 +53,7 @@ fn errno_name(e: i32) -> String {
 /// One side: a pty pair (with the oracle's child that holds the slave as its controlling
 /// terminal and reports signals) and the discipline on the slave.
 pub struct Side {
-    pub pty: Pty,
+    pub pty: SignalReportingPty,
 }
 
 const POLL_EVENTS: i16 = libc::POLLIN | libc::POLLPRI | libc::POLLOUT | libc::POLLRDNORM;
@@ -61,7 +61,7 @@ const POLL_EVENTS: i16 = libc::POLLIN | libc::POLLPRI | libc::POLLOUT | libc::PO
 impl Side {
     /// Opens a pair (and its signal-reporting child) and puts discipline `disc` on the slave.
     pub fn open(disc: i32) -> io::Result<Side> {
-        let pty = Pty::open()?;
+        let pty = SignalReportingPty::open()?;
         // SAFETY: TIOCSETD reads one int from a valid pointer.
         if unsafe { libc::ioctl(pty.slave, libc::TIOCSETD, &disc) } < 0 {
             return Err(io::Error::last_os_error());
