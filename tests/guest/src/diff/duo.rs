@@ -20,9 +20,10 @@
 //!   same way, so every byte the slave has written to it by then is read.
 
 use crate::observation::{compare, Divergence, Family, Obs, Want};
-use crate::scenario::{may_signal, signal_chars, Drain, Op, Scenario, When};
+use crate::scenario::{Drain, Op, Scenario, When};
 use crate::side::{Res, Side};
 use n_rust_engine::{LFlag, Termios, VMIN, VTIME};
+use n_rust_oracle::gen::{may_signal, signal_chars};
 use std::io;
 
 /// N_TTY's number.
