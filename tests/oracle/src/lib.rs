@@ -1,12 +1,16 @@
 //! Differential oracle: the n_rust engine against the host kernel's N_TTY on a
 //! real pty. See `README.md` in this directory.
 
+pub mod cli;
 pub mod gen;
 pub mod pty;
+pub mod shrink;
 pub mod sim;
 
 use n_rust_engine::{LFlag, Termios};
 use pty::{Rd, SignalReportingPty, REPORTED};
+use shrink::Lockstep;
+use sim::Sim;
 use std::fmt::Write as _;
 
 /// One differential case: a termios, input chunks written to the master one at a
@@ -135,6 +139,74 @@ pub fn run_fresh(c: &OCase) -> std::io::Result<(Trace, Trace)> {
     let et = sim.run(c);
     let kt = run_kernel(&pty, &prev, c)?;
     Ok((kt, et))
+}
+
+/// Largest master output of one step we compare. A pty's flip buffer is limited
+/// to 8 KiB (`tty_buffer_set_limit(port, 8192)` in pty.c), so the write room the
+/// slave's N_TTY sees depends on how far the master's worker has drained it;
+/// below this bound the room never runs out (see DIVERGENCES.md).
+pub const MAX_STEP_OUTPUT: usize = 7_000;
+
+/// A kernel pty and the engine, given the same cases one after the other.
+pub struct KernelAndEngine {
+    pty: SignalReportingPty,
+    sim: Sim,
+}
+
+/// How one case went in [`KernelAndEngine::run_case`].
+pub enum CaseResult {
+    /// The kernel and the engine agree.
+    Agreed,
+    /// They differ: how.
+    Diverged(String),
+    /// Not run: the engine wrote more than [`MAX_STEP_OUTPUT`] bytes in one step.
+    TooMuchOutput,
+}
+
+impl KernelAndEngine {
+    /// A fresh pty and a freshly opened engine.
+    pub fn open() -> std::io::Result<KernelAndEngine> {
+        Ok(KernelAndEngine {
+            pty: SignalReportingPty::open()?,
+            sim: Sim::new(),
+        })
+    }
+
+    /// Runs `c` on the engine, then, unless its output is too large to compare (state left
+    /// as it was), on the kernel, and compares them. Panics if the pty fails.
+    pub fn run_case(&mut self, c: &OCase) -> CaseResult {
+        let mut probe = self.sim.clone();
+        let et = probe.run(c);
+        if et.iter().any(|s| s.master.len() > MAX_STEP_OUTPUT) {
+            return CaseResult::TooMuchOutput;
+        }
+        let prev = self.sim.termios;
+        self.sim = probe;
+        let kt = run_kernel(&self.pty, &prev, c).expect("kernel run failed");
+        match compare(&c.termios, &kt, &et) {
+            Some(diff) => CaseResult::Diverged(diff),
+            None => CaseResult::Agreed,
+        }
+    }
+}
+
+impl Lockstep for KernelAndEngine {
+    type Case = OCase;
+    type Divergence = String;
+    type Kind = ();
+
+    fn fresh() -> Result<Self, String> {
+        Ok(KernelAndEngine::open().expect("cannot open a pty"))
+    }
+
+    fn run(&mut self, case: &OCase) -> Result<(), String> {
+        match self.run_case(case) {
+            CaseResult::Diverged(diff) => Err(diff),
+            CaseResult::Agreed | CaseResult::TooMuchOutput => Ok(()),
+        }
+    }
+
+    fn kind(_: &String) {}
 }
 
 /// Compare two traces under the rules for `t`; `Some(description)` if they differ.

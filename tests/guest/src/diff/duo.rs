@@ -24,6 +24,7 @@ use crate::scenario::{Drain, Op, Scenario, When};
 use crate::side::{Res, Side};
 use n_rust_engine::{LFlag, Termios, VMIN, VTIME};
 use n_rust_oracle::gen::{may_signal, signal_chars};
+use n_rust_oracle::shrink::Lockstep;
 use std::io;
 
 /// N_TTY's number.
@@ -287,5 +288,27 @@ impl Duo {
                 }
             }
         }
+    }
+}
+
+impl Lockstep for Duo {
+    type Case = Scenario;
+    type Divergence = Divergence;
+    type Kind = Family;
+
+    fn fresh() -> Result<Duo, Divergence> {
+        Duo::open().map_err(|e| Divergence {
+            op: None,
+            family: Family::Harness,
+            detail: format!("opening pty pairs: {e}"),
+        })
+    }
+
+    fn run(&mut self, s: &Scenario) -> Result<(), Divergence> {
+        Duo::run(self, s)
+    }
+
+    fn kind(d: &Divergence) -> Family {
+        d.family
     }
 }
