@@ -7,8 +7,9 @@ pub mod pty;
 pub mod shrink;
 pub mod sim;
 
+use n_rust_engine::testing::{read_until_empty, ReadsEnded};
 use n_rust_engine::{LFlag, Termios};
-use pty::{Rd, SignalReportingPty, REPORTED};
+use pty::{SignalReportingPty, REPORTED};
 use shrink::Lockstep;
 use sim::Sim;
 use std::fmt::Write as _;
@@ -54,27 +55,28 @@ pub fn reads_return_lines(t: &Termios) -> bool {
     t.l(LFlag::ICANON) && !t.l(LFlag::EXTPROC)
 }
 
-/// Read the slave until `EAGAIN` (or a 0 in non-canonical mode).
+/// Read the slave until `EAGAIN` (or a 0 in non-canonical mode); a 0 in canonical mode is
+/// recorded as `None`.
 fn kernel_reads(
     p: &SignalReportingPty,
     t: &Termios,
     size: usize,
     out: &mut Vec<Option<Vec<u8>>>,
 ) -> std::io::Result<()> {
-    let mut buf = vec![0u8; size];
-    for _ in 0..100_000 {
-        match p.read_slave(&mut buf)? {
-            Rd::Data(n) => out.push(Some(buf[..n].to_vec())),
-            Rd::Zero => {
-                if !t.l(LFlag::ICANON) {
-                    return Ok(());
-                }
-                out.push(None);
-            }
-            Rd::Again => return Ok(()),
-        }
+    let ended = read_until_empty(
+        &mut vec![0u8; size],
+        t.l(LFlag::ICANON),
+        100_000,
+        |buf| p.read_slave(buf),
+        |got| {
+            out.push((!got.is_empty()).then(|| got.to_vec()));
+            Ok(())
+        },
+    )?;
+    match ended {
+        ReadsEnded::Empty => Ok(()),
+        ReadsEnded::AtLimit => Err(std::io::Error::other("endless reads")),
     }
-    Err(std::io::Error::other("endless reads"))
 }
 
 /// Run a case on the host kernel; `prev` is the termios currently set.

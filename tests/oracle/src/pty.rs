@@ -1,6 +1,7 @@
 //! The host side: a pty pair whose slave is the controlling terminal of a child
 //! process that reports the signals N_TTY sends to its foreground group.
 
+use n_rust_engine::testing::{read_until_empty, ReadOnce};
 use n_rust_engine::Termios;
 use std::ffi::CStr;
 use std::io;
@@ -21,16 +22,6 @@ pub const REPORTED: [libc::c_int; 5] = [
     libc::SIGTTIN,
     libc::SIGTTOU,
 ];
-
-/// Result of a non-blocking read.
-pub enum Rd {
-    /// Bytes.
-    Data(usize),
-    /// `read` returned 0.
-    Zero,
-    /// `EAGAIN`.
-    Again,
-}
 
 /// A pty pair whose slave is the controlling terminal of a child process that reports the
 /// signals sent to its foreground group ([`REPORTED`], collected by
@@ -206,17 +197,17 @@ impl SignalReportingPty {
         unsafe { cvt(libc::tcflush(self.slave, libc::TCIFLUSH)).map(|_| ()) }
     }
 
-    fn rd(fd: libc::c_int, buf: &mut [u8]) -> io::Result<Rd> {
+    fn rd(fd: libc::c_int, buf: &mut [u8]) -> io::Result<ReadOnce> {
         // SAFETY: `buf` is an exclusively borrowed buffer, writable for `buf.len()` bytes.
         let r = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
         if r > 0 {
-            Ok(Rd::Data(r as usize))
+            Ok(ReadOnce::Bytes(r as usize))
         } else if r == 0 {
-            Ok(Rd::Zero)
+            Ok(ReadOnce::Zero)
         } else {
             let e = io::Error::last_os_error();
             if e.raw_os_error() == Some(libc::EAGAIN) {
-                Ok(Rd::Again)
+                Ok(ReadOnce::Empty)
             } else {
                 Err(e)
             }
@@ -224,20 +215,24 @@ impl SignalReportingPty {
     }
 
     /// One non-blocking read of the slave.
-    pub fn read_slave(&self, buf: &mut [u8]) -> io::Result<Rd> {
+    pub fn read_slave(&self, buf: &mut [u8]) -> io::Result<ReadOnce> {
         Self::rd(self.slave, buf)
     }
 
     /// Everything the master can read now (the master's read flushes the
     /// pending flip-buffer work before it reports `EAGAIN`).
     pub fn drain_master(&self, out: &mut Vec<u8>) -> io::Result<()> {
-        let mut buf = [0u8; 8192];
-        loop {
-            match Self::rd(self.master, &mut buf)? {
-                Rd::Data(n) => out.extend_from_slice(&buf[..n]),
-                Rd::Zero | Rd::Again => return Ok(()),
-            }
-        }
+        read_until_empty(
+            &mut [0u8; 8192],
+            false,
+            usize::MAX,
+            |buf| Self::rd(self.master, buf),
+            |got| {
+                out.extend_from_slice(got);
+                Ok(())
+            },
+        )
+        .map(|_| ())
     }
 
     /// Write all of `data` to the master (input to the slave's line discipline).

@@ -4,9 +4,11 @@
 
 use crate::observation::{Family, Obs, Want};
 use crate::scenario::When;
+use n_rust_engine::testing::{read_until_empty, ReadOnce, ReadsEnded};
 use n_rust_engine::Termios;
 use n_rust_oracle::esc;
 use n_rust_oracle::pty::SignalReportingPty;
+use std::convert::Infallible;
 use std::io;
 
 /// The result of one system call: a return value (with the bytes read, for a read) or an
@@ -135,13 +137,17 @@ impl Side {
 
     /// One `read(2)` of up to `size` bytes; a blocking one under the watchdog.
     pub fn read(&self, size: usize, blocking: bool) -> Res {
-        let mut buf = vec![0u8; size];
+        self.read_into(&mut vec![0u8; size], blocking)
+    }
+
+    /// One `read(2)` into `buf`; a blocking one under the watchdog.
+    fn read_into(&self, buf: &mut [u8], blocking: bool) -> Res {
         if blocking {
             self.set_nonblocking(false);
             watchdog(true);
         }
-        // SAFETY: `buf` is valid for writes of `size` bytes.
-        let r = unsafe { libc::read(self.fd(), buf.as_mut_ptr().cast(), size) };
+        // SAFETY: `buf` is valid for writes of its length.
+        let r = unsafe { libc::read(self.fd(), buf.as_mut_ptr().cast(), buf.len()) };
         let res = Res::of(r, if r > 0 { &buf[..r as usize] } else { &[] });
         if blocking {
             watchdog(false);
@@ -166,21 +172,28 @@ impl Side {
         res
     }
 
-    /// Nonblocking reads of `size` until `EAGAIN`, an error, or 0 outside canonical mode.
+    /// Nonblocking reads of `size` until `EAGAIN`, an error, or 0 outside canonical mode (or
+    /// of a 0-byte buffer, which reads 0 every time), each recorded in `out`.
     pub fn read_all(&self, size: usize, canonical: bool, out: &mut Vec<(Family, Res)>) {
-        for _ in 0..10_000 {
-            let r = self.read(size, false);
-            let stop = match &r {
-                Res::Ok(0, _) => !canonical || size == 0,
-                Res::Ok(..) => false,
-                Res::Err(_) => true,
-            };
-            out.push((Family::Read, r));
-            if stop {
-                return;
-            }
+        let Ok(ended) = read_until_empty::<Infallible>(
+            &mut vec![0u8; size],
+            canonical && size > 0,
+            10_000,
+            |buf| {
+                let r = self.read_into(buf, false);
+                let once = match &r {
+                    Res::Ok(0, _) => ReadOnce::Zero,
+                    Res::Ok(n, _) => ReadOnce::Bytes(*n as usize),
+                    Res::Err(_) => ReadOnce::Empty,
+                };
+                out.push((Family::Read, r));
+                Ok(once)
+            },
+            |_| Ok(()),
+        );
+        if ended == ReadsEnded::AtLimit {
+            out.push((Family::Harness, Res::Err(libc::E2BIG)));
         }
-        out.push((Family::Harness, Res::Err(libc::E2BIG)));
     }
 
     /// `tcsetattr` of `t`'s flags and control characters, applied as `when` says.
