@@ -23,6 +23,17 @@ pub const REPORTED: [libc::c_int; 5] = [
     libc::SIGTTOU,
 ];
 
+/// Puts `t`'s flags and control characters into the kernel's termios `k`; its other fields
+/// (line speed, `c_line`) stay as they are.
+pub fn put_termios(k: &mut libc::termios, t: &Termios) {
+    k.c_iflag = t.iflag.bits();
+    k.c_oflag = t.oflag.bits();
+    k.c_lflag = t.lflag.bits();
+    for (slot, c) in k.c_cc.iter_mut().zip(t.cc) {
+        *slot = c;
+    }
+}
+
 /// A pty pair whose slave is the controlling terminal of a child process that reports the
 /// signals sent to its foreground group ([`REPORTED`], collected by
 /// [`take_signals`](Self::take_signals)).
@@ -141,7 +152,7 @@ impl SignalReportingPty {
     /// Pending signals of the foreground group since the last call, as a mask.
     pub fn take_signals(&self) -> io::Result<u8> {
         // SAFETY: `write` and `read` get one-byte local arrays with length 1, on the pipe fds
-        // this `SignalReportingPty` owns.
+        // this pty owns.
         unsafe {
             let b = [b'Q'];
             if libc::write(self.cmd_w, b.as_ptr().cast(), 1) != 1 {
@@ -158,13 +169,8 @@ impl SignalReportingPty {
     /// Set the slave's termios (flags and control characters of `t`).
     pub fn set_termios(&self, t: &Termios) -> io::Result<()> {
         let mut k = self.base;
-        k.c_iflag = t.iflag.bits();
-        k.c_oflag = t.oflag.bits();
-        k.c_lflag = t.lflag.bits();
-        for (i, c) in t.cc.iter().enumerate() {
-            k.c_cc[i] = *c;
-        }
-        // SAFETY: `tcsetattr`/`tcgetattr` get the slave fd this `SignalReportingPty` owns and pointers to live
+        put_termios(&mut k, t);
+        // SAFETY: `tcsetattr`/`tcgetattr` get the slave fd this pty owns and pointers to live
         // local `termios` values; an all-zero `termios` is a valid one to overwrite.
         unsafe {
             cvt(libc::tcsetattr(self.slave, libc::TCSANOW, &k))?;
@@ -183,7 +189,7 @@ impl SignalReportingPty {
 
     /// tcflow(TCOOFF) then tcflow(TCOON): output runs again.
     pub fn restart_output(&self) -> io::Result<()> {
-        // SAFETY: `tcflow` takes no pointers; `self.slave` is the slave fd this `SignalReportingPty` owns.
+        // SAFETY: `tcflow` takes no pointers; `self.slave` is the slave fd this pty owns.
         unsafe {
             cvt(libc::tcflow(self.slave, libc::TCOOFF))?;
             cvt(libc::tcflow(self.slave, libc::TCOON))?;
@@ -193,7 +199,7 @@ impl SignalReportingPty {
 
     /// tcflush(TCIFLUSH).
     pub fn flush_input(&self) -> io::Result<()> {
-        // SAFETY: `tcflush` takes no pointers; `self.slave` is the slave fd this `SignalReportingPty` owns.
+        // SAFETY: `tcflush` takes no pointers; `self.slave` is the slave fd this pty owns.
         unsafe { cvt(libc::tcflush(self.slave, libc::TCIFLUSH)).map(|_| ()) }
     }
 
@@ -291,8 +297,8 @@ impl SignalReportingPty {
 
 impl Drop for SignalReportingPty {
     fn drop(&mut self) {
-        // SAFETY: `child` is this `SignalReportingPty`'s own child and `st` a live int; the fds are the ones this
-        // `SignalReportingPty` owns, closed once here as it is dropped only once.
+        // SAFETY: `child` is this pty's own child and `st` a live int; the fds are the ones this
+        // pty owns, closed once here as it is dropped only once.
         unsafe {
             libc::kill(self.child, libc::SIGKILL);
             let mut st = 0;

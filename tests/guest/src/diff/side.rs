@@ -7,7 +7,7 @@ use crate::scenario::When;
 use n_rust_engine::testing::{read_until_empty, ReadOnce, ReadsEnded};
 use n_rust_engine::Termios;
 use n_rust_oracle::esc;
-use n_rust_oracle::pty::SignalReportingPty;
+use n_rust_oracle::pty::{put_termios, SignalReportingPty};
 use std::convert::Infallible;
 use std::io;
 
@@ -204,10 +204,7 @@ impl Side {
             if libc::tcgetattr(self.fd(), &mut k) < 0 {
                 return Res::of(-1, &[]);
             }
-            k.c_iflag = t.iflag.bits();
-            k.c_oflag = t.oflag.bits();
-            k.c_lflag = t.lflag.bits();
-            k.c_cc[..t.cc.len()].copy_from_slice(&t.cc);
+            put_termios(&mut k, t);
             let how = match when {
                 When::Now => libc::TCSANOW,
                 When::Drain => libc::TCSADRAIN,
