@@ -16,9 +16,9 @@ impl NRust {
     /// `termios_rwsem` held (`ReadContext::lock_readers`): `n_tty_read`'s loop. Each pass
     /// looks for a packet-mode status change, then lets the engine copy what is there
     /// ([`Engine::read_step`](crate::engine::Engine::read_step)); with nothing there it
-    /// waits for the flip-buffer worker, looks again, and sleeps as the read's mode says
-    /// (`termios_rwsem` released meanwhile). Asks for a continuation through `read` when
-    /// more can be returned at once.
+    /// waits for the flip-buffer worker and copies again at once, then sleeps as the read's
+    /// mode says (`termios_rwsem` released meanwhile). Asks for a continuation through
+    /// `read` when more can be returned at once.
     ///
     /// Context: process context; sleeps, without the state lock held.
     pub(super) fn read_first(
@@ -32,8 +32,6 @@ impl NRust {
         let mut progress =
             self.with_engine(tty, |engine, termios, _| engine.read_begin(termios, packet));
         let mut timer = jiffies(progress.mode().timer());
-        // Whether the flip-buffer worker was waited for since the last copy.
-        let mut flushed = false;
         let outcome = {
             // On the read queue until the loop ends.
             pin_init::stack_pin_init!(let waiter = Waiter::new(tty, TtyWaitQueue::Read));
@@ -52,31 +50,28 @@ impl NRust {
                     }
                     break Ok(false);
                 }
-                let step = self.with_engine(tty, |engine, termios, actions| {
+                let mut step = self.with_engine(tty, |engine, termios, actions| {
                     engine.read_step(termios, &mut progress, buf, actions)
                 });
+                if let ReadStep::Empty = step {
+                    // Let the flip-buffer worker deliver what it holds, then look again at
+                    // once, before any status change (`tty_buffer_flush_work`, which is not
+                    // exported, between N_TTY's two `input_available_p`).
+                    read.unlocked(|| tty.flush_input_work());
+                    step = self.with_engine(tty, |engine, termios, actions| {
+                        engine.read_step(termios, &mut progress, buf, actions)
+                    });
+                }
                 match step {
                     ReadStep::MoreToRead => break Ok(true),
                     ReadStep::Copied(AfterCopy::Return) => break Ok(false),
-                    ReadStep::Copied(AfterCopy::LookAgain) => {
-                        flushed = false;
-                        continue;
-                    }
+                    ReadStep::Copied(AfterCopy::LookAgain) => continue,
                     ReadStep::Copied(AfterCopy::RestartTimer(next)) => {
                         timer = jiffies(next);
-                        flushed = false;
                         continue;
                     }
                     ReadStep::Empty => {}
                 }
-                if !flushed {
-                    // Let the flip-buffer worker deliver what it holds, then look again
-                    // (`tty_buffer_flush_work`, which is not exported).
-                    read.unlocked(|| tty.flush_input_work());
-                    flushed = true;
-                    continue;
-                }
-                flushed = false;
                 // `n_tty_wait_for_input`.
                 if tty.other_side_closed() {
                     break Err(EIO);
