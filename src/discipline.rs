@@ -178,6 +178,10 @@ impl LineDiscipline for NRust {
         if tostop && !file.is_console() {
             tty.check_change_for_write()?;
         }
+        // Pending echoes go out once, before the loop (`n_tty_write`).
+        self.with_engine(tty, |engine, termios, actions| {
+            engine.process_echoes_to(termios, actions)
+        });
         let mut written = 0usize;
         let result = {
             // On the write queue until the loop ends.
@@ -191,7 +195,7 @@ impl LineDiscipline for NRust {
                 }
                 let rest = buf.get(written..).unwrap_or(&[]);
                 let pass = self.with_engine(tty, |engine, termios, actions| {
-                    engine.write(termios, rest, actions)
+                    engine.write_output(termios, rest, actions)
                 });
                 written += pass.bytes;
                 if let Some(DriverError(errno)) = pass.error {

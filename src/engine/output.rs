@@ -146,20 +146,13 @@ impl Engine {
         s.write(buf.get(..i).unwrap_or(&[]))
     }
 
-    /// Write `data` to the driver as `n_tty_write` does in one pass (pending echoes
-    /// first, then OPOST processing). The caller waits for room and calls again with the
-    /// rest, or returns the error.
-    pub fn write(&mut self, t: &Termios, data: &[u8], s: &mut impl Sink) -> Written {
-        self.process_echoes_to(t, s);
-        self.write_only(t, data, s)
-    }
-
-    /// The output loop of `n_tty_write`, without the echoes: with OPOST, runs of simple
+    /// The output loop of `n_tty_write`, without the echoes (what a writer does after it has
+    /// slept, as `n_tty_write` writes pending echoes only once, before its loop): with OPOST, runs of simple
     /// characters by `process_output_block` and each other character by `process_output`
     /// (`do_output_char`), then `tty->ops->flush_chars`; without, `tty->ops->write` until it
     /// takes nothing. A driver error ends the pass (with OPOST, `EAGAIN` only ends it as a
     /// full buffer does).
-    pub(super) fn write_only(&mut self, t: &Termios, data: &[u8], s: &mut impl Sink) -> Written {
+    pub fn write_output(&mut self, t: &Termios, data: &[u8], s: &mut impl Sink) -> Written {
         let mut b = 0usize;
         if t.o(OFlag::OPOST) {
             while b < data.len() {

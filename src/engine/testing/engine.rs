@@ -2,7 +2,8 @@
 //! output and echo processing into a slice, and the state a test inspects.
 
 use super::recorder::SliceSink;
-use crate::engine::actions::{Actions, DriverInfo};
+use crate::engine::actions::{Actions, DriverInfo, Sink};
+use crate::engine::output::Written;
 use crate::engine::read::ReadStep;
 use crate::engine::state::{Engine, N_TTY_BUF_SIZE};
 use crate::engine::termios::Termios;
@@ -19,6 +20,14 @@ pub enum ReadError {
 const CHUNK: usize = 64;
 
 impl Engine {
+    /// A `write()` that fits, as `n_tty_write` does it: pending echoes first, then the
+    /// output loop ([`Engine::write_output`]). The module's write does the same in its glue,
+    /// around its sleeps.
+    pub fn write(&mut self, t: &Termios, data: &[u8], s: &mut impl Sink) -> Written {
+        self.process_echoes_to(t, s);
+        self.write_output(t, data, s)
+    }
+
     /// Reset the state in place, as a fresh open for termios `t`, without actions
     /// (`n_tty_open` without the tty).
     pub fn reset(&mut self, t: &Termios) {
@@ -62,7 +71,7 @@ impl Engine {
         out: &mut [u8],
     ) -> (usize, usize) {
         let mut sink = SliceSink::new(out, room);
-        let consumed = self.write_only(t, input, &mut sink).bytes;
+        let consumed = self.write_output(t, input, &mut sink).bytes;
         (consumed, sink.len())
     }
 
