@@ -210,13 +210,17 @@ impl Tty {
     /// Runs `f` on `tty->ctrl.pktstatus` under `tty->ctrl.lock` (a spinlock, interrupts off).
     fn with_packet_status<R>(&self, f: impl FnOnce(&mut u8) -> R) -> R {
         // SAFETY: By the type invariant the tty is valid; its `ctrl.lock` protects
-        // `pktstatus`. The kernel test config is not PREEMPT_RT, so `spinlock_t` is a
-        // `raw_spinlock` at offset 0.
+        // `pktstatus`. The lock is taken through the kernel's own `spin_lock_irq_disable`
+        // helper (right on every config: SMP, UP, PREEMPT_RT); the cast is between the two
+        // bindgen views (ours and the `kernel` crate's) of the same C type `spinlock_t`.
+        // Interrupts are off while `f` runs, as the tty layer holds this lock in interrupt
+        // context too; `f` only reads and writes the byte.
         unsafe {
-            let lock = addr_of_mut!((*self.as_raw()).ctrl.lock).cast::<bindings::raw_spinlock>();
-            let flags = bindings::_raw_spin_lock_irqsave(lock);
+            let lock =
+                addr_of_mut!((*self.as_raw()).ctrl.lock).cast::<kernel::bindings::spinlock_t>();
+            kernel::bindings::spin_lock_irq_disable(lock);
             let result = f(&mut (*self.as_raw()).ctrl.pktstatus);
-            bindings::_raw_spin_unlock_irqrestore(lock, flags);
+            kernel::bindings::spin_unlock_irq_enable(lock);
             result
         }
     }
