@@ -24,21 +24,29 @@ use kernel::prelude::*;
 /// is orphaned or ignores or blocks SIGTTIN, and `Ok` otherwise.
 ///
 /// Context: process context, in the reading task; does not sleep. Walks the caller's process
-/// group under `rcu_read_lock()`.
+/// group under `rcu_read_lock()`, only for a caller in the background.
 pub(crate) fn check_read(tty: &Tty, file: &TtyFile) -> Result {
     if file.is_console() || !tty.is_current_controlling_tty() {
         return Ok(());
     }
-    let current = TaskPtr::current();
     let tty_pgrp = tty.foreground_pgrp();
     let own_pgrp = Pid::current_pgrp();
+    // In the foreground, or no foreground group: nothing more to look at (the group walk
+    // below is the costly part, and `__tty_check_change` makes it only for a background
+    // caller that does not ignore the signal).
+    if tty_pgrp.is_none() || tty_pgrp == own_pgrp {
+        return Ok(());
+    }
+    let current = TaskPtr::current();
     let sigttin = bindings::SIGTTIN as i32;
+    let signal_ignored_or_blocked = current.blocks_or_ignores(sigttin);
     let query = JobControlQuery {
         is_controlling_tty: true,
-        tty_has_pgrp: tty_pgrp.is_some(),
-        caller_in_foreground: tty_pgrp == own_pgrp,
-        signal_ignored_or_blocked: current.blocks_or_ignores(sigttin),
-        caller_group_orphaned: own_pgrp.as_ref().is_some_and(Pid::group_is_orphaned),
+        tty_has_pgrp: true,
+        caller_in_foreground: false,
+        signal_ignored_or_blocked,
+        caller_group_orphaned: !signal_ignored_or_blocked
+            && own_pgrp.as_ref().is_some_and(Pid::group_is_orphaned),
         op: JobOp::Read,
         redirected: false,
     };

@@ -7,7 +7,10 @@
 //!
 //! One mutex per tty guards the engine and its copy of the termios. N_TTY instead relies on
 //! `termios_rwsem`, two mutexes and lock-free ring indices; a single lock is simpler to
-//! reason about and the engine's work under it is short. The receive path runs in the
+//! reason about and the engine's work under it is short. `termios_rwsem` is taken where
+//! N_TTY's rules depend on it: for reading from the first to the last call of one `read()`
+//! (released around sleeping and the flip-buffer flush), for writing by `flush_buffer` and
+//! by a receive that may flush the input (ISIG), so neither cuts into a `read()`. The receive path runs in the
 //! flip-buffer worker (process context), so a sleeping lock is fine there. The lock is never
 //! held while sleeping, while calling back into the tty layer in a way that can re-enter the
 //! discipline (`n_tty_ioctl_helper`, which may flush), or in `write_wakeup`, which may run in
@@ -21,8 +24,8 @@
 
 use crate::background_read;
 use crate::bindings;
-use crate::engine::{DriverInfo, Engine, LFlag, ReadError, Termios, Timeout};
-use crate::tty_actions::{engine_termios, jiffies, TtyActions};
+use crate::engine::{DriverError, DriverInfo, Engine, LFlag, Termios};
+use crate::tty_actions::{engine_termios, TtyActions};
 use crate::tty_ldisc::{
     LineDiscipline, OpeningTty, PollTable, ReadContext, Tty, TtyFile, TtyWaitQueue, Waiter,
 };
@@ -31,17 +34,15 @@ use kernel::prelude::*;
 use kernel::sync::Mutex;
 use kernel::uaccess::{UserPtr, UserSlice};
 
+mod blocking_read;
+
 /// Poll reports writable while the driver holds fewer bytes than this (`WAKEUP_CHARS`, which
 /// `n_tty.c` defines for itself).
 const WAKEUP_CHARS: usize = 256;
 
-// SAFETY: Every field of `Engine` is an integer, a `bool` or an array of them, for which the
-// all-zero bit pattern is a valid value.
-unsafe impl pin_init::Zeroable for Engine {}
-
 /// The engine and the termios it was last told about.
 struct Locked {
-    engine: KBox<Engine>,
+    engine: KVBox<Engine>,
     termios: Termios,
 }
 
@@ -69,116 +70,32 @@ impl NRust {
         f(&mut locked.engine, &locked.termios, &mut actions)
     }
 
-    /// The first call of a `read()` (after job control, with the reader lock held): packet
-    /// mode, then the VMIN/VTIME loop of `n_tty_read`, sleeping on the tty's read queue.
-    /// Asks for a continuation through `read` when more can be returned at once.
+    /// Runs the receive `f` of `data` (with `flags`) on the engine. When the bytes may
+    /// flush the input (ISIG without NOFLSH: `isig`), first takes `termios_rwsem` for writing
+    /// as N_TTY's `isig` does, so that the flush waits for a `read()` in progress.
     ///
-    /// Context: process context; sleeps, without the state lock held.
-    fn read_first(
+    /// Context: the flip-buffer worker or `TIOCSTI` (process context); may sleep.
+    fn with_receiving_engine<R>(
         &self,
         tty: &Tty,
-        file: &TtyFile,
-        buf: &mut [u8],
-        read: &mut ReadContext<'_>,
-    ) -> Result<usize> {
-        let packet = tty.packet_mode();
-        if packet {
-            // A pending status byte is a packet of its own (`n_tty_read`).
-            let status = tty.take_link_packet_status();
-            if status != 0 {
-                if let Some(first) = buf.first_mut() {
-                    *first = status;
-                    return Ok(1);
-                }
-            }
-        }
-        // In packet mode a data packet starts with TIOCPKT_DATA.
-        let header = usize::from(packet);
-        let Some(data) = buf.get_mut(header..) else {
-            return Ok(0);
+        data: &[u8],
+        flags: Option<&[u8]>,
+        f: impl FnOnce(&mut Engine, &Termios, &mut TtyActions<'_>) -> R,
+    ) -> R {
+        let closing = tty.closing();
+        let run = |locked: &mut Locked| {
+            locked.engine.set_closing(closing);
+            let mut actions = TtyActions { tty };
+            f(&mut locked.engine, &locked.termios, &mut actions)
         };
-        let (policy, canonical) = self.with_engine(tty, |engine, termios, _| {
-            (
-                engine.read_policy(termios),
-                engine.icanon() && !termios.l(LFlag::EXTPROC),
-            )
-        });
-        let minimum = policy.minimum.max(1);
-        let mut timeout = jiffies(policy.first);
-        let mut copied = 0usize;
-        let mut more = false;
-
-        let result = {
-            // On the read queue until the loop ends.
-            pin_init::stack_pin_init!(let waiter = Waiter::new(tty, TtyWaitQueue::Read));
-            loop {
-                let rest = data.get_mut(copied..).unwrap_or(&mut []);
-                if rest.is_empty() {
-                    break Ok(());
-                }
-                let mut cookie = false;
-                let step = self.with_engine(tty, |engine, termios, actions| {
-                    engine.ldisc_read(termios, rest, &mut cookie, actions)
-                });
-                match step {
-                    Ok(n) => {
-                        copied += n;
-                        if cookie {
-                            more = true;
-                            break Ok(());
-                        }
-                        // A canonical read returns one line (or end of file); a raw read returns
-                        // once VMIN bytes are in, or when VMIN = VTIME = 0 found nothing.
-                        if canonical || copied >= minimum || n == 0 {
-                            break Ok(());
-                        }
-                        if policy.next != Timeout::Forever {
-                            timeout = jiffies(policy.next);
-                        }
-                        // Fewer than VMIN: wait for more below.
-                    }
-                    Err(ReadError::WouldBlock) => {}
-                }
-                // Nothing (more) buffered: let the flip worker deliver what it holds first.
-                tty.flush_input_work();
-                let available = self.with_engine(tty, |engine, termios, _| {
-                    engine.input_available(termios, false)
-                });
-                if available {
-                    continue;
-                }
-                if tty.other_side_closed() {
-                    break Err(EIO);
-                }
-                if file.hung_up() || tty.test_flag(bindings::TTY_HUPPING) || timeout == 0 {
-                    break Ok(());
-                }
-                if file.is_nonblocking() {
-                    break Err(EAGAIN);
-                }
-                if kernel::current!().signal_pending() {
-                    break Err(ERESTARTSYS);
-                }
-                timeout = waiter.sleep(timeout);
-            }
-        };
-        if let Err(e) = result {
-            if copied == 0 {
-                return Err(e);
-            }
+        let mut guard = self.state.lock();
+        // The termios cannot change while the state lock is held (`set_termios` takes it).
+        if !guard.engine.receive_may_flush(&guard.termios, data, flags) {
+            return run(&mut guard);
         }
-        if copied == 0 && packet {
-            return Ok(0);
-        }
-        if packet {
-            if let Some(first) = buf.first_mut() {
-                *first = bindings::TIOCPKT_DATA as u8;
-            }
-        }
-        if more {
-            read.call_again();
-        }
-        Ok(copied + header)
+        drop(guard);
+        let _termios = tty.lock_termios_write();
+        run(&mut self.state.lock())
     }
 }
 
@@ -191,10 +108,10 @@ impl LineDiscipline for NRust {
                     real_raw: tty.driver_is_real_raw(),
                     pty: tty.is_pty(),
                 };
-                // The engine is about 12 KiB: build it in place on the heap, never on the
-                // stack.
-                let mut engine: KBox<Engine> =
-                    KBox::init(pin_init::init_zeroed::<Engine>(), GFP_KERNEL)?;
+                // The engine is about 12 KiB: built in place, zeroed, never on the stack, in
+                // virtually contiguous memory as N_TTY's `vzalloc` (no order-2 allocation).
+                let mut engine: KVBox<Engine> =
+                    KVBox::init(pin_init::init_zeroed::<Engine>(), GFP_KERNEL)?;
                 engine.set_driver(driver);
                 let termios = engine_termios(&tty.termios());
                 let locked = Locked { engine, termios };
@@ -229,6 +146,9 @@ impl LineDiscipline for NRust {
     }
 
     fn flush_buffer(&self, tty: &Tty) {
+        // `n_tty_flush_buffer` holds `termios_rwsem` for writing: a flush waits for a
+        // `read()` in progress.
+        let _termios = tty.lock_termios_write();
         self.with_engine(tty, |engine, _, actions| engine.flush_input(actions));
     }
 
@@ -240,14 +160,13 @@ impl LineDiscipline for NRust {
         read: &mut ReadContext<'_>,
     ) -> Result<usize> {
         if read.is_continuation() {
-            let mut cookie = true;
-            let copied = self.with_engine(tty, |engine, termios, actions| {
-                engine.ldisc_read(termios, buf, &mut cookie, actions)
+            let (copied, more) = self.with_engine(tty, |engine, termios, actions| {
+                engine.read_continue(termios, buf, actions)
             });
-            if cookie {
+            if more {
                 read.call_again();
             }
-            return Ok(copied.unwrap_or(0));
+            return Ok(copied);
         }
         background_read::check_read(tty, file)?;
         read.lock_readers(file)?;
@@ -259,6 +178,10 @@ impl LineDiscipline for NRust {
         if tostop && !file.is_console() {
             tty.check_change_for_write()?;
         }
+        // Pending echoes go out once, before the loop (`n_tty_write`).
+        self.with_engine(tty, |engine, termios, actions| {
+            engine.process_echoes_to(termios, actions)
+        });
         let mut written = 0usize;
         let result = {
             // On the write queue until the loop ends.
@@ -271,19 +194,26 @@ impl LineDiscipline for NRust {
                     break Err(EIO);
                 }
                 let rest = buf.get(written..).unwrap_or(&[]);
-                written += self.with_engine(tty, |engine, termios, actions| {
-                    engine.write(termios, rest, actions)
+                let pass = self.with_engine(tty, |engine, termios, actions| {
+                    engine.write_output(termios, rest, actions)
                 });
+                written += pass.bytes;
+                if let Some(DriverError(errno)) = pass.error {
+                    // `n_tty_write` returns the driver's error (after any bytes written).
+                    break Err(Error::from_errno(-errno));
+                }
                 if written >= buf.len() {
                     break Ok(());
                 }
-                if file.is_nonblocking() {
+                // Also when the tty layer changes the discipline (`tty_io_nonblock`).
+                if tty.io_nonblock(file) {
                     break Err(EAGAIN);
                 }
                 waiter.sleep(bindings::MAX_SCHEDULE_TIMEOUT);
             }
         };
-        if written < buf.len() {
+        // Someone asked for SIGIO when there is room again (`n_tty_write`).
+        if written < buf.len() && tty.has_fasync() {
             tty.set_flag(bindings::TTY_DO_WRITE_WAKEUP);
         }
         match result {
@@ -338,7 +268,9 @@ impl LineDiscipline for NRust {
         if tty.other_side_closed() || file.hung_up() {
             mask |= bindings::EPOLLHUP;
         }
+        // No room while another writer holds the write lock (`tty_is_writelocked`).
         if tty.driver_can_write()
+            && !tty.is_write_locked()
             && tty.driver_chars_in_buffer() < WAKEUP_CHARS
             && tty.write_room() > 0
         {
@@ -348,17 +280,13 @@ impl LineDiscipline for NRust {
     }
 
     fn receive(&self, tty: &Tty, data: &[u8], flags: Option<&[u8]>) -> usize {
-        let closing = tty.closing();
-        self.with_engine(tty, |engine, termios, actions| {
-            engine.set_closing(closing);
+        self.with_receiving_engine(tty, data, flags, |engine, termios, actions| {
             engine.receive(termios, data, flags, actions)
         })
     }
 
     fn receive_unflowed(&self, tty: &Tty, data: &[u8], flags: Option<&[u8]>) {
-        let closing = tty.closing();
-        self.with_engine(tty, |engine, termios, actions| {
-            engine.set_closing(closing);
+        self.with_receiving_engine(tty, data, flags, |engine, termios, actions| {
             engine.receive_noflow(termios, data, flags, actions);
         });
     }

@@ -11,6 +11,7 @@
 //! - `n_rust_jobctl`: every case of [`engine::testing::job_control_cases::JOBCTL_CASES`], the job-control
 //!   decisions ([`engine::check_job_control`], [`engine::check_write`]) the host tests run too.
 //! - `n_rust_params`: validation of the `ldisc` module parameter.
+//! - `n_rust_read_steps`: one `read()` through the engine's steps (`kunit/read_steps.rs`).
 //!
 //! The two table suites are one parameterised KUnit case each (see [`table`]), with one KTAP
 //! result per table entry, named after it: a case added to a table runs here without touching
@@ -22,6 +23,8 @@
 //! [`engine::check_write`]: crate::engine::check_write
 
 use kernel::prelude::*;
+
+mod read_steps;
 
 /// A static table of the engine run as one parameterised KUnit case, one KTAP result per entry.
 ///

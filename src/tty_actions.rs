@@ -10,6 +10,7 @@
 use crate::bindings;
 use crate::engine::Actions;
 use crate::engine::CFlag;
+use crate::engine::DriverError;
 use crate::engine::IFlag;
 use crate::engine::LFlag;
 use crate::engine::OFlag;
@@ -48,8 +49,20 @@ impl Sink for TtyActions<'_> {
         self.tty.write_room()
     }
 
-    fn write(&mut self, data: &[u8]) -> usize {
-        self.tty.driver_write(data).unwrap_or(0)
+    fn write(&mut self, data: &[u8]) -> Result<usize, DriverError> {
+        self.tty
+            .driver_write(data)
+            .map_err(|e| DriverError(e.to_errno().saturating_neg()))
+    }
+
+    fn put(&mut self, data: &[u8]) {
+        // As N_TTY's echoes and `do_output_char`: `tty_put_char` for one byte, the driver's
+        // `write` for more, the result not looked at.
+        if let [c] = data {
+            self.tty.put_char(*c);
+        } else {
+            let _ = self.tty.driver_write(data);
+        }
     }
 
     fn flush_chars(&mut self) {
@@ -84,6 +97,10 @@ impl Actions for TtyActions<'_> {
 
     fn tco_stopped(&self) -> bool {
         self.tty.tco_stopped()
+    }
+
+    fn input_arrived(&mut self) {
+        self.tty.input_arrived();
     }
 
     fn wake_readers(&mut self) {

@@ -12,8 +12,9 @@
 //! places where raw tty pointers are touched; a discipline itself is safe Rust.
 //!
 //! The abstraction also owns what N_TTY keeps for the tty layer's `read` protocol: the
-//! continuation cookie and the reader lock (`atomic_read_lock`), which a discipline reaches
-//! through the [`ReadContext`] of each call.
+//! continuation cookie, the reader lock (`atomic_read_lock`) and the hold of `termios_rwsem`
+//! for reading across the calls of one `read()`, which a discipline reaches through the
+//! [`ReadContext`] of each call.
 //!
 //! # Context
 //!
@@ -23,6 +24,7 @@
 
 mod read_lock;
 mod registration;
+mod termios_lock;
 mod tty;
 mod tty_driver;
 mod tty_file;
@@ -172,13 +174,16 @@ impl<T: LineDiscipline> TtyLdiscData<T> {
 }
 
 /// What one `read()` system call keeps across the calls of [`LineDiscipline::read`]: whether
-/// this call continues an earlier one, and the tty's reader lock (N_TTY's
-/// `atomic_read_lock`).
+/// this call continues an earlier one, and the locks N_TTY holds from the first to the last
+/// call: the tty's reader lock (`atomic_read_lock`) and `termios_rwsem` for reading, so that
+/// no termios change and no input flush (which take it for writing) falls in the middle of
+/// one `read()`.
 ///
 /// The `read` adapter creates it for each call from the tty layer's cookie and, after the
-/// call, sets the cookie again or releases the reader lock.
+/// call, sets the cookie again or releases the locks.
 pub(crate) struct ReadContext<'a> {
     lock: &'a ReadLock,
+    tty: &'a Tty,
     continuation: bool,
     locked: bool,
     call_again: bool,
@@ -192,28 +197,65 @@ impl ReadContext<'_> {
     }
 
     /// Takes the tty's reader lock for the rest of this `read()`, so that a second reader
-    /// cannot take bytes from the middle of what this one copies. Without sleeping when
-    /// `file` is non-blocking (`EAGAIN` when another reader holds it), else interruptibly
-    /// (`ERESTARTSYS` on a signal). Does nothing when this `read()` holds it already.
+    /// cannot take bytes from the middle of what this one copies, and then `termios_rwsem`
+    /// for reading (`n_tty_read`). The reader lock without sleeping when `file` is
+    /// non-blocking (`EAGAIN` when another reader holds it), else interruptibly
+    /// (`ERESTARTSYS` on a signal). Does nothing when this `read()` holds them already.
     ///
-    /// The lock is released after the last call of the `read()`: the first that does not
-    /// ask to be called again, or fails.
+    /// Both are released after the last call of the `read()`: the first that does not ask to
+    /// be called again, or fails.
     ///
-    /// Context: process context; may sleep unless `file` is non-blocking. Must not be called
-    /// with a lock held that another reader holds while it waits (the discipline's state
-    /// lock).
+    /// Context: process context; may sleep. Must not be called with a lock held that another
+    /// reader holds while it waits (the discipline's state lock).
     pub(crate) fn lock_readers(&mut self, file: &TtyFile) -> Result {
         if !self.locked {
             self.lock.lock(file.is_nonblocking())?;
+            // SAFETY: Released in `release` (or around `f` in `unlocked`), in this task and
+            // this system call: the adapter calls `release` after the last call.
+            unsafe { self.tty.lock_termios_read() };
             self.locked = true;
         }
         Ok(())
     }
 
+    /// Runs `f` with `termios_rwsem` released, as `n_tty_read` does around sleeping and
+    /// around waiting for the flip-buffer worker (which may take it for writing). The reader
+    /// lock stays held.
+    ///
+    /// Context: process context; may sleep.
+    pub(crate) fn unlocked<R>(&mut self, f: impl FnOnce() -> R) -> R {
+        if !self.locked {
+            return f();
+        }
+        // SAFETY: `locked`: this task holds it for reading (`lock_readers`).
+        unsafe { self.tty.unlock_termios_read() };
+        let result = f();
+        // SAFETY: Taken again for the rest of the `read()`, released as in `lock_readers`.
+        unsafe { self.tty.lock_termios_read() };
+        result
+    }
+
     /// Asks `tty_read()` to call again within this `read()`: more can be returned without
-    /// waiting. The reader lock, when held, stays held until that call. Ignored when the
-    /// call fails.
+    /// waiting. The locks, when held, stay held until that call. Ignored when the call fails
+    /// or returns nothing (`tty_read()` does not call again then).
     pub(crate) fn call_again(&mut self) {
         self.call_again = true;
+    }
+
+    /// Releases the locks after the last call of a `read()`.
+    ///
+    /// # Safety
+    ///
+    /// No further call of this `read()` follows (the cookie is left null).
+    unsafe fn release(&mut self) {
+        if self.locked {
+            self.locked = false;
+            // SAFETY: `locked`: this task holds `termios_rwsem` for reading and the reader
+            // lock, taken in this `read()` (`lock_readers`).
+            unsafe {
+                self.tty.unlock_termios_read();
+                self.lock.unlock();
+            }
+        }
     }
 }

@@ -12,7 +12,7 @@ fn echo(t: &Termios, input: &[u8]) -> Vec<u8> {
 
 fn out(t: &Termios, data: &[u8]) -> Vec<u8> {
     let (mut e, mut r) = open(t);
-    assert_eq!(e.write(t, data, &mut r), data.len());
+    assert_eq!(e.write(t, data, &mut r).bytes, data.len());
     r.master_bytes().to_vec()
 }
 

@@ -1,4 +1,5 @@
-//! Signals, flow control, throttling, read policy (VMIN/VTIME), receive room.
+//! Signals, flow control, throttling, non-blocking reads, receive room (VMIN/VTIME and
+//! blocking reads: `blocking_read_write_rules.rs`).
 mod common;
 use common::*;
 use n_rust_engine::*;
@@ -124,50 +125,11 @@ fn pty_read_wakes_the_writer_side() {
 }
 
 #[test]
-fn vmin0_vtime0_returns_immediately() {
-    let p = read_policy(&RAW.with_cc(VMIN, 0).with_cc(VTIME, 0), false);
-    assert_eq!(p.first, Timeout::Immediate);
-    assert!(p.done(0, false));
+fn vmin0_vtime0_nonblocking_read_returns_zero() {
     let t = RAW.with_cc(VMIN, 0);
     let (mut e, mut r) = open(&t);
     let mut buf = [0u8; 4];
     assert_eq!(e.read(&t, &mut buf, &mut r), Ok(0));
-}
-
-#[test]
-fn vmin0_vtime_is_overall_timeout() {
-    let p = read_policy(&RAW.with_cc(VMIN, 0).with_cc(VTIME, 5), false);
-    assert_eq!((p.minimum, p.first), (1, Timeout::Deciseconds(5)));
-    assert!(!p.done(0, false));
-    assert!(p.done(0, true));
-    assert!(p.done(1, false));
-}
-
-#[test]
-fn vmin_vtime_is_interbyte_timer_after_first_byte() {
-    let p = read_policy(&RAW.with_cc(VMIN, 4).with_cc(VTIME, 3), false);
-    assert_eq!(
-        (p.minimum, p.first, p.next),
-        (4, Timeout::Forever, Timeout::Deciseconds(3))
-    );
-    assert!(!p.done(0, true), "no timer before the first byte");
-    assert!(p.done(2, true));
-    assert!(!p.done(2, false));
-    assert!(p.done(4, false));
-}
-
-#[test]
-fn vmin_without_vtime_waits_for_minimum() {
-    let p = read_policy(&RAW.with_cc(VMIN, 3), false);
-    assert_eq!((p.first, p.next), (Timeout::Forever, Timeout::Forever));
-    assert!(!p.done(2, false));
-    assert!(p.done(3, false));
-}
-
-#[test]
-fn canonical_reads_ignore_vmin_vtime() {
-    let p = read_policy(&SANE.with_cc(VMIN, 0).with_cc(VTIME, 0), true);
-    assert_eq!((p.minimum, p.first), (0, Timeout::Forever));
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! What passes between the engine and the tty it is attached to: the effects the engine
 //! asks for ([`Actions`], [`Sink`], [`Signal`]), what it is told about the driver
-//! ([`DriverInfo`], the per-byte `TTY_*` flags) and the error of a read ([`ReadError`]).
+//! ([`DriverInfo`], the per-byte `TTY_*` flags) and the error of a driver's write
+//! ([`DriverError`]).
 
 /// Per-byte flag: a normal character (`TTY_NORMAL`).
 pub const TTY_NORMAL: u8 = 0;
@@ -41,12 +42,29 @@ impl Signal {
     }
 }
 
+/// An error a driver's `write` returned (its negative errno, as a positive number).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct DriverError(pub i32);
+
+impl DriverError {
+    /// `EAGAIN`: no room now. With OPOST `n_tty_write` treats it as a full buffer.
+    pub const WOULD_BLOCK: DriverError = DriverError(11);
+}
+
 /// Where processed output goes: the driver (`tty_write_room`, `tty->ops->write`).
 pub trait Sink {
     /// Free space in the driver's output buffer (`tty_write_room`).
     fn write_room(&mut self) -> usize;
-    /// Hand bytes to the driver; returns how many it took (`tty->ops->write`).
-    fn write(&mut self, data: &[u8]) -> usize;
+    /// Hand bytes to the driver (`tty->ops->write`): how many it took, or its error, which
+    /// `n_tty_write` returns to the writer.
+    fn write(&mut self, data: &[u8]) -> Result<usize, DriverError>;
+    /// Output whose result N_TTY does not look at, into room it has checked: echoes and the
+    /// expansions of `do_output_char` (`tty_put_char` for one byte, `tty->ops->write` for
+    /// more).
+    fn put(&mut self, data: &[u8]) {
+        // The result is ignored, as N_TTY ignores it.
+        let _ = self.write(data);
+    }
     /// `tty->ops->flush_chars`, called after a burst of echo/output.
     fn flush_chars(&mut self) {}
 }
@@ -69,7 +87,12 @@ pub trait Actions: Sink {
     fn flow_stopped(&self) -> bool;
     /// `tty->flow.tco_stopped` (stopped by `tcflow(TCOOFF)`).
     fn tco_stopped(&self) -> bool;
-    /// Input is available: wake readers and send `SIGIO`/`POLL_IN`.
+    /// Input arrived for a reader: send `SIGIO` with `POLL_IN` to `O_ASYNC` owners and wake
+    /// readers and pollers (`kill_fasync` and `wake_up_interruptible_poll` in
+    /// `__receive_buf` and `n_tty_receive_handle_newline`).
+    fn input_arrived(&mut self) {}
+    /// Wake readers sleeping in `read` or `poll`, without `SIGIO`
+    /// (`wake_up_interruptible(&tty->read_wait)` of `n_tty_set_termios`).
     fn wake_readers(&mut self) {}
     /// Termios changed: wake writers too (`n_tty_set_termios`).
     fn wake_writers(&mut self) {}
@@ -85,6 +108,7 @@ pub trait Actions: Sink {
 
 /// What the driver below the line discipline is.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[cfg_attr(CONFIG_RUST, derive(pin_init::Zeroable))]
 pub struct DriverInfo {
     /// `TTY_DRIVER_REAL_RAW`: the driver reports no break/parity events in raw mode.
     pub real_raw: bool,
@@ -103,11 +127,4 @@ impl DriverInfo {
         real_raw: false,
         pty: false,
     };
-}
-
-/// Error of a non-blocking read.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum ReadError {
-    /// Nothing to read now (`-EAGAIN`).
-    WouldBlock,
 }

@@ -5,7 +5,7 @@
 use super::actions::Actions;
 use super::ctype::{isalnum, iscntrl};
 use super::state::{is_continuation, Engine, DISABLED_CHAR, MASK};
-use super::termios::{IFlag, LFlag, Termios};
+use super::termios::{LFlag, Termios};
 use super::termios::{VEOF, VEOL, VEOL2, VERASE, VKILL, VLNEXT, VREPRINT, VWERASE};
 
 /// What an `eraser` call erases (`kill_type` in `eraser`).
@@ -65,7 +65,7 @@ impl Engine {
         self.flag_set(self.read_head);
         self.put_tty_queue(c);
         self.canon_head = self.read_head;
-        a.wake_readers();
+        a.input_arrived();
     }
 
     /// LNEXT: take the next character literally; with ECHO and ECHOCTL echo `^` and back
@@ -107,9 +107,7 @@ impl Engine {
             self.echo_char(c, t);
             self.commit_echoes(t, a);
         }
-        if c == 0xff && t.i(IFlag::PARMRK) {
-            self.put_tty_queue(c);
-        }
+        self.store_parmrk_escape(c, t);
         self.handle_newline(c, a);
     }
 

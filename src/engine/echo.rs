@@ -112,7 +112,7 @@ impl Engine {
                 }
                 space -= num_bs;
                 for _ in 0..num_bs {
-                    s.write(&[8]);
+                    s.put(&[8]);
                     if self.column > 0 {
                         self.column -= 1;
                     }
@@ -133,7 +133,7 @@ impl Engine {
                 if space == 0 {
                     return Err(false);
                 }
-                s.write(&[ECHO_OP_START]);
+                s.put(&[ECHO_OP_START]);
                 self.column = self.column.wrapping_add(1);
                 space -= 1;
                 *tail = tail.wrapping_add(2);
@@ -142,7 +142,8 @@ impl Engine {
                 if space < 2 {
                     return Err(false);
                 }
-                s.write(&[b'^', op ^ 0o100]);
+                s.put(b"^");
+                s.put(&[op ^ 0o100]);
                 self.column = self.column.wrapping_add(2);
                 space -= 2;
                 *tail = tail.wrapping_add(2);
@@ -180,7 +181,7 @@ impl Engine {
                     if space == 0 {
                         break;
                     }
-                    s.write(&[c]);
+                    s.put(&[c]);
                     space -= 1;
                 }
                 tail = tail.wrapping_add(1);

@@ -20,7 +20,7 @@
 //! | `echo.rs` | the echo buffer and `__process_echoes` |
 //! | `output.rs` | OPOST (`do_output_char`, `process_output_block`) and `n_tty_write` |
 //! | `read.rs` | `n_tty_read`'s copies, `input_available_p`, `TIOCINQ` |
-//! | `vmin_vtime.rs` | the VMIN/VTIME decision ([`ReadPolicy`]) |
+//! | `vmin_vtime.rs` | the VMIN/VTIME decision ([`ReadMode`]: one function per case) |
 //! | `job_control.rs` | `__tty_check_change` as a decision |
 //! | `termios.rs`, `ctype.rs` | termios values and the C character classes |
 //! | `testing/` | test support, only with `CONFIG_KUNIT` or the host's `test-support` feature |
@@ -33,8 +33,10 @@
 //! | `set_termios` | [`Engine::set_termios`] |
 //! | `receive_buf2` / `receive_buf` | [`Engine::receive`] / [`Engine::receive_noflow`] |
 //! | `lookahead_buf` | [`Engine::lookahead`] |
-//! | `read` (with the cookie) | [`Engine::ldisc_read`] (non-blocking core; the glue waits, using [`Engine::read_policy`] and [`Engine::input_available`]) |
+//! | `read` (first call) | [`Engine::read_begin`], [`Engine::read_step`] until it says what next (the glue sleeps in between, as [`ReadMode`] says), [`Engine::read_end`] |
+//! | `read` (with the cookie) | [`Engine::read_continue`] |
 //! | `write` | [`Engine::write`] (one pass; call again when room appears) |
+//! | `receive_buf2` taking `termios_rwsem` for writing (`isig`) | [`Engine::receive_may_flush`] |
 //! | `flush_buffer` | [`Engine::flush_input`] |
 //! | `poll` | [`Engine::input_available`] with `poll = true` |
 //! | `ioctl(TIOCINQ)` | [`Engine::inq`] |
@@ -59,10 +61,12 @@ pub mod testing;
 mod vmin_vtime;
 
 pub use actions::{
-    Actions, DriverInfo, ReadError, Signal, Sink, TTY_BREAK, TTY_FRAME, TTY_NORMAL, TTY_OVERRUN,
+    Actions, DriverError, DriverInfo, Signal, Sink, TTY_BREAK, TTY_FRAME, TTY_NORMAL, TTY_OVERRUN,
     TTY_PARITY,
 };
 pub use job_control::{check_job_control, check_write, Decision, JobControlQuery, JobOp};
+pub use output::Written;
+pub use read::{ReadProgress, ReadStep, TIOCPKT_DATA};
 pub use receive::{TTY_THRESHOLD_THROTTLE, TTY_THRESHOLD_UNTHROTTLE};
 pub use state::{Engine, N_TTY_BUF_SIZE};
 pub use termios::{
@@ -70,4 +74,6 @@ pub use termios::{
     VEOL2, VERASE, VINTR, VKILL, VLNEXT, VMIN, VQUIT, VREPRINT, VSTART, VSTOP, VSUSP, VSWTC, VTIME,
     VWERASE,
 };
-pub use vmin_vtime::{read_policy, ReadPolicy, Timeout};
+#[cfg(any(CONFIG_KUNIT, feature = "test-support"))]
+pub use testing::ReadError;
+pub use vmin_vtime::{AfterCopy, ReadMode, Timeout};

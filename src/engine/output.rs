@@ -1,7 +1,7 @@
 //! Output processing and the write side (`n_tty_write` with OPOST: `process_output_block`,
 //! `process_output`, `do_output_char`), and the column it keeps.
 
-use super::actions::Sink;
+use super::actions::{DriverError, Sink};
 use super::ctype::{iscntrl, toupper};
 use super::state::{is_continuation, Engine};
 use super::termios::{OFlag, Termios};
@@ -31,7 +31,7 @@ impl Engine {
                     }
                     self.column = 0;
                     self.canon_column = 0;
-                    s.write(b"\r\n");
+                    s.put(b"\r\n");
                     return Some(2);
                 }
                 self.canon_column = self.column;
@@ -59,7 +59,7 @@ impl Engine {
                     }
                     self.column = self.column.wrapping_add(spaces);
                     let blanks = [b' '; 8];
-                    s.write(blanks.get(..spaces as usize).unwrap_or(&blanks));
+                    s.put(blanks.get(..spaces as usize).unwrap_or(&blanks));
                     return Some(spaces as usize);
                 }
                 self.column = self.column.wrapping_add(spaces);
@@ -80,16 +80,22 @@ impl Engine {
                 }
             }
         }
-        s.write(&[c]);
+        s.put(&[c]);
         Some(1)
     }
 
     /// Write the leading run of `buf` that needs no translation, as much as the driver has
-    /// room for, keeping the column (`process_output_block`); returns its length.
-    fn process_output_block(&mut self, t: &Termios, buf: &[u8], s: &mut impl Sink) -> usize {
+    /// room for, keeping the column (`process_output_block`); returns how much the driver
+    /// took, or its error.
+    fn process_output_block(
+        &mut self,
+        t: &Termios,
+        buf: &[u8],
+        s: &mut impl Sink,
+    ) -> Result<usize, DriverError> {
         let space = s.write_room();
         if space == 0 {
-            return 0;
+            return Ok(0);
         }
         let nr = buf.len().min(space);
         let mut i = 0;
@@ -135,30 +141,27 @@ impl Engine {
             i += 1;
         }
         if i == 0 {
-            return 0;
+            return Ok(0);
         }
         s.write(buf.get(..i).unwrap_or(&[]))
     }
 
-    /// Write `data` to the driver as `n_tty_write` does in one pass (pending echoes
-    /// first, then OPOST processing); returns the number of input bytes consumed.
-    /// The caller waits for room and calls again with the rest.
-    pub fn write(&mut self, t: &Termios, data: &[u8], s: &mut impl Sink) -> usize {
-        self.process_echoes_to(t, s);
-        self.write_only(t, data, s)
-    }
-
-    /// The output loop of `n_tty_write`, without the echoes: with OPOST, runs of simple
+    /// The output loop of `n_tty_write`, without the echoes (what a writer does after it has
+    /// slept, as `n_tty_write` writes pending echoes only once, before its loop): with OPOST, runs of simple
     /// characters by `process_output_block` and each other character by `process_output`
     /// (`do_output_char`), then `tty->ops->flush_chars`; without, `tty->ops->write` until it
-    /// takes nothing. Returns the number of bytes of `data` consumed.
-    pub(super) fn write_only(&mut self, t: &Termios, data: &[u8], s: &mut impl Sink) -> usize {
+    /// takes nothing. A driver error ends the pass (with OPOST, `EAGAIN` only ends it as a
+    /// full buffer does).
+    pub fn write_output(&mut self, t: &Termios, data: &[u8], s: &mut impl Sink) -> Written {
         let mut b = 0usize;
         if t.o(OFlag::OPOST) {
             while b < data.len() {
                 let rest = data.get(b..).unwrap_or(&[]);
-                let num = self.process_output_block(t, rest, s);
-                b += num;
+                match self.process_output_block(t, rest, s) {
+                    Ok(num) => b += num,
+                    Err(DriverError::WOULD_BLOCK) => break,
+                    Err(e) => return Written::failed(b, e),
+                }
                 if b >= data.len() {
                     break;
                 }
@@ -172,13 +175,36 @@ impl Engine {
             s.flush_chars();
         } else {
             while b < data.len() {
-                let num = s.write(data.get(b..).unwrap_or(&[]));
-                if num == 0 {
-                    break;
+                match s.write(data.get(b..).unwrap_or(&[])) {
+                    Ok(0) => break,
+                    Ok(num) => b += num,
+                    Err(e) => return Written::failed(b, e),
                 }
-                b += num;
             }
         }
-        b
+        Written {
+            bytes: b,
+            error: None,
+        }
+    }
+}
+
+/// What one pass of a write did.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Written {
+    /// The bytes of the caller's data consumed.
+    pub bytes: usize,
+    /// The driver's error that ended the pass, if any: `n_tty_write` returns it unless some
+    /// bytes were written.
+    pub error: Option<DriverError>,
+}
+
+impl Written {
+    /// A pass that `error` ended after `bytes`.
+    const fn failed(bytes: usize, error: DriverError) -> Self {
+        Written {
+            bytes,
+            error: Some(error),
+        }
     }
 }

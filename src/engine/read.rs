@@ -1,11 +1,13 @@
 //! The read side (`n_tty_read` without its sleeping): availability (`input_available_p`),
-//! `TIOCINQ`, the raw and canonical copies to the reader and the continuation protocol.
-//! The VMIN/VTIME decision is in [`super::vmin_vtime`].
+//! `TIOCINQ`, the raw and canonical copies to the reader, and one `read()` as steps the
+//! glue drives ([`Engine::read_begin`], [`Engine::read_step`], [`Engine::read_end`],
+//! [`Engine::read_continue`]) around its sleeping. The VMIN/VTIME decision is in
+//! [`super::vmin_vtime`].
 
-use super::actions::{Actions, ReadError};
+use super::actions::Actions;
 use super::state::{Engine, DISABLED_CHAR, MASK, N_TTY_BUF_SIZE};
 use super::termios::{LFlag, Termios, VEOF, VMIN, VTIME};
-use super::vmin_vtime::Timeout;
+use super::vmin_vtime::{AfterCopy, ReadMode};
 
 impl Engine {
     /// Is there something for a reader (`input_available_p`)? `poll` selects the
@@ -58,7 +60,7 @@ impl Engine {
     }
 
     /// Raw-mode copy (`copy_from_read_buf`): returns (bytes copied, more to copy).
-    pub fn copy_from_read_buf(&mut self, t: &Termios, out: &mut [u8]) -> (usize, bool) {
+    pub(super) fn copy_from_read_buf(&mut self, t: &Termios, out: &mut [u8]) -> (usize, bool) {
         let head = self.commit_head;
         let tail = self.read_tail & MASK;
         let n = head
@@ -82,7 +84,11 @@ impl Engine {
 
     /// Canonical-mode copy of (part of) one line (`canon_copy_from_read_buf`):
     /// returns (bytes copied, more of this line to copy).
-    pub fn canon_copy_from_read_buf(&mut self, t: &Termios, out: &mut [u8]) -> (usize, bool) {
+    pub(super) fn canon_copy_from_read_buf(
+        &mut self,
+        t: &Termios,
+        out: &mut [u8],
+    ) -> (usize, bool) {
         if out.is_empty() {
             return (0, false);
         }
@@ -125,7 +131,7 @@ impl Engine {
 
     /// After a canonical read filled the user buffer exactly: eat an EOF marker
     /// sitting at the read position (`canon_skip_eof`).
-    pub fn canon_skip_eof(&mut self) {
+    pub(super) fn canon_skip_eof(&mut self) {
         let tail = self.read_tail;
         if tail == self.canon_head {
             return;
@@ -137,94 +143,136 @@ impl Engine {
         self.read_tail = self.read_tail.wrapping_add(1);
     }
 
-    /// One call of the line discipline's `read` for a non-blocking file with no
-    /// packet mode (`n_tty_read`, including the continuation `cookie` protocol):
-    /// copies into `out`; `Ok(0)` is end-of-file (canonical) or nothing with
-    /// VMIN = VTIME = 0.
-    pub fn ldisc_read(
+    /// Starts one `read()` (the set-up of `n_tty_read`, with the reader lock and
+    /// `termios_rwsem` held by the caller): the [`ReadMode`] from termios `t`, and whether
+    /// the tty is a pty master in packet mode.
+    pub fn read_begin(&self, t: &Termios, packet: bool) -> ReadProgress {
+        ReadProgress {
+            mode: ReadMode::of(t, self.icanon),
+            packet,
+            copied: 0,
+            old_tail: self.read_tail,
+        }
+    }
+
+    /// One pass of `n_tty_read`'s loop in the first call of a `read()`: copies what is
+    /// available into `out` (the buffer of this call) after the `read.copied()` bytes already
+    /// there, a raw read in packet mode starting with `TIOCPKT_DATA`, and says what the read
+    /// does next. With nothing available it copies nothing and returns [`ReadStep::Empty`].
+    pub fn read_step(
+        &mut self,
+        t: &Termios,
+        read: &mut ReadProgress,
+        out: &mut [u8],
+        a: &mut impl Actions,
+    ) -> ReadStep {
+        if !self.input_available(t, false) {
+            return ReadStep::Empty;
+        }
+        if self.icanon && !t.l(LFlag::EXTPROC) {
+            let rest = out.get_mut(read.copied..).unwrap_or(&mut []);
+            let (n, more) = self.canon_copy_from_read_buf(t, rest);
+            read.copied += n;
+            if more {
+                return ReadStep::MoreToRead;
+            }
+        } else {
+            // A data packet starts with its header; only a raw read has one.
+            if read.packet && read.copied == 0 {
+                if let Some(header) = out.first_mut() {
+                    *header = TIOCPKT_DATA;
+                    read.copied = 1;
+                }
+            }
+            let rest = out.get_mut(read.copied..).unwrap_or(&mut []);
+            let (n, more) = self.copy_from_read_buf(t, rest);
+            read.copied += n;
+            if more && read.copied >= read.mode.minimum() {
+                return ReadStep::MoreToRead;
+            }
+        }
+        self.check_unthrottle(a);
+        ReadStep::Copied(read.mode.after_copy(read.copied))
+    }
+
+    /// The end of the first call of a `read()` that does not ask to be called again:
+    /// restart a receive path that stopped for room if the read took anything (the tail of
+    /// `n_tty_read`).
+    pub fn read_end(&mut self, read: &ReadProgress, a: &mut impl Actions) {
+        if read.old_tail != self.read_tail {
+            self.kick_worker(a);
+        }
+    }
+
+    /// A continuation call of a `read()` whose earlier call returned
+    /// [`ReadStep::MoreToRead`] (`n_tty_continue_cookie`): copies more of the line (or of
+    /// the raw input) into `out`; an empty `out` (the user's buffer is full) eats an end of
+    /// file that sits right there. Returns the bytes copied and whether to call again; the
+    /// last call restarts the receive path and unthrottles.
+    pub fn read_continue(
         &mut self,
         t: &Termios,
         out: &mut [u8],
-        cookie: &mut bool,
         a: &mut impl Actions,
-    ) -> Result<usize, ReadError> {
-        let canon = self.icanon && !t.l(LFlag::EXTPROC);
-        if *cookie {
-            let mut k = 0usize;
-            if canon {
-                if out.is_empty() {
-                    self.canon_skip_eof();
-                } else {
-                    let (n, more) = self.canon_copy_from_read_buf(t, out);
-                    k = n;
-                    if more {
-                        return Ok(k);
-                    }
-                }
+    ) -> (usize, bool) {
+        let (n, more) = if self.icanon && !t.l(LFlag::EXTPROC) {
+            if out.is_empty() {
+                self.canon_skip_eof();
+                (0, false)
             } else {
-                let (n, more) = self.copy_from_read_buf(t, out);
-                k = n;
-                if more {
-                    return Ok(k);
-                }
+                self.canon_copy_from_read_buf(t, out)
             }
-            self.kick_worker(a);
-            self.check_unthrottle(a);
-            *cookie = false;
-            return Ok(k);
-        }
-
-        let policy = self.read_policy(t);
-        let mut minimum = policy.minimum;
-        if minimum == 0 && !self.icanon {
-            minimum = 1;
-        }
-        let mut timeout = policy.first;
-        let old_tail = self.read_tail;
-        let mut kb = 0usize;
-        let mut retval: Result<usize, ReadError> = Ok(0);
-        let mut guard = 0usize;
-        while kb < out.len() && guard <= 2 * N_TTY_BUF_SIZE {
-            guard += 1;
-            if !self.input_available(t, false) {
-                if timeout == Timeout::Immediate {
-                    retval = Ok(0);
-                } else {
-                    retval = Err(ReadError::WouldBlock);
-                }
-                break;
-            }
-            let rest = out.get_mut(kb..).unwrap_or(&mut []);
-            if canon {
-                let (n, more) = self.canon_copy_from_read_buf(t, rest);
-                kb += n;
-                if more {
-                    *cookie = true;
-                    return Ok(kb);
-                }
-            } else {
-                let (n, more) = self.copy_from_read_buf(t, rest);
-                kb += n;
-                if more && kb >= minimum {
-                    *cookie = true;
-                    return Ok(kb);
-                }
-            }
-            self.check_unthrottle(a);
-            if kb >= minimum {
-                break;
-            }
-            if policy.next != Timeout::Forever {
-                timeout = policy.next;
-            }
-        }
-        if old_tail != self.read_tail {
-            self.kick_worker(a);
-        }
-        if kb > 0 {
-            Ok(kb)
         } else {
-            retval
+            self.copy_from_read_buf(t, out)
+        };
+        if !more {
+            self.kick_worker(a);
+            self.check_unthrottle(a);
         }
+        (n, more)
     }
+}
+
+/// The header byte of a data packet in packet mode (`TIOCPKT_DATA`).
+pub const TIOCPKT_DATA: u8 = 0;
+
+/// One `read()` in progress: the locals of `n_tty_read` that outlive a pass of its loop.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct ReadProgress {
+    mode: ReadMode,
+    packet: bool,
+    copied: usize,
+    old_tail: usize,
+}
+
+impl ReadProgress {
+    /// The rule this read follows.
+    pub fn mode(&self) -> ReadMode {
+        self.mode
+    }
+
+    /// The bytes placed in the first call's buffer so far, a packet header or status byte
+    /// included (`kb - kbuf`).
+    pub fn copied(&self) -> usize {
+        self.copied
+    }
+
+    /// The caller placed a packet-mode status byte at the start of the buffer (the status
+    /// check of `n_tty_read`, which the glue makes: the status is the tty's); the read ends.
+    pub fn took_status_byte(&mut self) {
+        self.copied += 1;
+    }
+}
+
+/// What the first call of a `read()` does after one pass of [`Engine::read_step`].
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ReadStep {
+    /// Nothing was available: let the flip-buffer worker deliver what it holds and look
+    /// again, then wait as `n_tty_wait_for_input` does (the timer, hangup, `EAGAIN`, signals).
+    Empty,
+    /// More can be copied at once: return what was copied and ask to be called again
+    /// ([`Engine::read_continue`]), holding the locks.
+    MoreToRead,
+    /// Copied what was there; the mode says whether the read is complete.
+    Copied(AfterCopy),
 }

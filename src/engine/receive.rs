@@ -170,7 +170,7 @@ impl Engine {
         }
         self.commit_head = self.read_head;
         if self.read_cnt() > 0 {
-            a.wake_readers();
+            a.input_arrived();
         }
     }
 
@@ -260,10 +260,7 @@ impl Engine {
             }
             self.commit_echoes(t, a);
         }
-        if c == 0xff && t.i(IFlag::PARMRK) {
-            self.put_tty_queue(c);
-        }
-        self.put_tty_queue(c);
+        self.store_char(c, t);
     }
 
     /// An ordinary character (`n_tty_receive_char`): IXANY restart, echo, stored (0xff
@@ -278,10 +275,23 @@ impl Engine {
             self.echo_char(c, t);
             self.commit_echoes(t, a);
         }
+        self.store_char(c, t);
+    }
+
+    /// Store a received character in the read buffer, doubling 0xff with PARMRK so that a
+    /// reader can tell it from the `\377 \0` marks (the tail of `n_tty_receive_char` and
+    /// `n_tty_receive_char_special`).
+    pub(super) fn store_char(&mut self, c: u8, t: &Termios) {
+        self.store_parmrk_escape(c, t);
+        self.put_tty_queue(c);
+    }
+
+    /// The first 0xff of a doubled 0xff under PARMRK, stored before the character itself
+    /// (the "PARMRK doubling check" of N_TTY's receive paths).
+    pub(super) fn store_parmrk_escape(&mut self, c: u8, t: &Termios) {
         if c == 0xff && t.i(IFlag::PARMRK) {
             self.put_tty_queue(c);
         }
-        self.put_tty_queue(c);
     }
 
     /// ISTRIP, and IUCLC with IEXTEN (`n_tty_receive_char_inline`'s preprocessing:
@@ -368,7 +378,7 @@ impl Engine {
     }
 
     /// After a read: unthrottle the driver if enough was taken (`n_tty_check_unthrottle`).
-    pub fn check_unthrottle(&mut self, a: &mut impl Actions) {
+    pub(super) fn check_unthrottle(&mut self, a: &mut impl Actions) {
         if self.chars_in_buffer() > TTY_THRESHOLD_UNTHROTTLE {
             return;
         }

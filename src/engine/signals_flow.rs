@@ -3,7 +3,7 @@
 //! (`n_tty_receive_char_flow_ctrl`), the flow-control lookahead of the flip buffer
 //! (`n_tty_lookahead_flow_ctrl`) and the closing tty (`n_tty_receive_char_closing`).
 
-use super::actions::{Actions, Signal, TTY_NORMAL};
+use super::actions::{Actions, Signal, TTY_BREAK, TTY_NORMAL};
 use super::state::Engine;
 use super::termios::{IFlag, LFlag, Termios};
 use super::termios::{VINTR, VQUIT, VSTART, VSTOP, VSUSP};
@@ -23,6 +23,25 @@ impl Engine {
         a.flush_output();
         self.reset_buffer_flags();
         a.input_flushed();
+    }
+
+    /// Could receiving `data` (with its `flags`) flush the input: ISIG without NOFLSH and an
+    /// INTR, QUIT or SUSP character, or a break with BRKINT? N_TTY makes that flush with
+    /// `termios_rwsem` held for writing (`isig`), so it waits for a reader in the middle of a
+    /// `read()`; the glue takes that lock before such a receive. It may answer yes for a
+    /// receive that will not flush (a character taken literally after LNEXT, a closing tty).
+    pub fn receive_may_flush(&self, t: &Termios, data: &[u8], flags: Option<&[u8]>) -> bool {
+        if t.l(LFlag::NOFLSH) {
+            return false;
+        }
+        let signal_char = |c: u8| {
+            let c = Self::preops(c, t);
+            c == t.cc(VINTR) || c == t.cc(VQUIT) || c == t.cc(VSUSP)
+        };
+        if t.l(LFlag::ISIG) && data.iter().any(|&c| signal_char(c)) {
+            return true;
+        }
+        t.i(IFlag::BRKINT) && !t.i(IFlag::IGNBRK) && flags.is_some_and(|f| f.contains(&TTY_BREAK))
     }
 
     /// INTR, QUIT or SUSP with ISIG (`n_tty_receive_signal_char`): the signal and its flush,

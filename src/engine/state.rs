@@ -31,6 +31,9 @@ macro_rules! engine_state {
         }
     ) => {
         $(#[$meta])*
+        // In the kernel an `Engine` is allocated zeroed in place (`pin_init::init_zeroed`); the
+        // derive checks that every field's type is `Zeroable`.
+        #[cfg_attr(CONFIG_RUST, derive(pin_init::Zeroable))]
         pub struct Engine {
             $(#[$driver_meta])*
             pub(super) driver: DriverInfo,

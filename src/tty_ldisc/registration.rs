@@ -231,8 +231,8 @@ impl<T: LineDiscipline> LdiscVTable<T> {
     ///
     /// The cookie says "call again": it is null on the first call of a `read()`, and this
     /// sets it to the address of the reader lock when the discipline asked to be called again
-    /// holding that lock, or to a dangling non-null pointer when it asked without it. It is
-    /// never dereferenced.
+    /// holding that lock and `termios_rwsem`, or to a dangling non-null pointer when it asked
+    /// without them. It is never dereferenced.
     ///
     /// # Safety
     ///
@@ -263,14 +263,16 @@ impl<T: LineDiscipline> LdiscVTable<T> {
         let previous = unsafe { core::ptr::replace(cookie, core::ptr::null_mut()) };
         let mut context = ReadContext {
             lock: &data.read_lock,
+            tty,
             continuation: !previous.is_null(),
-            // `previous` is the lock's address only if this task took the lock in an earlier
-            // call of this `read()` and kept it (below).
+            // `previous` is the lock's address only if this task took the locks in an earlier
+            // call of this `read()` and kept them (below).
             locked: previous == lock_marker,
             call_again: false,
         };
         let result = data.discipline.read(tty, file, buf, &mut context);
-        if context.call_again && result.is_ok() {
+        // `tty_read()` calls again only after a call that returned bytes.
+        if context.call_again && matches!(result, Ok(copied) if copied > 0) {
             let again = if context.locked {
                 lock_marker
             } else {
@@ -278,10 +280,10 @@ impl<T: LineDiscipline> LdiscVTable<T> {
             };
             // SAFETY: As above.
             unsafe { *cookie = again };
-        } else if context.locked {
-            // SAFETY: This task took the lock in this `read()` (`locked`), and `tty_read()`
-            // makes no further call of it after a call that leaves the cookie null.
-            unsafe { data.read_lock.unlock() };
+        } else {
+            // SAFETY: The cookie stays null, so `tty_read()` makes no further call of this
+            // `read()`.
+            unsafe { context.release() };
         }
         match result {
             Ok(copied) => copied as isize,

@@ -10,6 +10,7 @@
 //! [`LineDiscipline`]: super::LineDiscipline
 
 use super::wait::TtyWaitQueue;
+use super::TtyFile;
 use crate::bindings;
 use crate::task::Pid;
 use crate::task::TaskPtr;
@@ -76,6 +77,28 @@ impl Tty {
     /// `clear_bit(bit, &tty->flags)`.
     pub(crate) fn clear_flag(&self, bit: i32) {
         self.flags_word().fetch_and(!(1 << bit), Ordering::SeqCst);
+    }
+
+    /// `tty_io_nonblock()`: whether a read or write through `file` must not sleep, because
+    /// the file is non-blocking or the tty layer is changing the discipline and has asked
+    /// sleepers to let go (`TTY_LDISC_CHANGING`, set by `tty_ldisc_lock()`).
+    pub(crate) fn io_nonblock(&self, file: &TtyFile) -> bool {
+        file.is_nonblocking() || self.test_flag(bindings::TTY_LDISC_CHANGING)
+    }
+
+    /// Whether a `write()` holds the tty's write lock (`tty_is_writelocked()`: the
+    /// `atomic_write_lock` mutex is locked). A racy answer, as N_TTY's `poll` takes it.
+    pub(crate) fn is_write_locked(&self) -> bool {
+        // SAFETY: By the type invariant the tty is valid, and its `atomic_write_lock` is
+        // initialised for its lifetime; `mutex_is_locked` only reads the owner word.
+        unsafe { bindings::mutex_is_locked(addr_of_mut!((*self.as_raw()).atomic_write_lock)) }
+    }
+
+    /// Whether some file of the tty asked for `SIGIO` (`tty->fasync` is not empty).
+    pub(crate) fn has_fasync(&self) -> bool {
+        // SAFETY: By the type invariant the tty is valid; a racy read of the list head, as
+        // N_TTY's `n_tty_write` makes it.
+        !unsafe { core::ptr::read_volatile(addr_of!((*self.as_raw()).fasync)) }.is_null()
     }
 
     /// Whether the other end of a pty pair has closed (`TTY_OTHER_CLOSED`).
@@ -187,13 +210,17 @@ impl Tty {
     /// Runs `f` on `tty->ctrl.pktstatus` under `tty->ctrl.lock` (a spinlock, interrupts off).
     fn with_packet_status<R>(&self, f: impl FnOnce(&mut u8) -> R) -> R {
         // SAFETY: By the type invariant the tty is valid; its `ctrl.lock` protects
-        // `pktstatus`. The kernel test config is not PREEMPT_RT, so `spinlock_t` is a
-        // `raw_spinlock` at offset 0.
+        // `pktstatus`. The lock is taken through the kernel's own `spin_lock_irq_disable`
+        // helper (right on every config: SMP, UP, PREEMPT_RT); the cast is between the two
+        // bindgen views (ours and the `kernel` crate's) of the same C type `spinlock_t`.
+        // Interrupts are off while `f` runs, as the tty layer holds this lock in interrupt
+        // context too; `f` only reads and writes the byte.
         unsafe {
-            let lock = addr_of_mut!((*self.as_raw()).ctrl.lock).cast::<bindings::raw_spinlock>();
-            let flags = bindings::_raw_spin_lock_irqsave(lock);
+            let lock =
+                addr_of_mut!((*self.as_raw()).ctrl.lock).cast::<kernel::bindings::spinlock_t>();
+            kernel::bindings::spin_lock_irq_disable(lock);
             let result = f(&mut (*self.as_raw()).ctrl.pktstatus);
-            bindings::_raw_spin_unlock_irqrestore(lock, flags);
+            kernel::bindings::spin_unlock_irq_enable(lock);
             result
         }
     }
@@ -242,13 +269,19 @@ impl Tty {
         };
     }
 
-    /// Wakes readers sleeping in `read` or `poll` and sends `SIGIO` to `O_ASYNC` owners.
-    pub(crate) fn wake_readers(&self) {
+    /// Input arrived: sends `SIGIO` with `POLL_IN` to `O_ASYNC` owners and wakes readers
+    /// sleeping in `read` or `poll` (`kill_fasync` and `wake_up_interruptible_poll`).
+    pub(crate) fn input_arrived(&self) {
         self.kill_fasync(bindings::POLL_IN);
         self.wake_up(
             TtyWaitQueue::Read,
             bindings::EPOLLIN | bindings::EPOLLRDNORM,
         );
+    }
+
+    /// Wakes readers sleeping in `read` or `poll`, without `SIGIO` (`wake_up_interruptible`).
+    pub(crate) fn wake_readers(&self) {
+        self.wake_up(TtyWaitQueue::Read, 0);
     }
 
     /// Wakes writers sleeping in `write` or `poll` (`wake_up_interruptible`).

@@ -51,6 +51,13 @@ impl Tty {
         }
     }
 
+    /// `tty_put_char()`: one byte through the driver's `put_char`, or its `write`. Returns
+    /// how many bytes it took.
+    pub(crate) fn put_char(&self, c: u8) -> i32 {
+        // SAFETY: By the type invariant the tty and its driver operations are valid.
+        unsafe { bindings::tty_put_char(self.as_raw(), c) }
+    }
+
     /// `tty->ops->flush_chars`, if the driver has it.
     pub(crate) fn driver_flush_chars(&self) {
         // SAFETY: By the type invariant the tty and its driver operations are valid.

@@ -1,9 +1,10 @@
 //! Shared helpers for the rule tests: a recording tty and a one-call driver.
 #![allow(dead_code)]
 
-use n_rust_engine::testing::Recorder;
 pub use n_rust_engine::testing::Room;
-use n_rust_engine::{DriverInfo, Engine, LFlag, ReadError, Signal, Termios};
+use n_rust_engine::testing::{read_until_empty, ReadOnce, Recorder};
+use n_rust_engine::{DriverInfo, Engine, LFlag, Signal, Termios};
+use std::convert::Infallible;
 
 /// Bytes of driver output a test may record.
 pub const REC_CAP: usize = 65536;
@@ -47,14 +48,16 @@ pub fn feed(e: &mut Engine, t: &Termios, r: &mut Rec, input: &[u8]) {
 /// is a 0-byte read).
 pub fn read_all(e: &mut Engine, t: &Termios, r: &mut Rec, size: usize) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
-    let mut buf = vec![0u8; size];
-    for _ in 0..10_000 {
-        match e.read(t, &mut buf, r) {
-            Ok(0) if !t.l(LFlag::ICANON) => break,
-            Ok(n) => out.push(buf[..n].to_vec()),
-            Err(ReadError::WouldBlock) => break,
-        }
-    }
+    let Ok(_) = read_until_empty::<Infallible>(
+        &mut vec![0u8; size],
+        t.l(LFlag::ICANON),
+        10_000,
+        |buf| Ok(ReadOnce::from(e.read(t, buf, r))),
+        |got| {
+            out.push(got.to_vec());
+            Ok(())
+        },
+    );
     out
 }
 

@@ -10,8 +10,9 @@
 //! end-of-file in canonical mode), every byte that reached the driver (echo and
 //! output processing), the signals sent and how much of `write` was taken.
 
+use super::read_until_empty::{read_until_empty, ReadOnce};
 use super::recorder::Recorder;
-use crate::engine::actions::{DriverInfo, ReadError, Signal};
+use crate::engine::actions::{DriverInfo, Signal};
 use crate::engine::state::Engine;
 use crate::engine::termios::Termios;
 
@@ -151,30 +152,28 @@ pub fn run(case: &Case, bench: &mut Bench) -> Result<(), Mismatch> {
     }
     let size = case.read_size.clamp(1, READ_CAP);
     let mut nread = 0usize;
-    loop {
-        let buf = bench.buf.get_mut(..size).unwrap_or(&mut []);
-        let got = match bench.engine.read(&t, buf, &mut bench.rec) {
-            Err(ReadError::WouldBlock) => break,
-            Ok(n) => n,
-        };
-        if got == 0 && !bench.engine.icanon() {
-            break;
-        }
-        let Some(want) = case.reads.get(nread) else {
-            return fail(MismatchKind::ExtraRead, nread);
-        };
-        if bench.buf.get(..got) != Some(*want) {
-            return fail(MismatchKind::Read, nread);
-        }
-        nread += 1;
-        if nread > 4 * READ_CAP {
-            break;
-        }
-    }
+    let canonical = bench.engine.icanon();
+    let Bench { engine, rec, buf } = bench;
+    read_until_empty(
+        buf.get_mut(..size).unwrap_or(&mut []),
+        canonical,
+        4 * READ_CAP + 1,
+        |chunk| Ok(ReadOnce::from(engine.read(&t, chunk, rec))),
+        |got| {
+            let Some(want) = case.reads.get(nread) else {
+                return fail(MismatchKind::ExtraRead, nread);
+            };
+            if got != *want {
+                return fail(MismatchKind::Read, nread);
+            }
+            nread += 1;
+            Ok(())
+        },
+    )?;
     if nread != case.reads.len() {
         return fail(MismatchKind::MissingRead, nread);
     }
-    let written = bench.engine.write(&t, case.write, &mut bench.rec);
+    let written = bench.engine.write(&t, case.write, &mut bench.rec).bytes;
     if written != case.written {
         return fail(MismatchKind::Written, written);
     }

@@ -2,11 +2,32 @@
 //! output and echo processing into a slice, and the state a test inspects.
 
 use super::recorder::SliceSink;
-use crate::engine::actions::{Actions, DriverInfo, ReadError};
+use crate::engine::actions::{Actions, DriverInfo, Sink};
+use crate::engine::output::Written;
+use crate::engine::read::ReadStep;
 use crate::engine::state::{Engine, N_TTY_BUF_SIZE};
 use crate::engine::termios::Termios;
+use crate::engine::vmin_vtime::{AfterCopy, Timeout};
+
+/// Error of a non-blocking read.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ReadError {
+    /// Nothing to read now (`-EAGAIN`).
+    WouldBlock,
+}
+
+/// The size of the tty layer's buffer for one call of the discipline's `read`.
+const CHUNK: usize = 64;
 
 impl Engine {
+    /// A `write()` that fits, as `n_tty_write` does it: pending echoes first, then the
+    /// output loop ([`Engine::write_output`]). The module's write does the same in its glue,
+    /// around its sleeps.
+    pub fn write(&mut self, t: &Termios, data: &[u8], s: &mut impl Sink) -> Written {
+        self.process_echoes_to(t, s);
+        self.write_output(t, data, s)
+    }
+
     /// Reset the state in place, as a fresh open for termios `t`, without actions
     /// (`n_tty_open` without the tty).
     pub fn reset(&mut self, t: &Termios) {
@@ -50,7 +71,7 @@ impl Engine {
         out: &mut [u8],
     ) -> (usize, usize) {
         let mut sink = SliceSink::new(out, room);
-        let consumed = self.write_only(t, input, &mut sink);
+        let consumed = self.write_output(t, input, &mut sink).bytes;
         (consumed, sink.len())
     }
 
@@ -63,32 +84,48 @@ impl Engine {
     }
 
     /// A whole non-blocking `read(2)` of up to `out.len()` bytes, as the tty core
-    /// drives the line discipline (64-byte chunks with continuation).
+    /// drives the line discipline (64-byte chunks with continuation) and the glue drives the
+    /// engine's steps, on a tty whose flip-buffer worker has nothing pending.
     pub fn read(
         &mut self,
         t: &Termios,
         out: &mut [u8],
         a: &mut impl Actions,
     ) -> Result<usize, ReadError> {
-        let mut cookie = false;
-        let mut offset = 0usize;
+        let first = out.get_mut(..out.len().min(CHUNK)).unwrap_or(&mut []);
+        let mut read = self.read_begin(t, false);
+        let mut timer = read.mode().timer();
+        let mut more = false;
         let mut guard = 0usize;
-        loop {
+        while read.copied() < first.len() && guard <= 2 * N_TTY_BUF_SIZE {
             guard += 1;
-            let count = out.len().saturating_sub(offset);
-            let size = count.min(64);
-            let chunk = out.get_mut(offset..offset + size).unwrap_or(&mut []);
-            match self.ldisc_read(t, chunk, &mut cookie, a) {
-                Ok(0) => break,
-                Ok(n) => offset += n,
-                Err(e) => {
-                    if offset == 0 {
-                        return Err(e);
-                    }
+            match self.read_step(t, &mut read, first, a) {
+                ReadStep::MoreToRead => {
+                    more = true;
                     break;
                 }
+                ReadStep::Copied(AfterCopy::Return) => break,
+                ReadStep::Copied(AfterCopy::LookAgain) => {}
+                ReadStep::Copied(AfterCopy::RestartTimer(next)) => timer = next,
+                // `n_tty_wait_for_input` for a non-blocking file.
+                ReadStep::Empty if timer == Timeout::Immediate || read.copied() > 0 => break,
+                ReadStep::Empty => return Err(ReadError::WouldBlock),
             }
-            if !cookie || guard > 4 * N_TTY_BUF_SIZE {
+        }
+        let mut offset = read.copied();
+        if !more {
+            self.read_end(&read, a);
+            return Ok(offset);
+        }
+        while more && guard <= 4 * N_TTY_BUF_SIZE {
+            guard += 1;
+            let size = out.len().saturating_sub(offset).min(CHUNK);
+            let chunk = out.get_mut(offset..offset + size).unwrap_or(&mut []);
+            let (n, again) = self.read_continue(t, chunk, a);
+            offset += n;
+            more = again;
+            // `tty_read()` stops at a call that returns nothing.
+            if n == 0 {
                 break;
             }
         }

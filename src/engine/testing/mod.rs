@@ -6,9 +6,12 @@
 //! - [`conformance`]: the conformance table and its runner, shared by the host tests, the
 //!   KUnit suite `n_rust_conformance` and the oracle's `--check-table`.
 //! - [`job_control_cases`]: the job-control table (KUnit suite `n_rust_jobctl`).
+//! - [`read_until_empty`]: the loop of nonblocking reads until nothing is left, shared by
+//!   every test that reads all the input there is.
 //! - [`recorder`]: test doubles of the tty ([`Recorder`], [`SliceSink`]).
-//! - `engine`: engine calls only tests make ([`Engine::read`], [`Engine::process_output`],
-//!   [`Engine::process_echoes`], state inspection).
+//! - `engine`: engine calls only tests make ([`Engine::read`], a whole non-blocking
+//!   `read(2)` driven through the engine's read steps, with its [`ReadError`];
+//!   [`Engine::process_output`], [`Engine::process_echoes`], state inspection).
 //!
 //! [`Engine::read`]: crate::engine::Engine::read
 //! [`Engine::process_output`]: crate::engine::Engine::process_output
@@ -18,6 +21,9 @@ pub mod conformance;
 mod conformance_cases;
 mod engine;
 pub mod job_control_cases;
+pub mod read_until_empty;
 pub mod recorder;
 
+pub use engine::ReadError;
+pub use read_until_empty::{read_until_empty, ReadOnce, ReadsEnded};
 pub use recorder::{Recorder, Room, SliceSink};

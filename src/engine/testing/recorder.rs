@@ -1,7 +1,7 @@
 //! Test doubles of the tty: [`Recorder`], a recording [`Actions`] implementation, and
 //! [`SliceSink`], a [`Sink`] over a byte slice.
 
-use crate::engine::actions::{Actions, Signal, Sink};
+use crate::engine::actions::{Actions, DriverError, Signal, Sink};
 
 /// Size of the recorded driver output of a [`Bench`](super::conformance::Bench) (the
 /// default [`Recorder`]).
@@ -51,8 +51,12 @@ pub struct Recorder<const CAP: usize = MASTER_CAP> {
     pub throttles: usize,
     /// Unthrottle requests.
     pub unthrottles: usize,
-    /// Times readers were woken.
+    /// Times readers were woken, with or without `SIGIO`.
     pub wakeups: usize,
+    /// Times input arrived with `SIGIO` (`kill_fasync(POLL_IN)`) for `O_ASYNC` owners.
+    pub sigio: usize,
+    /// The error the driver's `write` returns from now on, if any (a driver failing).
+    pub write_error: Option<DriverError>,
     /// Times the receive worker was kicked.
     pub kicks: usize,
     /// Times the writers of the other side of a pty were woken.
@@ -84,6 +88,8 @@ impl<const CAP: usize> Recorder<CAP> {
             throttles: 0,
             unthrottles: 0,
             wakeups: 0,
+            sigio: 0,
+            write_error: None,
             kicks: 0,
             link_wakeups: 0,
             starts: 0,
@@ -101,6 +107,8 @@ impl<const CAP: usize> Recorder<CAP> {
         self.throttles = 0;
         self.unthrottles = 0;
         self.wakeups = 0;
+        self.sigio = 0;
+        self.write_error = None;
         self.kicks = 0;
         self.link_wakeups = 0;
         self.starts = 0;
@@ -141,9 +149,12 @@ impl<const CAP: usize> Sink for Recorder<CAP> {
             Room::Fixed(n) | Room::Budget(n) => n,
         }
     }
-    fn write(&mut self, data: &[u8]) -> usize {
+    fn write(&mut self, data: &[u8]) -> Result<usize, DriverError> {
+        if let Some(e) = self.write_error {
+            return Err(e);
+        }
         if self.stopped {
-            return 0;
+            return Ok(0);
         }
         let free = self.master.get_mut(self.master_len..).unwrap_or(&mut []);
         let mut n = 0usize;
@@ -155,7 +166,7 @@ impl<const CAP: usize> Sink for Recorder<CAP> {
         if let Room::Budget(left) = &mut self.room {
             *left = left.saturating_sub(n);
         }
-        n
+        Ok(n)
     }
 }
 
@@ -194,6 +205,10 @@ impl<const CAP: usize> Actions for Recorder<CAP> {
     }
     fn tco_stopped(&self) -> bool {
         self.tco_stopped
+    }
+    fn input_arrived(&mut self) {
+        self.sigio = self.sigio.saturating_add(1);
+        self.wakeups = self.wakeups.saturating_add(1);
     }
     fn wake_readers(&mut self) {
         self.wakeups = self.wakeups.saturating_add(1);
@@ -239,7 +254,7 @@ impl Sink for SliceSink<'_> {
     fn write_room(&mut self) -> usize {
         self.room.saturating_sub(self.len)
     }
-    fn write(&mut self, data: &[u8]) -> usize {
+    fn write(&mut self, data: &[u8]) -> Result<usize, DriverError> {
         let mut n = 0;
         for &b in data {
             if self.len >= self.room {
@@ -253,6 +268,6 @@ impl Sink for SliceSink<'_> {
             self.len += 1;
             n += 1;
         }
-        n
+        Ok(n)
     }
 }

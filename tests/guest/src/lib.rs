@@ -1,5 +1,5 @@
 //! Shared pieces of the programs that run in the n_rust test guest.
 
-pub mod cli;
+pub mod run_env;
 pub mod sys;
 pub mod timing;

@@ -171,6 +171,37 @@ pub fn push_byte(r: &mut Rng, t: &Termios, v: &mut Vec<u8>) {
     }
 }
 
+/// Appends the bytes that may act as a signal character under `t` (VINTR, VQUIT and VSUSP
+/// when ISIG is set, the disabled value 0 left out).
+pub fn signal_chars(t: &Termios, out: &mut Vec<u8>) {
+    if t.l(LFlag::ISIG) {
+        out.extend(
+            [VINTR, VQUIT, VSUSP]
+                .iter()
+                .map(|&i| t.cc[i])
+                .filter(|&c| c != 0),
+        );
+    }
+}
+
+/// Whether input byte `c` may act as one of the signal characters `sig`: as received, or as
+/// the discipline may see it after ISTRIP or IUCLC (the kernel's Latin-1 `tolower()`), under
+/// whichever termios applies. A generator keeps such a byte in an input chunk of its own: N_TTY's
+/// signal flush drops the lock it holds while receiving and throws away what the master has
+/// not taken yet, so only then is the result independent of timing (`DIVERGENCES.md`).
+pub fn may_signal(c: u8, sig: &[u8]) -> bool {
+    let low = |c: u8| {
+        if c.is_ascii_uppercase() || ((0xc0..=0xde).contains(&c) && c != 0xd7) {
+            c + 32
+        } else {
+            c
+        }
+    };
+    [c, c & 0x7f, low(c), low(c & 0x7f)]
+        .iter()
+        .any(|x| sig.contains(x))
+}
+
 /// A random case.
 pub fn gen_case(seed: u64) -> OCase {
     let mut r = Rng::new(seed);
@@ -211,31 +242,13 @@ pub fn gen_case(seed: u64) -> OCase {
     // that may act as a signal character (see DIVERGENCES.md).
     let mut isig_chars: Vec<u8> = Vec::new();
     for tt in [Some(t), t2].into_iter().flatten() {
-        if tt.l(LFlag::ISIG) {
-            isig_chars.extend(
-                [VINTR, VQUIT, VSUSP]
-                    .iter()
-                    .map(|&i| tt.cc[i])
-                    .filter(|&c| c != 0),
-            );
-        }
+        signal_chars(&tt, &mut isig_chars);
     }
-    let pre = |c: u8| -> [u8; 4] {
-        // The byte as each termios may see it (ISTRIP, the kernel's Latin-1 tolower()).
-        let low = |c: u8| {
-            if c.is_ascii_uppercase() || ((0xc0..=0xde).contains(&c) && c != 0xd7) {
-                c + 32
-            } else {
-                c
-            }
-        };
-        [c, c & 0x7f, low(c), low(c & 0x7f)]
-    };
     let mean = r.pick(&[1usize, 3, 8, 32, 128, 1024]);
     let mut chunks: Vec<Vec<u8>> = Vec::new();
     let mut cur = Vec::new();
     for &b in &input {
-        let sig = pre(b).iter().any(|x| isig_chars.contains(x));
+        let sig = may_signal(b, &isig_chars);
         if (sig || cur.len() >= 1024 || r.below(mean) == 0) && !cur.is_empty() {
             chunks.push(std::mem::take(&mut cur));
         }

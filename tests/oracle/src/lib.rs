@@ -1,12 +1,17 @@
 //! Differential oracle: the n_rust engine against the host kernel's N_TTY on a
 //! real pty. See `README.md` in this directory.
 
+pub mod cli;
 pub mod gen;
 pub mod pty;
+pub mod shrink;
 pub mod sim;
 
+use n_rust_engine::testing::{read_until_empty, ReadsEnded};
 use n_rust_engine::{LFlag, Termios};
-use pty::{Pty, Rd, REPORTED};
+use pty::{SignalReportingPty, REPORTED};
+use shrink::Lockstep;
+use sim::Sim;
 use std::fmt::Write as _;
 
 /// One differential case: a termios, input chunks written to the master one at a
@@ -43,36 +48,39 @@ pub struct Step {
 /// Observations of a whole case.
 pub type Trace = Vec<Step>;
 
-/// Is the termios one where reads are compared line by line?
-pub fn canonical(t: &Termios) -> bool {
+/// Whether a read under `t` returns whole lines: N_TTY reads canonically when ICANON is set
+/// and EXTPROC is not (`n_tty_read`), and the oracle then compares reads line by line, else
+/// only the bytes they return together.
+pub fn reads_return_lines(t: &Termios) -> bool {
     t.l(LFlag::ICANON) && !t.l(LFlag::EXTPROC)
 }
 
-/// Read the slave until `EAGAIN` (or a 0 in non-canonical mode).
+/// Read the slave until `EAGAIN` (or a 0 in non-canonical mode); a 0 in canonical mode is
+/// recorded as `None`.
 fn kernel_reads(
-    p: &Pty,
+    p: &SignalReportingPty,
     t: &Termios,
     size: usize,
     out: &mut Vec<Option<Vec<u8>>>,
 ) -> std::io::Result<()> {
-    let mut buf = vec![0u8; size];
-    for _ in 0..100_000 {
-        match p.read_slave(&mut buf)? {
-            Rd::Data(n) => out.push(Some(buf[..n].to_vec())),
-            Rd::Zero => {
-                if !t.l(LFlag::ICANON) {
-                    return Ok(());
-                }
-                out.push(None);
-            }
-            Rd::Again => return Ok(()),
-        }
+    let ended = read_until_empty(
+        &mut vec![0u8; size],
+        t.l(LFlag::ICANON),
+        100_000,
+        |buf| p.read_slave(buf),
+        |got| {
+            out.push((!got.is_empty()).then(|| got.to_vec()));
+            Ok(())
+        },
+    )?;
+    match ended {
+        ReadsEnded::Empty => Ok(()),
+        ReadsEnded::AtLimit => Err(std::io::Error::other("endless reads")),
     }
-    Err(std::io::Error::other("endless reads"))
 }
 
 /// Run a case on the host kernel; `prev` is the termios currently set.
-pub fn run_kernel(p: &Pty, prev: &Termios, c: &OCase) -> std::io::Result<Trace> {
+pub fn run_kernel(p: &SignalReportingPty, prev: &Termios, c: &OCase) -> std::io::Result<Trace> {
     let _ = prev;
     let mut trace = Vec::new();
     let t = &c.termios;
@@ -88,7 +96,7 @@ pub fn run_kernel(p: &Pty, prev: &Termios, c: &OCase) -> std::io::Result<Trace> 
     let mut isig = isig;
     for (i, ch) in c.chunks.iter().enumerate() {
         let mut s = Step {
-            canon: canonical(&t),
+            canon: reads_return_lines(&t),
             ..Step::default()
         };
         p.write_master(ch)?;
@@ -101,7 +109,7 @@ pub fn run_kernel(p: &Pty, prev: &Termios, c: &OCase) -> std::io::Result<Trace> 
         if let Some((k, t2)) = c.switch {
             if k == i {
                 let mut s = Step {
-                    canon: canonical(&t2),
+                    canon: reads_return_lines(&t2),
                     ..Step::default()
                 };
                 p.set_termios(&t2)?;
@@ -114,7 +122,7 @@ pub fn run_kernel(p: &Pty, prev: &Termios, c: &OCase) -> std::io::Result<Trace> 
         }
     }
     let mut s = Step {
-        canon: canonical(&t),
+        canon: reads_return_lines(&t),
         ..Step::default()
     };
     s.written = p.write_slave(&c.write)?;
@@ -127,12 +135,80 @@ pub fn run_kernel(p: &Pty, prev: &Termios, c: &OCase) -> std::io::Result<Trace> 
 /// Run `c` on a fresh pty and a freshly opened engine, the engine first: the kernel's
 /// trace and the engine's.
 pub fn run_fresh(c: &OCase) -> std::io::Result<(Trace, Trace)> {
-    let pty = Pty::open()?;
+    let pty = SignalReportingPty::open()?;
     let mut sim = sim::Sim::new();
     let prev = sim.termios;
     let et = sim.run(c);
     let kt = run_kernel(&pty, &prev, c)?;
     Ok((kt, et))
+}
+
+/// Largest master output of one step we compare. A pty's flip buffer is limited
+/// to 8 KiB (`tty_buffer_set_limit(port, 8192)` in pty.c), so the write room the
+/// slave's N_TTY sees depends on how far the master's worker has drained it;
+/// below this bound the room never runs out (see DIVERGENCES.md).
+pub const MAX_STEP_OUTPUT: usize = 7_000;
+
+/// A kernel pty and the engine, given the same cases one after the other.
+pub struct KernelAndEngine {
+    pty: SignalReportingPty,
+    sim: Sim,
+}
+
+/// How one case went in [`KernelAndEngine::run_case`].
+pub enum CaseResult {
+    /// The kernel and the engine agree.
+    Agreed,
+    /// They differ: how.
+    Diverged(String),
+    /// Not run: the engine wrote more than [`MAX_STEP_OUTPUT`] bytes in one step.
+    TooMuchOutput,
+}
+
+impl KernelAndEngine {
+    /// A fresh pty and a freshly opened engine.
+    pub fn open() -> std::io::Result<KernelAndEngine> {
+        Ok(KernelAndEngine {
+            pty: SignalReportingPty::open()?,
+            sim: Sim::new(),
+        })
+    }
+
+    /// Runs `c` on the engine, then, unless its output is too large to compare (state left
+    /// as it was), on the kernel, and compares them. Panics if the pty fails.
+    pub fn run_case(&mut self, c: &OCase) -> CaseResult {
+        let mut probe = self.sim.clone();
+        let et = probe.run(c);
+        if et.iter().any(|s| s.master.len() > MAX_STEP_OUTPUT) {
+            return CaseResult::TooMuchOutput;
+        }
+        let prev = self.sim.termios;
+        self.sim = probe;
+        let kt = run_kernel(&self.pty, &prev, c).expect("kernel run failed");
+        match compare(&c.termios, &kt, &et) {
+            Some(diff) => CaseResult::Diverged(diff),
+            None => CaseResult::Agreed,
+        }
+    }
+}
+
+impl Lockstep for KernelAndEngine {
+    type Case = OCase;
+    type Divergence = String;
+    type Kind = ();
+
+    fn fresh() -> Result<Self, String> {
+        Ok(KernelAndEngine::open().expect("cannot open a pty"))
+    }
+
+    fn run(&mut self, case: &OCase) -> Result<(), String> {
+        match self.run_case(case) {
+            CaseResult::Diverged(diff) => Err(diff),
+            CaseResult::Agreed | CaseResult::TooMuchOutput => Ok(()),
+        }
+    }
+
+    fn kind(_: &String) {}
 }
 
 /// Compare two traces under the rules for `t`; `Some(description)` if they differ.

@@ -1,6 +1,7 @@
 //! The host side: a pty pair whose slave is the controlling terminal of a child
 //! process that reports the signals N_TTY sends to its foreground group.
 
+use n_rust_engine::testing::{read_until_empty, ReadOnce};
 use n_rust_engine::Termios;
 use std::ffi::CStr;
 use std::io;
@@ -22,19 +23,24 @@ pub const REPORTED: [libc::c_int; 5] = [
     libc::SIGTTOU,
 ];
 
-/// Result of a non-blocking read.
-pub enum Rd {
-    /// Bytes.
-    Data(usize),
-    /// `read` returned 0.
-    Zero,
-    /// `EAGAIN`.
-    Again,
+/// Puts `t`'s flags and control characters into the kernel's termios `k`; its other fields
+/// (line speed, `c_line`) stay as they are.
+pub fn put_termios(k: &mut libc::termios, t: &Termios) {
+    k.c_iflag = t.iflag.bits();
+    k.c_oflag = t.oflag.bits();
+    k.c_lflag = t.lflag.bits();
+    for (slot, c) in k.c_cc.iter_mut().zip(t.cc) {
+        *slot = c;
+    }
 }
 
-/// One pty pair plus its signal-reporting child.
-pub struct Pty {
+/// A pty pair whose slave is the controlling terminal of a child process that reports the
+/// signals sent to its foreground group ([`REPORTED`], collected by
+/// [`take_signals`](Self::take_signals)).
+pub struct SignalReportingPty {
+    /// The master (the terminal side), nonblocking.
     pub master: libc::c_int,
+    /// The slave, nonblocking; the child's controlling terminal.
     pub slave: libc::c_int,
     child: libc::pid_t,
     cmd_w: libc::c_int,
@@ -42,9 +48,9 @@ pub struct Pty {
     base: libc::termios,
 }
 
-impl Pty {
+impl SignalReportingPty {
     /// Open a pair and start the child.
-    pub fn open() -> io::Result<Pty> {
+    pub fn open() -> io::Result<SignalReportingPty> {
         // SAFETY: libc gets fds opened here and pointers to live locals or C strings of the sizes
         // given; all-zero `termios`/`sigset_t` are valid; the child is fork-safe (see below).
         unsafe {
@@ -127,7 +133,7 @@ impl Pty {
             }
             libc::close(cmd[0]);
             libc::close(resp[1]);
-            let p = Pty {
+            let p = SignalReportingPty {
                 master: m,
                 slave: s,
                 child: pid,
@@ -146,7 +152,7 @@ impl Pty {
     /// Pending signals of the foreground group since the last call, as a mask.
     pub fn take_signals(&self) -> io::Result<u8> {
         // SAFETY: `write` and `read` get one-byte local arrays with length 1, on the pipe fds
-        // this `Pty` owns.
+        // this pty owns.
         unsafe {
             let b = [b'Q'];
             if libc::write(self.cmd_w, b.as_ptr().cast(), 1) != 1 {
@@ -163,13 +169,8 @@ impl Pty {
     /// Set the slave's termios (flags and control characters of `t`).
     pub fn set_termios(&self, t: &Termios) -> io::Result<()> {
         let mut k = self.base;
-        k.c_iflag = t.iflag.bits();
-        k.c_oflag = t.oflag.bits();
-        k.c_lflag = t.lflag.bits();
-        for (i, c) in t.cc.iter().enumerate() {
-            k.c_cc[i] = *c;
-        }
-        // SAFETY: `tcsetattr`/`tcgetattr` get the slave fd this `Pty` owns and pointers to live
+        put_termios(&mut k, t);
+        // SAFETY: `tcsetattr`/`tcgetattr` get the slave fd this pty owns and pointers to live
         // local `termios` values; an all-zero `termios` is a valid one to overwrite.
         unsafe {
             cvt(libc::tcsetattr(self.slave, libc::TCSANOW, &k))?;
@@ -188,7 +189,7 @@ impl Pty {
 
     /// tcflow(TCOOFF) then tcflow(TCOON): output runs again.
     pub fn restart_output(&self) -> io::Result<()> {
-        // SAFETY: `tcflow` takes no pointers; `self.slave` is the slave fd this `Pty` owns.
+        // SAFETY: `tcflow` takes no pointers; `self.slave` is the slave fd this pty owns.
         unsafe {
             cvt(libc::tcflow(self.slave, libc::TCOOFF))?;
             cvt(libc::tcflow(self.slave, libc::TCOON))?;
@@ -198,21 +199,21 @@ impl Pty {
 
     /// tcflush(TCIFLUSH).
     pub fn flush_input(&self) -> io::Result<()> {
-        // SAFETY: `tcflush` takes no pointers; `self.slave` is the slave fd this `Pty` owns.
+        // SAFETY: `tcflush` takes no pointers; `self.slave` is the slave fd this pty owns.
         unsafe { cvt(libc::tcflush(self.slave, libc::TCIFLUSH)).map(|_| ()) }
     }
 
-    fn rd(fd: libc::c_int, buf: &mut [u8]) -> io::Result<Rd> {
+    fn rd(fd: libc::c_int, buf: &mut [u8]) -> io::Result<ReadOnce> {
         // SAFETY: `buf` is an exclusively borrowed buffer, writable for `buf.len()` bytes.
         let r = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
         if r > 0 {
-            Ok(Rd::Data(r as usize))
+            Ok(ReadOnce::Bytes(r as usize))
         } else if r == 0 {
-            Ok(Rd::Zero)
+            Ok(ReadOnce::Zero)
         } else {
             let e = io::Error::last_os_error();
             if e.raw_os_error() == Some(libc::EAGAIN) {
-                Ok(Rd::Again)
+                Ok(ReadOnce::Empty)
             } else {
                 Err(e)
             }
@@ -220,20 +221,24 @@ impl Pty {
     }
 
     /// One non-blocking read of the slave.
-    pub fn read_slave(&self, buf: &mut [u8]) -> io::Result<Rd> {
+    pub fn read_slave(&self, buf: &mut [u8]) -> io::Result<ReadOnce> {
         Self::rd(self.slave, buf)
     }
 
     /// Everything the master can read now (the master's read flushes the
     /// pending flip-buffer work before it reports `EAGAIN`).
     pub fn drain_master(&self, out: &mut Vec<u8>) -> io::Result<()> {
-        let mut buf = [0u8; 8192];
-        loop {
-            match Self::rd(self.master, &mut buf)? {
-                Rd::Data(n) => out.extend_from_slice(&buf[..n]),
-                Rd::Zero | Rd::Again => return Ok(()),
-            }
-        }
+        read_until_empty(
+            &mut [0u8; 8192],
+            false,
+            usize::MAX,
+            |buf| Self::rd(self.master, buf),
+            |got| {
+                out.extend_from_slice(got);
+                Ok(())
+            },
+        )
+        .map(|_| ())
     }
 
     /// Write all of `data` to the master (input to the slave's line discipline).
@@ -290,10 +295,10 @@ impl Pty {
     }
 }
 
-impl Drop for Pty {
+impl Drop for SignalReportingPty {
     fn drop(&mut self) {
-        // SAFETY: `child` is this `Pty`'s own child and `st` a live int; the fds are the ones this
-        // `Pty` owns, closed once here as it is dropped only once.
+        // SAFETY: `child` is this pty's own child and `st` a live int; the fds are the ones this
+        // pty owns, closed once here as it is dropped only once.
         unsafe {
             libc::kill(self.child, libc::SIGKILL);
             let mut st = 0;

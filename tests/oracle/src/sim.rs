@@ -1,9 +1,10 @@
 //! The engine side: the same steps as `run_kernel`, on an [`Engine`] with a
 //! recorder that behaves like the pty slave's driver.
 
-use crate::{canonical, OCase, Step, Trace};
-use n_rust_engine::testing::{Recorder, Room};
-use n_rust_engine::{DriverInfo, Engine, LFlag, ReadError, Termios};
+use crate::{reads_return_lines, OCase, Step, Trace};
+use n_rust_engine::testing::{read_until_empty, ReadOnce, Recorder, Room};
+use n_rust_engine::{DriverInfo, Engine, LFlag, Termios};
+use std::convert::Infallible;
 
 /// Room the pty reports while running (the master's 64 KiB flip-buffer limit).
 const PTY_ROOM: usize = 65536;
@@ -58,21 +59,19 @@ impl Sim {
         m
     }
 
+    /// Reads until nothing is left, as `kernel_reads` does on the pty.
     fn reads(&mut self, size: usize, out: &mut Vec<Option<Vec<u8>>>) {
         let t = self.termios;
-        let mut buf = vec![0u8; size];
-        for _ in 0..100_000 {
-            match self.engine.read(&t, &mut buf, &mut self.tty) {
-                Ok(0) => {
-                    if !t.l(LFlag::ICANON) {
-                        return;
-                    }
-                    out.push(None);
-                }
-                Ok(n) => out.push(Some(buf[..n].to_vec())),
-                Err(ReadError::WouldBlock) => return,
-            }
-        }
+        let Ok(_) = read_until_empty::<Infallible>(
+            &mut vec![0u8; size],
+            t.l(LFlag::ICANON),
+            100_000,
+            |buf| Ok(ReadOnce::from(self.engine.read(&t, buf, &mut self.tty))),
+            |got| {
+                out.push((!got.is_empty()).then(|| got.to_vec()));
+                Ok(())
+            },
+        );
     }
 
     /// Run a case; returns the trace and the largest master output of a step.
@@ -93,7 +92,7 @@ impl Sim {
         });
         for (i, ch) in c.chunks.iter().enumerate() {
             let mut s = Step {
-                canon: canonical(&t),
+                canon: reads_return_lines(&t),
                 ..Step::default()
             };
             let mut off = 0;
@@ -123,7 +122,7 @@ impl Sim {
             if let Some((k, t2)) = c.switch {
                 if k == i {
                     let mut s = Step {
-                        canon: canonical(&t2),
+                        canon: reads_return_lines(&t2),
                         ..Step::default()
                     };
                     self.engine.set_termios(Some(&t), &t2, &mut self.tty);
@@ -139,14 +138,14 @@ impl Sim {
         let written = if c.write.is_empty() {
             0
         } else {
-            self.engine.write(&t, &c.write, &mut self.tty)
+            self.engine.write(&t, &c.write, &mut self.tty).bytes
         };
         trace.push(Step {
             written,
             master: self.take_master(),
             signals: self.take_signals(),
             reads: Vec::new(),
-            canon: canonical(&t),
+            canon: reads_return_lines(&t),
         });
         trace
     }

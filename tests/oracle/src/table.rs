@@ -2,9 +2,10 @@
 //! on the host kernel, to prove the table's expectations are N_TTY's.
 
 use n_rust_engine::testing::conformance::CASES;
+use n_rust_engine::testing::read_until_empty;
 use n_rust_engine::{LFlag, Signal};
 use n_rust_oracle::esc;
-use n_rust_oracle::pty::{Pty, Rd};
+use n_rust_oracle::pty::SignalReportingPty;
 
 fn sig_mask(s: &[Signal]) -> u8 {
     let mut m = 0;
@@ -31,7 +32,7 @@ pub fn check_table() -> i32 {
             skipped += 1;
             continue;
         }
-        let p = Pty::open().expect("pty");
+        let p = SignalReportingPty::open().expect("pty");
         p.set_termios(&c.termios).expect("termios");
         p.flush_input().expect("flush");
         let mut master = Vec::new();
@@ -46,19 +47,17 @@ pub fn check_table() -> i32 {
             p.write_master(c.input2).expect("write");
         }
         let mut reads: Vec<Vec<u8>> = Vec::new();
-        let mut buf = vec![0u8; c.read_size];
-        loop {
-            match p.read_slave(&mut buf).expect("read") {
-                Rd::Data(n) => reads.push(buf[..n].to_vec()),
-                Rd::Zero => {
-                    if !t.l(LFlag::ICANON) {
-                        break;
-                    }
-                    reads.push(Vec::new());
-                }
-                Rd::Again => break,
-            }
-        }
+        read_until_empty(
+            &mut vec![0u8; c.read_size],
+            t.l(LFlag::ICANON),
+            usize::MAX,
+            |buf| p.read_slave(buf),
+            |got| {
+                reads.push(got.to_vec());
+                Ok(())
+            },
+        )
+        .expect("read");
         let written = p.write_slave(c.write).expect("write slave");
         p.drain_master(&mut master).expect("drain");
         let sigs = p.take_signals().expect("signals");

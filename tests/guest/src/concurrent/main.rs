@@ -29,13 +29,16 @@ mod scenario;
 mod side;
 mod uffd;
 
-use n_rust_guest_tests::cli::{
-    env_num, in_test_guest, parse_num, pin_self_to_cpu0, pin_to_cpu0, random_seed, restore_wq_mask,
+use n_rust_guest_tests::run_env::{
+    env_num, in_test_guest, pin_self_to_cpu0, pin_to_cpu0, restore_wq_mask,
 };
+use n_rust_oracle::cli::{self, random_seed, Args, RunOpts};
 use n_rust_oracle::gen::case_seed;
+use n_rust_oracle::shrink::{Lockstep, Shrinker};
 use obs::Obs;
 use scenario::{gen_scenario, show_scenario, Scenario, Tio};
 use side::{Discs, Side};
+use std::sync::OnceLock;
 use std::time::Instant;
 
 /// Scenarios in the default run (`make test`).
@@ -77,12 +80,9 @@ impl Family {
     }
 }
 
+/// The shared options and this program's own.
 struct Opts {
-    scenarios: u64,
-    seed: u64,
-    start: u64,
-    shrink: bool,
-    show: Option<u64>,
+    run: RunOpts,
     cases: bool,
     random: bool,
     against: i32,
@@ -91,44 +91,33 @@ struct Opts {
 
 fn opts() -> Opts {
     let mut o = Opts {
-        scenarios: env_num("nrust_conc_scenarios").unwrap_or(DEFAULT_SCENARIOS),
-        seed: env_num("nrust_conc_seed").unwrap_or_else(random_seed),
-        start: 0,
-        shrink: true,
-        show: None,
+        run: RunOpts {
+            count_option: "--scenarios",
+            count: env_num("nrust_conc_scenarios").unwrap_or(DEFAULT_SCENARIOS),
+            seed: env_num("nrust_conc_seed").unwrap_or_else(random_seed),
+            start: 0,
+            // Every scenario runs on fresh pty pairs.
+            block: 1,
+            shrink: true,
+            show: None,
+        },
         cases: true,
         random: true,
         against: 29,
         switch: None,
     };
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let mut i = 0;
-    while i < args.len() {
-        let val = || {
-            args.get(i + 1)
-                .and_then(|v| parse_num(v))
-                .unwrap_or_else(|| {
-                    eprintln!("{}: missing or bad number", args[i]);
-                    std::process::exit(2)
-                })
-        };
-        let mut flag = true;
-        match args[i].as_str() {
-            "--scenarios" => o.scenarios = val(),
-            "--seed" => o.seed = val(),
-            "--start" => o.start = val(),
-            "--show" => o.show = Some(val()),
-            "--against" => o.against = val() as i32,
-            "--switch" => o.switch = Some(val() as i32),
-            "--no-shrink" => (o.shrink, flag) = (false, false),
-            "--cases-only" => (o.random, flag) = (false, false),
-            "--no-cases" => (o.cases, flag) = (false, false),
-            a => {
-                eprintln!("unknown argument {a}");
-                std::process::exit(2);
-            }
+    let mut args = Args::from_env();
+    while let Some(option) = args.next_option() {
+        if o.run.take(&option, &mut args) {
+            continue;
         }
-        i += if flag { 2 } else { 1 };
+        match option.as_str() {
+            "--against" => o.against = args.number(&option) as i32,
+            "--switch" => o.switch = Some(args.number(&option) as i32),
+            "--cases-only" => o.random = false,
+            "--no-cases" => o.cases = false,
+            _ => cli::unknown(&option),
+        }
     }
     o
 }
@@ -209,31 +198,49 @@ fn compare(obs: &[Obs; 2]) -> Option<(Family, String)> {
     None
 }
 
-/// A smaller scenario that still diverges in `family`: steps dropped, the first input and
-/// settings simplified. `None` when `s` does not diverge again (timing-dependent: a defect).
-fn shrink(discs: &[Discs; 2], s: &Scenario, family: Family) -> Option<(Scenario, String)> {
-    let diverges = |c: &Scenario| compare(&run_both(discs, c)).filter(|d| d.0 == family);
-    let mut best = s.clone();
-    let mut detail = diverges(&best)?.1;
-    let mut budget = SHRINK_BUDGET;
-    let mut attempt = |c: Scenario, best: &mut Scenario, detail: &mut String| {
-        if budget == 0 || c == *best {
-            return;
-        }
-        budget -= 1;
-        if let Some((_, d)) = diverges(&c) {
-            *best = c;
-            *detail = d;
-        }
-    };
-    for i in (0..best.steps.len()).rev() {
-        let mut c = best.clone();
-        c.steps.remove(i);
-        attempt(c, &mut best, &mut detail);
+/// The two sides' disciplines for the whole run (set once in `main`).
+static DISCS: OnceLock<[Discs; 2]> = OnceLock::new();
+
+/// Both sides, for the shared shrinker: every scenario opens fresh pty pairs, so the
+/// harness itself holds nothing.
+struct BothSides;
+
+impl Lockstep for BothSides {
+    type Case = Scenario;
+    type Divergence = (Family, String);
+    type Kind = Family;
+
+    fn fresh() -> Result<Self, Self::Divergence> {
+        Ok(BothSides)
     }
-    for f in [
-        |c: &mut Scenario| c.prefill.clear(),
-        |c: &mut Scenario| c.prefill.truncate(c.prefill.len() / 2),
+
+    fn run(&mut self, s: &Scenario) -> Result<(), Self::Divergence> {
+        let discs = DISCS
+            .get()
+            .copied()
+            .unwrap_or([Discs { own: 0, other: 0 }; 2]);
+        compare(&run_both(&discs, s)).map_or(Ok(()), Err)
+    }
+
+    fn kind(d: &Self::Divergence) -> Family {
+        d.0
+    }
+}
+
+/// A smaller scenario that still diverges in `family`: steps dropped, then bytes of the
+/// first input, then settings simplified. `None` when `s` does not diverge again
+/// (timing-dependent: a defect of the harness).
+fn shrink(s: &Scenario, family: Family) -> Option<(Scenario, String)> {
+    let mut shrinker = Shrinker::<BothSides>::start(&[], s, family, SHRINK_BUDGET)?;
+    shrinker.drop_items(
+        0,
+        |s| s.steps.len(),
+        |s, i| {
+            s.steps.remove(i);
+        },
+    );
+    shrinker.drop_byte_ranges(|_| 1, |s, _| Some(&mut s.prefill));
+    for simpler in [
         |c: &mut Scenario| c.async_io = false,
         |c: &mut Scenario| c.stopped = false,
         |c: &mut Scenario| {
@@ -244,10 +251,13 @@ fn shrink(discs: &[Discs; 2], s: &Scenario, family: Family) -> Option<(Scenario,
             }
         },
     ] {
-        let mut c = best.clone();
-        f(&mut c);
-        attempt(c, &mut best, &mut detail);
+        let mut c = shrinker.best().clone();
+        simpler(&mut c);
+        if c != *shrinker.best() {
+            shrinker.attempt(c);
+        }
     }
+    let (_, best, (_, detail)) = shrinker.finish();
     Some((best, detail))
 }
 
@@ -309,8 +319,8 @@ struct Failure {
 
 fn main() {
     let o = opts();
-    if let Some(i) = o.show {
-        print!("{}", show_scenario(&gen_scenario(case_seed(o.seed, i))));
+    if let Some(i) = o.run.show {
+        print!("{}", show_scenario(&gen_scenario(case_seed(o.run.seed, i))));
         return;
     }
     obs::install_signals();
@@ -328,12 +338,13 @@ fn main() {
         actor::set_pause(std::time::Duration::from_millis(3));
     }
     let discs = sides(&o);
+    let _ = DISCS.set(discs);
     let t0 = Instant::now();
     println!(
         "# concurrent: seed {:#x}, scenarios {}..{}, disciplines {} and {} (switching to {} and {})",
-        o.seed,
-        o.start,
-        o.start + o.scenarios,
+        o.run.seed,
+        o.run.start,
+        o.run.start + o.run.count,
         discs[0].own,
         discs[1].own,
         discs[0].other,
@@ -352,8 +363,8 @@ fn main() {
     let mut done = 0;
     let t1 = Instant::now();
     if o.random {
-        for index in o.start..o.start + o.scenarios {
-            let s = gen_scenario(case_seed(o.seed, index));
+        for index in o.run.start..o.run.start + o.run.count {
+            let s = gen_scenario(case_seed(o.run.seed, index));
             done += 1;
             let Some((family, detail)) = compare(&run_both(&discs, &s)) else {
                 continue;
@@ -364,8 +375,8 @@ fn main() {
                     "scenario as generated:\n{}    {detail}\n",
                     show_scenario(&s)
                 );
-                if o.shrink {
-                    report += &match shrink(&discs, &s, family) {
+                if o.run.shrink {
+                    report += &match shrink(&s, family) {
                         Some((small, d)) => {
                             format!("shrunk reproduction:\n{}    {d}\n", show_scenario(&small))
                         }
@@ -396,13 +407,13 @@ fn main() {
                 mine.len()
             );
             for f in mine.iter().take(10) {
-                println!("  # seed {:#x} scenario {}", o.seed, f.index);
+                println!("  # seed {:#x} scenario {}", o.run.seed, f.index);
                 for line in f.report.lines() {
                     println!("  #   {line}");
                 }
                 println!(
                     "  #   reproduce (guest shell, module loaded): n_rust-test-concurrent --no-cases --seed {:#x} --start {} --scenarios 1",
-                    o.seed, f.index
+                    o.run.seed, f.index
                 );
             }
         }
@@ -412,7 +423,7 @@ fn main() {
     }
     println!(
         "# concurrent: {done} scenarios, seed {:#x}, {:.1} s ({:.1} s random), {} diverged",
-        o.seed,
+        o.run.seed,
         t0.elapsed().as_secs_f64(),
         t1.elapsed().as_secs_f64(),
         failures.len()

@@ -19,13 +19,16 @@
 //! a reproduction shrunk by replaying on fresh pairs.
 
 mod duo;
+mod observation;
 mod scenario;
+mod side;
 
-use duo::{Divergence, Duo, Family};
-use n_rust_guest_tests::cli::{
-    env_num, in_test_guest, parse_num, pin_to_cpu0, random_seed, restore_wq_mask,
-};
+use duo::Duo;
+use n_rust_guest_tests::run_env::{env_num, in_test_guest, pin_to_cpu0, restore_wq_mask};
+use n_rust_oracle::cli::{self, random_seed, Args, RunOpts};
 use n_rust_oracle::gen::case_seed;
+use n_rust_oracle::shrink::{Lockstep, Shrinker};
+use observation::{Divergence, Family};
 use scenario::{gen_scenario, show_scenario, Op, Scenario};
 use std::time::Instant;
 
@@ -38,13 +41,10 @@ const SHOWN: usize = 3;
 /// Replays one shrink may spend.
 const SHRINK_BUDGET: usize = 300;
 
+/// The shared options and this program's own.
 struct Opts {
-    scenarios: u64,
-    seed: u64,
-    start: u64,
-    block: u64,
-    shrink: bool,
-    show: Option<u64>,
+    run: RunOpts,
+    /// Print the time spent per kind of operation (always on).
     profile: bool,
 }
 
@@ -57,79 +57,38 @@ fn add(total: &mut [(u32, std::time::Duration); 10], more: &[(u32, std::time::Du
 
 fn opts() -> Opts {
     let mut o = Opts {
-        scenarios: env_num("nrust_diff_scenarios").unwrap_or(DEFAULT_SCENARIOS),
-        seed: env_num("nrust_diff_seed").unwrap_or_else(random_seed),
-        start: 0,
-        block: DEFAULT_BLOCK,
-        shrink: true,
-        show: None,
+        run: RunOpts {
+            count_option: "--scenarios",
+            count: env_num("nrust_diff_scenarios").unwrap_or(DEFAULT_SCENARIOS),
+            seed: env_num("nrust_diff_seed").unwrap_or_else(random_seed),
+            start: 0,
+            block: DEFAULT_BLOCK,
+            shrink: true,
+            show: None,
+        },
         profile: true,
     };
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let mut i = 0;
-    while i < args.len() {
-        let val = || {
-            args.get(i + 1)
-                .and_then(|v| parse_num(v))
-                .unwrap_or_else(|| {
-                    eprintln!("{}: missing or bad number", args[i]);
-                    std::process::exit(2)
-                })
-        };
-        match args[i].as_str() {
-            "--scenarios" => o.scenarios = val(),
-            "--seed" => o.seed = val(),
-            "--start" => o.start = val(),
-            "--block" => o.block = val().max(1),
-            "--show" => o.show = Some(val()),
-            "--against" => duo::set_against(val() as i32),
-            "--profile" => {
-                o.profile = true;
-                i += 1;
-                continue;
-            }
-            "--no-shrink" => {
-                o.shrink = false;
-                i += 1;
-                continue;
-            }
-            a => {
-                eprintln!("unknown argument {a}");
-                std::process::exit(2);
-            }
+    let mut args = Args::from_env();
+    while let Some(option) = args.next_option() {
+        if o.run.take(&option, &mut args) {
+            continue;
         }
-        i += 2;
+        match option.as_str() {
+            "--against" => duo::set_against(args.number(&option) as i32),
+            "--profile" => o.profile = true,
+            _ => cli::unknown(&option),
+        }
     }
     o
-}
-
-/// Runs `prefix` then `s` on fresh pairs; the divergence of `s`, if any.
-fn replay(prefix: &[Scenario], s: &Scenario) -> Option<Divergence> {
-    let mut duo = match Duo::open() {
-        Ok(d) => d,
-        Err(e) => {
-            return Some(Divergence {
-                op: None,
-                family: Family::Harness,
-                detail: format!("opening pty pairs: {e}"),
-            })
-        }
-    };
-    for p in prefix {
-        let _ = duo.run(p);
-    }
-    duo.run(s).err()
 }
 
 /// Smaller scenarios that still diverge in the same family: drop operations, then bytes,
 /// then termios flags.
 fn shrink(prefix: &[Scenario], s: &Scenario, family: Family) -> (bool, Scenario, Divergence) {
-    let mut prefix = prefix.to_vec();
-    let mut best = s.clone();
-    let Some(mut div) = replay(&prefix, &best) else {
+    let Some(mut shrinker) = Shrinker::<Duo>::start(prefix, s, family, SHRINK_BUDGET) else {
         return (
             false,
-            best,
+            s.clone(),
             Divergence {
                 op: None,
                 family,
@@ -137,87 +96,31 @@ fn shrink(prefix: &[Scenario], s: &Scenario, family: Family) -> (bool, Scenario,
             },
         );
     };
-    if let Some(d) = replay(&[], &best) {
-        prefix.clear();
-        div = d;
-    }
-    let mut budget = SHRINK_BUDGET;
-    let mut attempt = |cand: Scenario, best: &mut Scenario, div: &mut Divergence| -> bool {
-        if budget == 0 {
-            return false;
-        }
-        budget -= 1;
-        match replay(&prefix, &cand) {
-            Some(d) if d.family == family => {
-                *best = cand;
-                *div = d;
-                true
-            }
-            _ => false,
-        }
-    };
     // Everything after the diverging operation goes first.
-    if let Some(op) = div.op {
-        if op + 1 < best.ops.len() {
-            let mut c = best.clone();
+    if let Some(op) = shrinker.divergence().op {
+        if op + 1 < shrinker.best().ops.len() {
+            let mut c = shrinker.best().clone();
             c.ops.truncate(op + 1);
-            attempt(c, &mut best, &mut div);
+            shrinker.attempt(c);
         }
     }
-    let mut i = best.ops.len();
-    while i > 0 {
-        i -= 1;
-        if i < best.ops.len() {
-            let mut c = best.clone();
-            c.ops.remove(i);
-            attempt(c, &mut best, &mut div);
-        }
-    }
+    shrinker.drop_items(
+        0,
+        |s| s.ops.len(),
+        |s, i| {
+            s.ops.remove(i);
+        },
+    );
     // Bytes of inputs and writes, halving the size of the removed range.
-    for i in (0..best.ops.len()).rev() {
-        let len = match best.ops.get(i) {
-            Some(Op::Input { data, .. }) | Some(Op::Write { data, .. }) => data.len(),
-            _ => 0,
-        };
-        let mut size = len / 2;
-        while size >= 1 {
-            let mut start = 0;
-            loop {
-                let cur = match best.ops.get(i) {
-                    Some(Op::Input { data, .. }) | Some(Op::Write { data, .. }) => data.len(),
-                    _ => 0,
-                };
-                if start + size > cur || cur <= 1 {
-                    break;
-                }
-                let mut c = best.clone();
-                if let Some(Op::Input { data, .. }) | Some(Op::Write { data, .. }) =
-                    c.ops.get_mut(i)
-                {
-                    data.drain(start..start + size);
-                }
-                if !attempt(c, &mut best, &mut div) {
-                    start += size;
-                }
-            }
-            size /= 2;
-        }
-    }
-    for bit in 0..20 {
-        for which in 0..3 {
-            let mut c = best.clone();
-            let f = match which {
-                0 => &mut c.termios.iflag.0,
-                1 => &mut c.termios.oflag.0,
-                _ => &mut c.termios.lflag.0,
-            };
-            if *f & (1 << bit) != 0 {
-                *f &= !(1 << bit);
-                attempt(c, &mut best, &mut div);
-            }
-        }
-    }
-    let _ = prefix;
+    shrinker.drop_byte_ranges(
+        |s| s.ops.len(),
+        |s, i| match s.ops.get_mut(i) {
+            Some(Op::Input { data, .. }) | Some(Op::Write { data, .. }) => Some(data),
+            _ => None,
+        },
+    );
+    shrinker.clear_termios_flags(|s| &mut s.termios);
+    let (_, best, div) = shrinker.finish();
     (true, best, div)
 }
 
@@ -230,11 +133,11 @@ struct Failure {
 
 fn main() {
     let o = opts();
-    if let Some(i) = o.show {
-        print!("{}", show_scenario(&gen_scenario(case_seed(o.seed, i))));
+    if let Some(i) = o.run.show {
+        print!("{}", show_scenario(&gen_scenario(case_seed(o.run.seed, i))));
         return;
     }
-    duo::install_watchdog();
+    side::install_watchdog();
     // Only in the test guest: never touch a host.
     let pinned = if in_test_guest() && std::env::var_os("nrust_diff_no_pin").is_none() {
         pin_to_cpu0()
@@ -244,34 +147,30 @@ fn main() {
     let t0 = Instant::now();
     println!(
         "# diff: seed {:#x}, scenarios {}..{}, fresh pty pairs every {}",
-        o.seed,
-        o.start,
-        o.start + o.scenarios,
-        o.block
+        o.run.seed,
+        o.run.start,
+        o.run.start + o.run.count,
+        o.run.block
     );
     let mut failures: Vec<Failure> = Vec::new();
     let mut profile: [(u32, std::time::Duration); 10] = Default::default();
     let mut opening = std::time::Duration::ZERO;
     let mut ops = 0usize;
     let mut done = 0u64;
-    let mut first = o.start;
-    let end = o.start + o.scenarios;
+    let mut first = o.run.start;
+    let end = o.run.start + o.run.count;
     while first < end {
-        let last = (first + o.block).min(end);
+        let last = (first + o.run.block).min(end);
         let t = Instant::now();
-        let opened = Duo::open();
+        let opened = Duo::fresh();
         opening += t.elapsed();
         let mut duo = match opened {
             Ok(d) => d,
-            Err(e) => {
+            Err(div) => {
                 failures.push(Failure {
                     index: first,
                     first,
-                    div: Divergence {
-                        op: None,
-                        family: Family::Harness,
-                        detail: format!("opening pty pairs: {e}"),
-                    },
+                    div,
                     report: String::new(),
                 });
                 break;
@@ -279,14 +178,14 @@ fn main() {
         };
         let mut since_fresh: Vec<Scenario> = Vec::new();
         for index in first..last {
-            let s = gen_scenario(case_seed(o.seed, index));
+            let s = gen_scenario(case_seed(o.run.seed, index));
             ops += s.ops.len();
             done += 1;
             match duo.run(&s) {
                 Ok(()) => since_fresh.push(s),
                 Err(div) => {
                     let mut report = String::new();
-                    if o.shrink && failures.len() < SHOWN {
+                    if o.run.shrink && failures.len() < SHOWN {
                         let (again, small, d) = shrink(&since_fresh, &s, div.family);
                         report = if again {
                             format!(
@@ -368,7 +267,7 @@ fn main() {
         for f in mine.iter().take(10) {
             println!(
                 "  # seed {:#x} scenario {} (fresh pairs from scenario {}), op {}: {}",
-                o.seed,
+                o.run.seed,
                 f.index,
                 f.first,
                 f.div.op.map_or("reset".into(), |i| i.to_string()),
@@ -379,7 +278,7 @@ fn main() {
             }
             println!(
                 "  #   reproduce (guest shell, module loaded): n_rust-test-diff --seed {:#x} --start {} --scenarios {}",
-                o.seed,
+                o.run.seed,
                 f.first,
                 f.index - f.first + 1
             );
@@ -387,7 +286,7 @@ fn main() {
     }
     println!(
         "# diff: {done} scenarios ({ops} operations), seed {:#x}, {secs:.1} s, {} diverged",
-        o.seed,
+        o.run.seed,
         failures.len()
     );
     println!("1..{number}");

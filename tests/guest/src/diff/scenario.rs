@@ -1,8 +1,10 @@
 //! Scenarios of the guest differential test: a termios and a sequence of operations, drawn
 //! from a seed with the oracle's generator (`n_rust_oracle::gen`).
 
-use n_rust_engine::{IFlag, LFlag, OFlag, Termios, VINTR, VMIN, VQUIT, VSUSP, VTIME};
-use n_rust_oracle::gen::{gen_cc_value, gen_termios, push_byte, Rng, SPECIAL};
+use n_rust_engine::{IFlag, LFlag, OFlag, Termios, VMIN, VTIME};
+use n_rust_oracle::gen::{
+    gen_cc_value, gen_termios, may_signal, push_byte, signal_chars, Rng, SPECIAL,
+};
 use n_rust_oracle::{esc, show_termios};
 use std::fmt::Write as _;
 
@@ -129,33 +131,6 @@ fn gen_change(r: &mut Rng, cur: &Termios) -> Termios {
         }
     }
     t
-}
-
-/// The bytes that may act as a signal character under `t` (as read, after ISTRIP and the
-/// kernel's Latin-1 tolower() of IUCLC).
-pub fn signal_chars(t: &Termios, out: &mut Vec<u8>) {
-    if t.l(LFlag::ISIG) {
-        out.extend(
-            [VINTR, VQUIT, VSUSP]
-                .iter()
-                .map(|&i| t.cc[i])
-                .filter(|&c| c != 0),
-        );
-    }
-}
-
-/// Whether `c` may act as one of the signal characters `sig`.
-pub fn may_signal(c: u8, sig: &[u8]) -> bool {
-    let low = |c: u8| {
-        if c.is_ascii_uppercase() || ((0xc0..=0xde).contains(&c) && c != 0xd7) {
-            c + 32
-        } else {
-            c
-        }
-    };
-    [c, c & 0x7f, low(c), low(c & 0x7f)]
-        .iter()
-        .any(|x| sig.contains(x))
 }
 
 /// Splits every input chunk before and after a byte that may act as a signal character

@@ -1,25 +1,8 @@
-//! Pieces the seeded guest programs share (`n_rust-test-diff`, `n_rust-test-concurrent`):
-//! number parsing, a fresh seed, and pinning to one CPU.
+//! What the seeded guest programs (`n_rust-test-diff`, `n_rust-test-concurrent`) share
+//! beyond the command line of `n_rust_oracle::cli`: numbers from the kernel command line,
+//! whether this is the test guest, and running on CPU 0 with the workqueues.
 
-use n_rust_oracle::gen::Rng;
-
-/// A decimal or `0x` hexadecimal number, `_` allowed as a separator.
-pub fn parse_num(s: &str) -> Option<u64> {
-    let s = s.replace('_', "");
-    match s.strip_prefix("0x") {
-        Some(h) => u64::from_str_radix(h, 16).ok(),
-        None => s.parse().ok(),
-    }
-}
-
-/// A seed from the clock and the process id, for a run whose seed was not given.
-pub fn random_seed() -> u64 {
-    let t = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(1);
-    Rng::new(t ^ u64::from(std::process::id())).next_u64()
-}
+use n_rust_oracle::cli::parse_num;
 
 /// The variable `name` of the environment (the kernel command line hands `name=value` to
 /// `/init`), as a number.

@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The first call of a `read()`: `n_tty_read`'s loop around the engine's steps, with its
+//! sleeping, its VMIN/VTIME timer, the packet-mode status byte, and its way of letting go
+//! (`n_tty_wait_for_input`).
+
+use super::NRust;
+use crate::bindings;
+use crate::engine::{AfterCopy, ReadStep};
+use crate::tty_actions::jiffies;
+use crate::tty_ldisc::{ReadContext, Tty, TtyFile, TtyWaitQueue, Waiter};
+use kernel::prelude::*;
+
+impl NRust {
+    /// The first call of a `read()`, after job control, with the reader lock and
+    /// `termios_rwsem` held (`ReadContext::lock_readers`): `n_tty_read`'s loop. Each pass
+    /// looks for a packet-mode status change, then lets the engine copy what is there
+    /// ([`Engine::read_step`](crate::engine::Engine::read_step)); with nothing there it
+    /// waits for the flip-buffer worker and copies again at once, then sleeps as the read's
+    /// mode says (`termios_rwsem` released meanwhile). Asks for a continuation through
+    /// `read` when more can be returned at once.
+    ///
+    /// Context: process context; sleeps, without the state lock held.
+    pub(super) fn read_first(
+        &self,
+        tty: &Tty,
+        file: &TtyFile,
+        buf: &mut [u8],
+        read: &mut ReadContext<'_>,
+    ) -> Result<usize> {
+        let packet = tty.packet_mode();
+        let mut progress =
+            self.with_engine(tty, |engine, termios, _| engine.read_begin(termios, packet));
+        let mut timer = jiffies(progress.mode().timer());
+        let outcome = {
+            // On the read queue until the loop ends.
+            pin_init::stack_pin_init!(let waiter = Waiter::new(tty, TtyWaitQueue::Read));
+            loop {
+                if progress.copied() >= buf.len() {
+                    break Ok(false);
+                }
+                // A status change first: a packet of its own, at the start of a read.
+                if packet && tty.link_packet_status() != 0 {
+                    if progress.copied() > 0 {
+                        break Ok(false);
+                    }
+                    if let Some(first) = buf.first_mut() {
+                        *first = tty.take_link_packet_status();
+                        progress.took_status_byte();
+                    }
+                    break Ok(false);
+                }
+                let mut step = self.with_engine(tty, |engine, termios, actions| {
+                    engine.read_step(termios, &mut progress, buf, actions)
+                });
+                if let ReadStep::Empty = step {
+                    // Let the flip-buffer worker deliver what it holds, then look again at
+                    // once, before any status change (`tty_buffer_flush_work`, which is not
+                    // exported, between N_TTY's two `input_available_p`).
+                    read.unlocked(|| tty.flush_input_work());
+                    step = self.with_engine(tty, |engine, termios, actions| {
+                        engine.read_step(termios, &mut progress, buf, actions)
+                    });
+                }
+                match step {
+                    ReadStep::MoreToRead => break Ok(true),
+                    ReadStep::Copied(AfterCopy::Return) => break Ok(false),
+                    ReadStep::Copied(AfterCopy::LookAgain) => continue,
+                    ReadStep::Copied(AfterCopy::RestartTimer(next)) => {
+                        timer = jiffies(next);
+                        continue;
+                    }
+                    ReadStep::Empty => {}
+                }
+                // `n_tty_wait_for_input`.
+                if tty.other_side_closed() {
+                    break Err(EIO);
+                }
+                if file.hung_up() || tty.test_flag(bindings::TTY_HUPPING) || timer == 0 {
+                    break Ok(false);
+                }
+                // Also when the tty layer changes the discipline and asks sleepers to let go.
+                if tty.io_nonblock(file) {
+                    break Err(EAGAIN);
+                }
+                if kernel::current!().signal_pending() {
+                    break Err(ERESTARTSYS);
+                }
+                timer = read.unlocked(|| waiter.sleep(timer));
+            }
+        };
+        if let Ok(true) = outcome {
+            read.call_again();
+            return Ok(progress.copied());
+        }
+        self.with_engine(tty, |engine, _, actions| {
+            engine.read_end(&progress, actions)
+        });
+        match outcome {
+            _ if progress.copied() > 0 => Ok(progress.copied()),
+            Err(e) => Err(e),
+            Ok(_) => Ok(0),
+        }
+    }
+}
