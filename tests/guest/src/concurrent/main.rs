@@ -16,7 +16,8 @@
 //! returned: at once, after step k, or not at all (still blocked once every thread slept
 //! with nothing left to do) — read from the threads' states in `/proc`, never from time.
 //! Then the state: the discipline ("own" or "other", as a side switches to the other side's),
-//! termios, poll, `TIOCINQ`, the bytes left on both ends, the SIGIOs of `O_ASYNC`.
+//! termios, poll, `TIOCINQ`, the bytes left on both ends, and the steps that move no data
+//! during which `O_ASYNC` sent SIGIO.
 //!
 //! Defaults from the environment (the kernel command line): `nrust_conc_scenarios` (300)
 //! and `nrust_conc_seed` (random, printed). TAP output: one line per family of checks and one
