@@ -367,6 +367,13 @@ fn main() {
         for index in o.run.start..o.run.start + o.run.count {
             let s = gen_scenario(case_seed(o.run.seed, index));
             done += 1;
+            if done % 1000 == 0 {
+                println!(
+                    "# concurrent: {done} scenarios, {} diverged, {:.1} s",
+                    failures.len(),
+                    t1.elapsed().as_secs_f64()
+                );
+            }
             let Some((family, detail)) = compare(&run_both(&discs, &s)) else {
                 continue;
             };
