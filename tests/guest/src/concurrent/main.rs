@@ -351,6 +351,11 @@ fn main() {
         discs[0].other,
         discs[1].other
     );
+    // The plan first (tests/guest-tap.py wants it before any result): a line per named
+    // case, one for item 7, and one per family of checks of the random part.
+    let planned = if o.cases { cases::CASES.len() + 1 } else { 0 }
+        + if o.random { Family::ALL.len() } else { 0 };
+    println!("1..{planned}");
     let mut number = 0;
     let mut failed = 0;
     if o.cases {
@@ -436,7 +441,6 @@ fn main() {
         t1.elapsed().as_secs_f64(),
         failures.len()
     );
-    println!("1..{number}");
     println!("concurrent: {} passed, {failed} failed", number - failed);
     std::process::exit(i32::from(failed != 0));
 }
