@@ -245,7 +245,8 @@ pub struct ReadProgress {
     packet: bool,
     /// Bytes copied so far by the whole read, the packet header included (`kb - kbuf`).
     copied: usize,
-    /// The read tail when the read started (`tail` in `n_tty_read`, for the unthrottle).
+    /// The read tail when the read started (`tail` in `n_tty_read`): if the read moved it,
+    /// the receive worker is kicked at the end.
     old_tail: usize,
 }
 
