@@ -8,8 +8,8 @@
 //!
 //! - `n_rust_conformance`: every case of [`engine::testing::conformance::CASES`], the table the host
 //!   tests run too.
-//! - `n_rust_jobctl`: every case of [`engine::testing::job_control_cases::JOBCTL_CASES`], the job-control
-//!   decisions ([`engine::check_job_control`], [`engine::check_write`]) the host tests run too.
+//! - `n_rust_jobctl`: every case of [`engine::testing::job_control_cases::JOBCTL_CASES`], the
+//!   job-control decision of a read ([`engine::check_job_control`]) the host tests run too.
 //! - `n_rust_params`: validation of the `ldisc` module parameter.
 //!
 //! The two table suites are one parameterised KUnit case each (see [`table`]), with one KTAP
@@ -19,7 +19,6 @@
 //! [`engine::testing::conformance::CASES`]: crate::engine::testing::conformance::CASES
 //! [`engine::testing::job_control_cases::JOBCTL_CASES`]: crate::engine::testing::job_control_cases::JOBCTL_CASES
 //! [`engine::check_job_control`]: crate::engine::check_job_control
-//! [`engine::check_write`]: crate::engine::check_write
 
 use kernel::prelude::*;
 
@@ -199,7 +198,7 @@ mod conformance {
 }
 
 /// The `n_rust_jobctl` suite: the shared job-control table, one KTAP result per case (the
-/// decision of `__tty_check_change` as `n_tty_read` and `n_tty_write` use it).
+/// decision of `__tty_check_change` as `n_tty_read` uses it).
 mod jobctl {
     use super::table::{self, Table};
     use crate::engine::testing::job_control_cases::{JobCtlCase, JOBCTL_CASES};

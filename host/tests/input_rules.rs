@@ -63,7 +63,10 @@ fn ixany_does_not_override_tcflow_stop() {
     // N_TTY does not even ask for a restart: the recorder's `start()` would do nothing while
     // `tco_stopped` is set (as `start_tty` does), so count the requests.
     feed(&mut e, &t, &mut r, b"z");
-    assert_eq!(r.starts, 0, "IXANY asked to restart output stopped by tcflow");
+    assert_eq!(
+        r.starts, 0,
+        "IXANY asked to restart output stopped by tcflow"
+    );
     assert!(r.stopped);
     // START does ask (`n_tty_receive_char_flow_ctrl`), and `start_tty` refuses.
     feed(&mut e, &t, &mut r, b"\x11");
