@@ -36,7 +36,7 @@ def main():
         return 1
     problems = []
     missing = set()
-    programs = []  # [name, plan, results]
+    programs = []  # [name, plan, results, number of the next result]
     passed = failed = 0
     done = False
     for raw in lines:
@@ -45,7 +45,7 @@ def main():
             done = True
         m = SUITE.match(line)
         if m:
-            programs.append([m.group(1), None, 0])
+            programs.append([m.group(1), None, 0, 1])
             continue
         m = MISSING.match(line)
         if m:
@@ -66,15 +66,17 @@ def main():
         m = RESULT.match(line)
         if m:
             prog[2] += 1
-            if int(m.group(2)) != prog[2]:
-                problems.append(f'{prog[0]}: result number {m.group(2)} where {prog[2]} was due')
+            number = int(m.group(2))
+            if number != prog[3]:
+                problems.append(f'{prog[0]}: result number {number} where {prog[3]} was due')
+            prog[3] = number + 1
             if m.group(1):
                 failed += 1
             else:
                 passed += 1
     if not programs:
         problems.append('no guest program ran')
-    for name, plan, results in programs:
+    for name, plan, results, _ in programs:
         if plan is None:
             if results or name not in missing:
                 problems.append(f'{name}: no plan ({results} results)')
