@@ -274,9 +274,9 @@ pub fn compare(k: &Trace, e: &Trace, cut: Option<usize>) -> Option<String> {
             return Some(format!(
                 "{what}: master bytes differ{}{}",
                 if in_part {
-                    " (first 7000 compared)"
+                    format!(" (first {MAX_STEP_OUTPUT} compared)")
                 } else {
-                    ""
+                    String::new()
                 },
                 diff_bytes(km, em)
             ));
