@@ -72,8 +72,11 @@ host-test:
 oracle-long:
 	@cargo run --release --quiet -p n_rust_oracle -- --cases 1000000
 
+# The guest programs' TAP is checked too: every plan kept, no program missing (tests/guest-tap.py).
 guest-test: initramfs
-	@qemu/run.sh --test "$$(cat $(BUILD)/kdir.path)" $(BUILD)
+	@rm -f $(BUILD)/guest-console.log
+	@qemu/run.sh --test "$$(cat $(BUILD)/kdir.path)" $(BUILD); status=$$?; \
+		tests/guest-tap.py $(BUILD)/guest-console.log && exit $$status
 
 # Throughput of n_rust and N_TTY side by side in one guest boot (N_RUST_BENCH_MIB per run).
 bench: initramfs

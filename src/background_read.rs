@@ -11,7 +11,6 @@ use crate::bindings;
 use crate::engine::check_job_control;
 use crate::engine::Decision;
 use crate::engine::JobControlQuery;
-use crate::engine::JobOp;
 use crate::task::Pid;
 use crate::task::TaskPtr;
 use crate::tty_ldisc::Tty;
@@ -47,7 +46,6 @@ pub(crate) fn check_read(tty: &Tty, file: &TtyFile) -> Result {
         signal_ignored_or_blocked,
         caller_group_orphaned: !signal_ignored_or_blocked
             && own_pgrp.as_ref().is_some_and(Pid::group_is_orphaned),
-        op: JobOp::Read,
         redirected: false,
     };
     match check_job_control(&query) {

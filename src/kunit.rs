@@ -8,8 +8,8 @@
 //!
 //! - `n_rust_conformance`: every case of [`engine::testing::conformance::CASES`], the table the host
 //!   tests run too.
-//! - `n_rust_jobctl`: every case of [`engine::testing::job_control_cases::JOBCTL_CASES`], the job-control
-//!   decisions ([`engine::check_job_control`], [`engine::check_write`]) the host tests run too.
+//! - `n_rust_jobctl`: every case of [`engine::testing::job_control_cases::JOBCTL_CASES`], the
+//!   job-control decision of a read ([`engine::check_job_control`]) the host tests run too.
 //! - `n_rust_params`: validation of the `ldisc` module parameter.
 //! - `n_rust_read_steps`: one `read()` through the engine's steps (`kunit/read_steps.rs`).
 //!
@@ -20,7 +20,6 @@
 //! [`engine::testing::conformance::CASES`]: crate::engine::testing::conformance::CASES
 //! [`engine::testing::job_control_cases::JOBCTL_CASES`]: crate::engine::testing::job_control_cases::JOBCTL_CASES
 //! [`engine::check_job_control`]: crate::engine::check_job_control
-//! [`engine::check_write`]: crate::engine::check_write
 
 use kernel::prelude::*;
 
@@ -202,7 +201,7 @@ mod conformance {
 }
 
 /// The `n_rust_jobctl` suite: the shared job-control table, one KTAP result per case (the
-/// decision of `__tty_check_change` as `n_tty_read` and `n_tty_write` use it).
+/// decision of `__tty_check_change` as `n_tty_read` uses it).
 mod jobctl {
     use super::table::{self, Table};
     use crate::engine::testing::job_control_cases::{JobCtlCase, JOBCTL_CASES};

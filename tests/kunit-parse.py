@@ -16,7 +16,8 @@ tools/testing/kunit/kunit_parser.py (what `kunit.py parse` runs). Its report goe
 
 It fails (exit 1) on any failed or crashed case, a parse error (a missing or short plan, a
 missing result line, a wrong test number), a case skipped without a reason, a top-level
-suite whose name does not start with n_rust, or no n_rust suite at all. The last line is
+suite whose name does not start with n_rust, no module load at all, or a module load that
+did not run every one of n_rust's suites (EXPECTED_SUITES, from src/kunit.rs), naming it. The last line is
 `kunit: N passed, M failed`: N counts the distinct KUnit cases (leaf results, so each
 parameter of a parameterised case counts once) that passed in every run, M those that
 failed, crashed or were skipped without a reason in any run, plus one per structural error.
@@ -32,6 +33,8 @@ TIMESTAMP = re.compile(r'^\[\s*\d+\.\d+\] ?')
 TOP_KTAP = re.compile(r'^(K?TAP version \d+)\s*$')
 TOP_PLAN = re.compile(r'^1\.\.(\d+)\s*$')
 TOP_RESULT = re.compile(r'^(not )?ok \d+ ')
+# The suites src/kunit.rs declares: every module load must run each of them.
+EXPECTED_SUITES = ('n_rust_conformance', 'n_rust_jobctl', 'n_rust_params', 'n_rust_read_steps')
 
 
 def kernel_lines(path):
@@ -155,6 +158,7 @@ def main():
         kp.print_summary_line(test, printer)
         if test.counts.errors:
             problems.append(f'{tag}: {test.counts.errors} KTAP parse error(s) (see the report)')
+        ran = set()
         for suite in test.subtests:
             if not suite.name:
                 continue  # missing: counted as crashed below
@@ -162,6 +166,10 @@ def main():
                 problems.append(f'{tag}: suite {suite.name!r} is not an n_rust suite')
             else:
                 suites.add(suite.name)
+                ran.add(suite.name)
+        for name in EXPECTED_SUITES:
+            if name not in ran:
+                problems.append(f'{tag}: KUnit suite {name} did not run')
         leaves = []
         walk(test, '', problems, leaves, kp)
         for path, outcome in leaves:
@@ -169,7 +177,7 @@ def main():
                 results[path] = []
                 order.append(path)
             results[path].append(outcome)
-    if not suites:
+    if not runs:
         problems.append('no n_rust KUnit suite ran (is CONFIG_KUNIT set, did the module load?)')
 
     passed = [p for p in order if all(o in ('pass', 'skip') for o in results[p])]

@@ -35,8 +35,10 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings >"$logs/clippy.log
 	{ style_fail=$((style_fail + 1)); tail -n 40 "$logs/clippy.log"; }
 record style $((2 - style_fail)) "$style_fail" "rustfmt, clippy -D warnings"
 
-stamp "host: cargo test (engine unit and conformance tests)"
-if cargo test --workspace --exclude n_rust_guest_tests --exclude n_rust_oracle >"$logs/host.log" 2>&1; then
+stamp "host: cargo test (engine unit and conformance tests, the oracle crate's tests)"
+# The oracle crate's tests include the conformance table checked against the host kernel
+# (n_rust_oracle --check-table) and a short differential run.
+if cargo test --workspace --exclude n_rust_guest_tests >"$logs/host.log" 2>&1; then
 	read -r p f < <(cargo_counts "$logs/host.log")
 	record host "$p" "$f"
 else
@@ -46,25 +48,41 @@ else
 	record host "$p" "$f" "see $logs/host.log"
 fi
 
-stamp "oracle: $ORACLE_CASES differential cases against the host kernel's N_TTY"
+stamp "oracle: the conformance table and $ORACLE_CASES differential cases against the host kernel's N_TTY"
+oracle_p=0
+oracle_f=0
+if cargo run --release --quiet -p n_rust_oracle -- --check-table >"$logs/oracle-table.log" 2>&1; then
+	oracle_p=$((oracle_p + 1))
+else
+	grep -E 'MISMATCH|^table:|panicked' "$logs/oracle-table.log" | head -n 20
+	oracle_f=$((oracle_f + 1))
+fi
 if cargo run --release --quiet -p n_rust_oracle -- --cases "$ORACLE_CASES" >"$logs/oracle.log" 2>&1; then
-	record oracle 1 0 "$(tail -n1 "$logs/oracle.log")"
+	oracle_p=$((oracle_p + 1))
 else
 	tail -n 30 "$logs/oracle.log"
-	record oracle 0 1 "$(tail -n1 "$logs/oracle.log")"
+	oracle_f=$((oracle_f + 1))
 fi
+record oracle "$oracle_p" "$oracle_f" "$(tail -n1 "$logs/oracle-table.log" | cut -c1-60); $(tail -n1 "$logs/oracle.log")"
 
 stamp "module: test kernel and n_rust.ko"
 if make -s module; then
 	record module 1 0 "built without warnings"
 	stamp "guest: tests in QEMU"
 	if make -s initramfs >"$logs/initramfs.log" 2>&1; then
+		console=$build/guest-console.log
+		# Never count the results of an earlier run: the logs go before this one starts.
+		rm -f "$console" "$build/guest-kmsg.log"
 		make -s guest-test
 		guest_status=$?
-		console=$build/guest-console.log
-		p=$(grep -a -c '^ok [0-9]' "$console" || true)
-		f=$(grep -a -c '^not ok [0-9]' "$console" || true)
-		grep -a -A3 '^not ok' "$console" | head -n 40
+		# Every program's plan checked against its results; a missing program fails.
+		tests/guest-tap.py "$console" >"$logs/guest-tap.log" 2>&1
+		grep -v '^guest: [0-9]* passed' "$logs/guest-tap.log"
+		read -r p f < <(sed -n 's/^guest: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' \
+			"$logs/guest-tap.log" | tail -n1)
+		p=${p:-0}
+		f=${f:-1}
+		[ -f "$console" ] && grep -a -A3 '^not ok' "$console" | head -n 40
 		if [ "$guest_status" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
 		record guest "$p" "$f" "console log: $console"
 		stamp "kunit: KTAP of the module's KUnit suites from the guest run"

@@ -60,7 +60,17 @@ fn ixany_does_not_override_tcflow_stop() {
     let (mut e, mut r) = open(&t);
     r.stopped = true;
     r.tco_stopped = true;
-    feed(&mut e, &t, &mut r, b"z\x11");
+    // N_TTY does not even ask for a restart: the recorder's `start()` would do nothing while
+    // `tco_stopped` is set (as `start_tty` does), so count the requests.
+    feed(&mut e, &t, &mut r, b"z");
+    assert_eq!(
+        r.starts, 0,
+        "IXANY asked to restart output stopped by tcflow"
+    );
+    assert!(r.stopped);
+    // START does ask (`n_tty_receive_char_flow_ctrl`), and `start_tty` refuses.
+    feed(&mut e, &t, &mut r, b"\x11");
+    assert_eq!(r.starts, 1);
     assert!(r.stopped);
 }
 

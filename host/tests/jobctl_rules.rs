@@ -1,5 +1,6 @@
 //! Runs every case of the shared job-control table (`src/engine/testing/job_control_cases.rs`):
-//! `__tty_check_change` as `n_tty_read` and `n_tty_write` use it.
+//! `__tty_check_change` as `n_tty_read` uses it (the write side is the kernel's own
+//! `tty_check_change()`, checked in the guest by `n_rust-test-jobctl`).
 
 use n_rust_engine::testing::job_control_cases::JOBCTL_CASES;
 
@@ -10,8 +11,8 @@ fn jobctl_table_all_cases_pass() {
         .filter_map(|c| {
             c.run().err().map(|got| {
                 format!(
-                    "{}: got {got:?}, expected {:?} ({:?}, {:?})",
-                    c.name, c.expected, c.check, c.query
+                    "{}: got {got:?}, expected {:?} ({:?})",
+                    c.name, c.expected, c.query
                 )
             })
         })
@@ -23,9 +24,5 @@ fn jobctl_table_all_cases_pass() {
         JOBCTL_CASES.len(),
         failures.join("\n")
     );
-    assert!(
-        JOBCTL_CASES.len() >= 16,
-        "only {} cases",
-        JOBCTL_CASES.len()
-    );
+    assert!(JOBCTL_CASES.len() >= 7, "only {} cases", JOBCTL_CASES.len());
 }

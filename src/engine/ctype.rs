@@ -1,6 +1,8 @@
 //! The kernel's `lib/ctype.c` classification (Latin-1 aware), which N_TTY uses
 //! for `iscntrl`, `isalnum`, `tolower` and `toupper`.
 
+// The class bits of `lib/ctype.c`: upper, lower, digit, control, punctuation, white space,
+// hex digit, hard space.
 const U: u8 = 0x01;
 const L: u8 = 0x02;
 const D: u8 = 0x04;
@@ -44,6 +46,7 @@ const fn build() -> [u8; 256] {
     t
 }
 
+/// The class bits of every byte, as `_ctype[]`.
 static CTYPE: [u8; 256] = build();
 
 /// The class bits of `c` (`__ismask`).

@@ -21,7 +21,7 @@
 //! | `output.rs` | OPOST (`do_output_char`, `process_output_block`) and `n_tty_write` |
 //! | `read.rs` | `n_tty_read`'s copies, `input_available_p`, `TIOCINQ` |
 //! | `vmin_vtime.rs` | the VMIN/VTIME decision ([`ReadMode`]: one function per case) |
-//! | `job_control.rs` | `__tty_check_change` as a decision |
+//! | `job_control.rs` | `__tty_check_change(tty, SIGTTIN)` as a decision |
 //! | `termios.rs`, `ctype.rs` | termios values and the C character classes |
 //! | `testing/` | test support, only with `CONFIG_KUNIT` or the host's `test-support` feature |
 //!
@@ -41,7 +41,7 @@
 //! | `poll` | [`Engine::input_available`] with `poll = true` |
 //! | `ioctl(TIOCINQ)` | [`Engine::inq`] |
 //! | `write_wakeup` of echoes | [`Engine::process_echoes_to`] |
-//! | job control (`__tty_check_change`) | [`check_job_control`], [`check_write`] |
+//! | job control of a read (`__tty_check_change(tty, SIGTTIN)`) | [`check_job_control`] |
 
 mod actions;
 mod buffers;
@@ -64,7 +64,7 @@ pub use actions::{
     Actions, DriverError, DriverInfo, Signal, Sink, TTY_BREAK, TTY_FRAME, TTY_NORMAL, TTY_OVERRUN,
     TTY_PARITY,
 };
-pub use job_control::{check_job_control, check_write, Decision, JobControlQuery, JobOp};
+pub use job_control::{check_job_control, Decision, JobControlQuery};
 pub use output::Written;
 pub use read::{ReadProgress, ReadStep, TIOCPKT_DATA};
 pub use receive::{TTY_THRESHOLD_THROTTLE, TTY_THRESHOLD_UNTHROTTLE};

@@ -239,9 +239,14 @@ pub const TIOCPKT_DATA: u8 = 0;
 /// One `read()` in progress: the locals of `n_tty_read` that outlive a pass of its loop.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct ReadProgress {
+    /// The VMIN/VTIME case of this read, fixed at its start.
     mode: ReadMode,
+    /// A pty master in packet mode: raw reads start with `TIOCPKT_DATA`.
     packet: bool,
+    /// Bytes copied so far by the whole read, the packet header included (`kb - kbuf`).
     copied: usize,
+    /// The read tail when the read started (`tail` in `n_tty_read`): if the read moved it,
+    /// the receive worker is kicked at the end.
     old_tail: usize,
 }
 

@@ -7,10 +7,11 @@
 //! then reads with `read(2)` calls of `read_size` bytes until nothing is left
 //! (`-EAGAIN`, or 0 in non-canonical mode), then writes `write` as a program
 //! would. Expected: the read results in order (an empty entry is a 0-byte read,
-//! end-of-file in canonical mode), every byte that reached the driver (echo and
-//! output processing), the signals sent and how much of `write` was taken.
+//! end-of-file in canonical mode), how the reads ended (`EAGAIN` or 0), every byte
+//! that reached the driver (echo and output processing), the signals sent and how
+//! much of `write` was taken.
 
-use super::read_until_empty::{read_until_empty, ReadOnce};
+use super::read_until_empty::{read_until_empty, ReadOnce, ReadsEnded};
 use super::recorder::Recorder;
 use crate::engine::actions::{DriverInfo, Signal};
 use crate::engine::state::Engine;
@@ -38,6 +39,9 @@ pub struct Case {
     pub read_size: usize,
     /// Expected read results, in order.
     pub reads: &'static [&'static [u8]],
+    /// How the last read ended: `EAGAIN` ([`ReadsEnded::Again`]) or, outside canonical mode
+    /// with VMIN = VTIME = 0, 0 ([`ReadsEnded::Zero`]).
+    pub reads_end: ReadsEnded,
     /// Bytes a program writes after the reads.
     pub write: &'static [u8],
     /// Expected number of `write` bytes taken.
@@ -57,6 +61,8 @@ pub enum MismatchKind {
     ExtraRead,
     /// Fewer reads returned data than expected.
     MissingRead,
+    /// The reads ended otherwise (`EAGAIN` against 0; `index` 0: `EAGAIN`, 1: 0, 2: no end).
+    ReadEnd,
     /// The driver bytes differ at `index`.
     Master,
     /// The signals differ at `index`.
@@ -127,6 +133,34 @@ fn feed(b: &mut Bench, t: &Termios, data: &[u8], flags: Option<&[u8]>) -> bool {
     true
 }
 
+/// Open the engine of `bench` for `case` and receive its input: `input`, then, if the case
+/// switches termios, the switch and `input2`. `after_input` is called with the termios and
+/// the engine after each of the two (the oracle asks what `TIOCINQ` should say). Returns
+/// the termios in force, or the input the engine did not take all of (0 or 1).
+pub fn receive_inputs(
+    case: &Case,
+    bench: &mut Bench,
+    mut after_input: impl FnMut(&Termios, &Engine),
+) -> Result<Termios, usize> {
+    bench.rec.clear();
+    bench.engine.set_driver(DriverInfo::PTY);
+    let mut t = case.termios;
+    bench.engine.open(&t, &mut bench.rec);
+    if !feed(bench, &t, case.input, case.flags) {
+        return Err(0);
+    }
+    after_input(&t, &bench.engine);
+    if let Some(t2) = case.switch_to {
+        bench.engine.set_termios(Some(&t), &t2, &mut bench.rec);
+        t = t2;
+        if !feed(bench, &t, case.input2, None) {
+            return Err(1);
+        }
+        after_input(&t, &bench.engine);
+    }
+    Ok(t)
+}
+
 /// Run one case on `bench`.
 pub fn run(case: &Case, bench: &mut Bench) -> Result<(), Mismatch> {
     let fail = |kind, index| {
@@ -136,25 +170,15 @@ pub fn run(case: &Case, bench: &mut Bench) -> Result<(), Mismatch> {
             index,
         })
     };
-    bench.rec.clear();
-    bench.engine.set_driver(DriverInfo::PTY);
-    let mut t = case.termios;
-    bench.engine.open(&t, &mut bench.rec);
-    if !feed(bench, &t, case.input, case.flags) {
-        return fail(MismatchKind::Input, 0);
-    }
-    if let Some(t2) = case.switch_to {
-        bench.engine.set_termios(Some(&t), &t2, &mut bench.rec);
-        t = t2;
-        if !feed(bench, &t, case.input2, None) {
-            return fail(MismatchKind::Input, 1);
-        }
-    }
+    let t = match receive_inputs(case, bench, |_, _| {}) {
+        Ok(t) => t,
+        Err(which) => return fail(MismatchKind::Input, which),
+    };
     let size = case.read_size.clamp(1, READ_CAP);
     let mut nread = 0usize;
     let canonical = bench.engine.icanon();
     let Bench { engine, rec, buf } = bench;
-    read_until_empty(
+    let ended = read_until_empty(
         buf.get_mut(..size).unwrap_or(&mut []),
         canonical,
         4 * READ_CAP + 1,
@@ -172,6 +196,14 @@ pub fn run(case: &Case, bench: &mut Bench) -> Result<(), Mismatch> {
     )?;
     if nread != case.reads.len() {
         return fail(MismatchKind::MissingRead, nread);
+    }
+    if ended != case.reads_end {
+        let index = match ended {
+            ReadsEnded::Again => 0,
+            ReadsEnded::Zero => 1,
+            ReadsEnded::AtLimit => 2,
+        };
+        return fail(MismatchKind::ReadEnd, index);
     }
     let written = bench.engine.write(&t, case.write, &mut bench.rec).bytes;
     if written != case.written {

@@ -1,35 +1,26 @@
-//! The job-control table: decisions of [`check_job_control`] and [`check_write`]
-//! (`__tty_check_change` as `n_tty_read` and `n_tty_write` use it) as data, run by
-//! the host tests and by the kernel's KUnit suite `n_rust_jobctl`, one KUnit case
-//! per row. A case added here runs in both places.
+//! The job-control table: decisions of [`check_job_control`] (`__tty_check_change` as
+//! `n_tty_read` uses it, SIGTTIN) as data, run by the host tests and by the kernel's KUnit
+//! suite `n_rust_jobctl`, one KUnit case per row. A case added here runs in both places.
 //!
-//! Every query starts from [`BACKGROUND`] (a caller in a background group of its
-//! controlling tty, with nothing else special) and changes what the case is about.
+//! Every query starts from [`BACKGROUND`] (a reader in a background group of its controlling
+//! tty, with nothing else special) and changes what the case is about.
+//!
+//! Writes are not here: the module checks them with the kernel's own `tty_check_change()`, as
+//! `n_tty_write` does, so a table of an engine copy would test code the module never runs.
+//! `n_rust-test-jobctl` (`tests/guest/src/jobctl/`) checks them with real processes, on
+//! n_rust and N_TTY: SIGTTOU with TOSTOP, written when SIGTTOU is ignored or blocked or
+//! TOSTOP is off, EIO for an orphaned group.
 
 use crate::engine::actions::Signal;
-use crate::engine::job_control::{
-    check_job_control, check_write, Decision, JobControlQuery, JobOp,
-};
+use crate::engine::job_control::{check_job_control, Decision, JobControlQuery};
 use Decision::{Allow, Eio, SignalGroupAndRestart};
-use JobCheck::{JobControl, Write};
-
-/// Which check a case calls.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum JobCheck {
-    /// [`check_job_control`], as a read (and a write with `TOSTOP`) is checked.
-    JobControl,
-    /// [`check_write`] with `TOSTOP` set (`true`) or clear (`false`).
-    Write(bool),
-}
 
 /// One job-control decision.
 pub struct JobCtlCase {
     /// Name, for reports.
     pub name: &'static str,
-    /// What the glue knows about the caller and the tty.
+    /// What the glue knows about the reader and the tty.
     pub query: JobControlQuery,
-    /// The check called.
-    pub check: JobCheck,
     /// The expected decision.
     pub expected: Decision,
 }
@@ -37,10 +28,7 @@ pub struct JobCtlCase {
 impl JobCtlCase {
     /// The decision the engine makes for this case.
     pub const fn decide(&self) -> Decision {
-        match self.check {
-            JobCheck::JobControl => check_job_control(&self.query),
-            JobCheck::Write(tostop) => check_write(tostop, &self.query),
-        }
+        check_job_control(&self.query)
     }
 
     /// `Ok` if the engine decides as expected, else the decision it made.
@@ -54,34 +42,23 @@ impl JobCtlCase {
     }
 }
 
-/// A caller in a background group of its controlling tty, with nothing else special.
+/// A reader in a background group of its controlling tty, with nothing else special.
 pub const BACKGROUND: JobControlQuery = JobControlQuery {
     is_controlling_tty: true,
     tty_has_pgrp: true,
     caller_in_foreground: false,
     signal_ignored_or_blocked: false,
     caller_group_orphaned: false,
-    op: JobOp::Read,
     redirected: false,
 };
 
 const BG_READ: JobControlQuery = BACKGROUND;
-const BG_WRITE: JobControlQuery = JobControlQuery {
-    op: JobOp::Write,
-    ..BACKGROUND
-};
 
-/// A case named `name`: `check` on `query` must decide `expected`.
-const fn case(
-    name: &'static str,
-    query: JobControlQuery,
-    check: JobCheck,
-    expected: Decision,
-) -> JobCtlCase {
+/// A case named `name`: the read `query` must decide `expected`.
+const fn case(name: &'static str, query: JobControlQuery, expected: Decision) -> JobCtlCase {
     JobCtlCase {
         name,
         query,
-        check,
         expected,
     }
 }
@@ -91,7 +68,6 @@ pub static JOBCTL_CASES: &[JobCtlCase] = &[
     case(
         "background_read_sends_sigttin",
         BG_READ,
-        JobControl,
         SignalGroupAndRestart(Signal::Ttin),
     ),
     case(
@@ -100,7 +76,6 @@ pub static JOBCTL_CASES: &[JobCtlCase] = &[
             caller_in_foreground: true,
             ..BG_READ
         },
-        JobControl,
         Allow,
     ),
     case(
@@ -109,7 +84,6 @@ pub static JOBCTL_CASES: &[JobCtlCase] = &[
             is_controlling_tty: false,
             ..BG_READ
         },
-        JobControl,
         Allow,
     ),
     case(
@@ -118,7 +92,6 @@ pub static JOBCTL_CASES: &[JobCtlCase] = &[
             tty_has_pgrp: false,
             ..BG_READ
         },
-        JobControl,
         Allow,
     ),
     case(
@@ -127,7 +100,6 @@ pub static JOBCTL_CASES: &[JobCtlCase] = &[
             signal_ignored_or_blocked: true,
             ..BG_READ
         },
-        JobControl,
         Eio,
     ),
     case(
@@ -136,7 +108,6 @@ pub static JOBCTL_CASES: &[JobCtlCase] = &[
             caller_group_orphaned: true,
             ..BG_READ
         },
-        JobControl,
         Eio,
     ),
     case(
@@ -145,87 +116,6 @@ pub static JOBCTL_CASES: &[JobCtlCase] = &[
             redirected: true,
             ..BG_READ
         },
-        JobControl,
-        Allow,
-    ),
-    case(
-        "redirected_console_write_with_tostop_allowed",
-        JobControlQuery {
-            redirected: true,
-            ..BG_WRITE
-        },
-        Write(true),
-        Allow,
-    ),
-    case(
-        "background_write_with_tostop_sends_sigttou",
-        BG_WRITE,
-        Write(true),
-        SignalGroupAndRestart(Signal::Ttou),
-    ),
-    case(
-        "background_write_without_tostop_allowed",
-        BG_WRITE,
-        Write(false),
-        Allow,
-    ),
-    case(
-        "foreground_write_with_tostop_allowed",
-        JobControlQuery {
-            caller_in_foreground: true,
-            ..BG_WRITE
-        },
-        Write(true),
-        Allow,
-    ),
-    // Unlike a read, an ignored or blocked SIGTTOU lets the write through.
-    case(
-        "background_write_sigttou_ignored_allowed",
-        JobControlQuery {
-            signal_ignored_or_blocked: true,
-            ..BG_WRITE
-        },
-        JobControl,
-        Allow,
-    ),
-    case(
-        "background_write_orphaned_group_is_eio",
-        JobControlQuery {
-            caller_group_orphaned: true,
-            ..BG_WRITE
-        },
-        JobControl,
-        Eio,
-    ),
-    case(
-        "background_write_with_tostop_orphaned_group_is_eio",
-        JobControlQuery {
-            caller_group_orphaned: true,
-            ..BG_WRITE
-        },
-        Write(true),
-        Eio,
-    ),
-    // The ignored check comes first in `__tty_check_change`: an ignored or blocked
-    // SIGTTOU lets the write through even from an orphaned group.
-    case(
-        "ignored_sigttou_wins_over_orphaned_group",
-        JobControlQuery {
-            signal_ignored_or_blocked: true,
-            caller_group_orphaned: true,
-            ..BG_WRITE
-        },
-        JobControl,
-        Allow,
-    ),
-    case(
-        "ignored_sigttou_wins_over_orphaned_group_with_tostop",
-        JobControlQuery {
-            signal_ignored_or_blocked: true,
-            caller_group_orphaned: true,
-            ..BG_WRITE
-        },
-        Write(true),
         Allow,
     ),
 ];

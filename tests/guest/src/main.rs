@@ -37,6 +37,11 @@ fn ensure(condition: bool, message: impl Into<String>) -> Outcome {
 }
 
 /// Runs the tests in order and counts the results.
+/// The cases `main` runs: one per `t.run` (15) and the three N_TTY comparisons. The plan is
+/// printed before the first case; `tests/guest-tap.py` fails a run whose results do not
+/// match it, so a case that never ran is a failure.
+const PLAN: usize = 18;
+
 struct Runner {
     passed: usize,
     failed: usize,
@@ -151,6 +156,7 @@ fn main() {
         failed: 0,
     };
     println!("TAP version 13");
+    println!("1..{PLAN}");
 
     t.run("insmod ldisc=0 is refused (0 is N_TTY)", || {
         insmod_refuses(&module, "ldisc=0")
@@ -341,7 +347,12 @@ fn main() {
         ensure(problems.is_empty(), problems.join("\n"))
     });
 
-    println!("1..{}", t.passed + t.failed);
+    if t.passed + t.failed != PLAN {
+        println!(
+            "# guest: {} cases ran, the plan says {PLAN}",
+            t.passed + t.failed
+        );
+    }
     println!("guest: {} passed, {} failed", t.passed, t.failed);
     std::process::exit(if t.failed == 0 { 0 } else { 1 });
 }

@@ -30,18 +30,25 @@ pub struct OCase {
     pub switch: Option<(usize, Termios)>,
 }
 
-/// What one side observed for one step (reset, a chunk, or the final write).
+/// What one side observed for one step (reset, a chunk, a termios switch, or the final write).
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct Step {
-    /// Read results; `None` is a 0-byte read.
+    /// Read results, read by read; `None` is a 0-byte read (end of file, canonical mode).
     pub reads: Vec<Option<Vec<u8>>>,
+    /// How the reads ended (`EAGAIN`, or 0 outside canonical mode); `None`: no reads.
+    pub ended: Option<ReadsEnded>,
+    /// `TIOCINQ` before the reads: on the engine's side its count when it took the chunk in
+    /// one go, on the kernel's side what `TIOCINQ` said when the kernel reached that count
+    /// or gave up waiting; `None`: not compared.
+    pub inq: Option<usize>,
     /// Signal mask (bits as `pty::REPORTED`).
     pub signals: u8,
     /// Bytes on the master.
     pub master: Vec<u8>,
     /// Bytes of the program write taken.
     pub written: usize,
-    /// Reads of this step are compared line by line (canonical mode).
+    /// Reads of this step return whole lines (canonical mode): on the engine's side its own
+    /// mode (`ldata->icanon`), on the kernel's side the slave's termios read back.
     pub canon: bool,
 }
 
@@ -49,21 +56,20 @@ pub struct Step {
 pub type Trace = Vec<Step>;
 
 /// Whether a read under `t` returns whole lines: N_TTY reads canonically when ICANON is set
-/// and EXTPROC is not (`n_tty_read`), and the oracle then compares reads line by line, else
-/// only the bytes they return together.
+/// and EXTPROC is not (`n_tty_read`).
 pub fn reads_return_lines(t: &Termios) -> bool {
     t.l(LFlag::ICANON) && !t.l(LFlag::EXTPROC)
 }
 
 /// Read the slave until `EAGAIN` (or a 0 in non-canonical mode); a 0 in canonical mode is
-/// recorded as `None`.
+/// recorded as `None`. Returns how the reads ended.
 fn kernel_reads(
     p: &SignalReportingPty,
     t: &Termios,
     size: usize,
     out: &mut Vec<Option<Vec<u8>>>,
-) -> std::io::Result<()> {
-    let ended = read_until_empty(
+) -> std::io::Result<ReadsEnded> {
+    read_until_empty(
         &mut vec![0u8; size],
         t.l(LFlag::ICANON),
         100_000,
@@ -72,59 +78,57 @@ fn kernel_reads(
             out.push((!got.is_empty()).then(|| got.to_vec()));
             Ok(())
         },
-    )?;
-    match ended {
-        ReadsEnded::Empty => Ok(()),
-        ReadsEnded::AtLimit => Err(std::io::Error::other("endless reads")),
-    }
+    )
 }
 
-/// Run a case on the host kernel; `prev` is the termios currently set.
-pub fn run_kernel(p: &SignalReportingPty, prev: &Termios, c: &OCase) -> std::io::Result<Trace> {
-    let _ = prev;
-    let mut trace = Vec::new();
-    let t = &c.termios;
-    let isig = t.l(LFlag::ISIG);
+/// A kernel step that reads: whether the slave reads lines (its termios read back), and,
+/// when the engine's step `e` has a `TIOCINQ` count, the kernel's after waiting for it.
+fn kernel_step(p: &SignalReportingPty, e: Option<&Step>) -> std::io::Result<Step> {
+    let inq = match e.and_then(|e| e.inq) {
+        Some(want) => Some(p.wait_inq(want)?),
+        None => None,
+    };
+    Ok(Step {
+        canon: reads_return_lines(&p.termios()?),
+        inq,
+        ..Step::default()
+    })
+}
+
+/// Run a case on the host kernel. `engine` is the engine's trace of the same case: before
+/// reading a step, the kernel is given time to reach the engine's `TIOCINQ` count, so that
+/// its reads see all the input the engine's do.
+pub fn run_kernel(p: &SignalReportingPty, c: &OCase, engine: &Trace) -> std::io::Result<Trace> {
+    let mut trace: Trace = Vec::new();
+    let mut t = c.termios;
     // Reset: output running, new termios, empty input queue.
     let mut s = Step::default();
     p.restart_output()?;
-    p.set_termios(t)?;
+    p.set_termios(&t)?;
     p.flush_input()?;
     p.drain_master(&mut s.master)?;
     trace.push(s);
-    let mut t = *t;
-    let mut isig = isig;
     for (i, ch) in c.chunks.iter().enumerate() {
-        let mut s = Step {
-            canon: reads_return_lines(&t),
-            ..Step::default()
-        };
         p.write_master(ch)?;
-        kernel_reads(p, &t, c.read_size, &mut s.reads)?;
-        if isig {
+        let mut s = kernel_step(p, engine.get(trace.len()))?;
+        s.ended = Some(kernel_reads(p, &t, c.read_size, &mut s.reads)?);
+        if t.l(LFlag::ISIG) {
             s.signals = p.take_signals()?;
         }
         p.drain_master(&mut s.master)?;
         trace.push(s);
         if let Some((k, t2)) = c.switch {
             if k == i {
-                let mut s = Step {
-                    canon: reads_return_lines(&t2),
-                    ..Step::default()
-                };
                 p.set_termios(&t2)?;
                 t = t2;
-                isig = t.l(LFlag::ISIG);
-                kernel_reads(p, &t, c.read_size, &mut s.reads)?;
+                let mut s = kernel_step(p, engine.get(trace.len()))?;
+                s.ended = Some(kernel_reads(p, &t, c.read_size, &mut s.reads)?);
                 p.drain_master(&mut s.master)?;
                 trace.push(s);
             }
         }
     }
-    let mut s = Step {
-        canon: reads_return_lines(&t),
-        ..Step::default()
-    };
+    let mut s = kernel_step(p, None)?;
     s.written = p.write_slave(&c.write)?;
     p.drain_master(&mut s.master)?;
     s.signals = p.take_signals()?;
@@ -137,16 +141,16 @@ pub fn run_kernel(p: &SignalReportingPty, prev: &Termios, c: &OCase) -> std::io:
 pub fn run_fresh(c: &OCase) -> std::io::Result<(Trace, Trace)> {
     let pty = SignalReportingPty::open()?;
     let mut sim = sim::Sim::new();
-    let prev = sim.termios;
     let et = sim.run(c);
-    let kt = run_kernel(&pty, &prev, c)?;
+    let kt = run_kernel(&pty, c, &et)?;
     Ok((kt, et))
 }
 
-/// Largest master output of one step we compare. A pty's flip buffer is limited
+/// Largest master output of one step compared whole. A pty's flip buffer is limited
 /// to 8 KiB (`tty_buffer_set_limit(port, 8192)` in pty.c), so the write room the
 /// slave's N_TTY sees depends on how far the master's worker has drained it;
-/// below this bound the room never runs out (see DIVERGENCES.md).
+/// below this bound the room never runs out (see DIVERGENCES.md). Where the kernel wrote
+/// more, the first this many bytes are compared.
 pub const MAX_STEP_OUTPUT: usize = 7_000;
 
 /// A kernel pty and the engine, given the same cases one after the other.
@@ -161,8 +165,11 @@ pub enum CaseResult {
     Agreed,
     /// They differ: how.
     Diverged(String),
-    /// Not run: the engine wrote more than [`MAX_STEP_OUTPUT`] bytes in one step.
-    TooMuchOutput,
+    /// They agree as far as compared: the kernel wrote more than [`MAX_STEP_OUTPUT`] bytes
+    /// in a step, so from there on only the first [`MAX_STEP_OUTPUT`] bytes of that step's
+    /// output were compared, and nothing after it. The two sides' states may differ now:
+    /// open fresh ones.
+    ComparedInPart,
 }
 
 impl KernelAndEngine {
@@ -174,20 +181,16 @@ impl KernelAndEngine {
         })
     }
 
-    /// Runs `c` on the engine, then, unless its output is too large to compare (state left
-    /// as it was), on the kernel, and compares them. Panics if the pty fails.
+    /// Runs `c` on the engine, then on the kernel, and compares them. Panics if the pty
+    /// fails.
     pub fn run_case(&mut self, c: &OCase) -> CaseResult {
-        let mut probe = self.sim.clone();
-        let et = probe.run(c);
-        if et.iter().any(|s| s.master.len() > MAX_STEP_OUTPUT) {
-            return CaseResult::TooMuchOutput;
-        }
-        let prev = self.sim.termios;
-        self.sim = probe;
-        let kt = run_kernel(&self.pty, &prev, c).expect("kernel run failed");
-        match compare(&c.termios, &kt, &et) {
-            Some(diff) => CaseResult::Diverged(diff),
-            None => CaseResult::Agreed,
+        let et = self.sim.run(c);
+        let kt = run_kernel(&self.pty, c, &et).expect("kernel run failed");
+        let cut = kt.iter().position(|s| s.master.len() > MAX_STEP_OUTPUT);
+        match (compare(&kt, &et, cut), cut) {
+            (Some(diff), _) => CaseResult::Diverged(diff),
+            (None, Some(_)) => CaseResult::ComparedInPart,
+            (None, None) => CaseResult::Agreed,
         }
     }
 }
@@ -204,20 +207,26 @@ impl Lockstep for KernelAndEngine {
     fn run(&mut self, case: &OCase) -> Result<(), String> {
         match self.run_case(case) {
             CaseResult::Diverged(diff) => Err(diff),
-            CaseResult::Agreed | CaseResult::TooMuchOutput => Ok(()),
+            CaseResult::Agreed | CaseResult::ComparedInPart => Ok(()),
         }
     }
 
     fn kind(_: &String) {}
 }
 
-/// Compare two traces under the rules for `t`; `Some(description)` if they differ.
-pub fn compare(t: &Termios, k: &Trace, e: &Trace) -> Option<String> {
+/// Compare the kernel's trace `k` with the engine's `e`; `Some(description)` if they differ.
+/// With `cut` set, step `cut` is compared only as far as its output fits in
+/// [`MAX_STEP_OUTPUT`] bytes (and without the write count it decides), and the steps after it
+/// not at all.
+pub fn compare(k: &Trace, e: &Trace, cut: Option<usize>) -> Option<String> {
     if k.len() != e.len() {
         return Some(format!("step count {} vs {}", k.len(), e.len()));
     }
-    let _ = t;
     for (i, (ks, es)) in k.iter().zip(e.iter()).enumerate() {
+        if cut.is_some_and(|c| i > c) {
+            break;
+        }
+        let in_part = cut == Some(i);
         let what = if i == 0 {
             "reset".to_string()
         } else if i + 1 == k.len() {
@@ -226,27 +235,50 @@ pub fn compare(t: &Termios, k: &Trace, e: &Trace) -> Option<String> {
             format!("step {i}")
         };
         if ks.canon != es.canon {
-            return Some(format!("{what}: mode bookkeeping differs"));
+            return Some(format!(
+                "{what}: mode bookkeeping differs: kernel reads {}, engine {}",
+                if ks.canon { "lines" } else { "bytes" },
+                if es.canon { "lines" } else { "bytes" }
+            ));
         }
-        if ks.canon {
-            if ks.reads != es.reads {
+        if let (Some(ki), Some(ei)) = (ks.inq, es.inq) {
+            if ki != ei {
                 return Some(format!(
-                    "{what}: reads differ\n  kernel: {}\n  engine: {}",
-                    show_reads(&ks.reads),
-                    show_reads(&es.reads)
+                    "{what}: TIOCINQ before reading: kernel {ki} engine {ei}"
                 ));
             }
-        } else {
-            let kc: Vec<u8> = ks.reads.iter().flatten().flatten().copied().collect();
-            let ec: Vec<u8> = es.reads.iter().flatten().flatten().copied().collect();
-            if kc != ec {
-                return Some(format!("{what}: read data differs{}", diff_bytes(&kc, &ec)));
-            }
         }
-        if ks.master != es.master {
+        if ks.reads != es.reads {
             return Some(format!(
-                "{what}: master bytes differ{}",
-                diff_bytes(&ks.master, &es.master)
+                "{what}: reads differ\n  kernel: {}\n  engine: {}",
+                show_reads(&ks.reads),
+                show_reads(&es.reads)
+            ));
+        }
+        if ks.ended != es.ended {
+            return Some(format!(
+                "{what}: reads ended: kernel {:?} engine {:?}",
+                ks.ended, es.ended
+            ));
+        }
+        let fits = |m: &[u8]| m.len().min(MAX_STEP_OUTPUT);
+        let (km, em) = if in_part {
+            (
+                &ks.master[..fits(&ks.master)],
+                &es.master[..fits(&es.master)],
+            )
+        } else {
+            (&ks.master[..], &es.master[..])
+        };
+        if km != em {
+            return Some(format!(
+                "{what}: master bytes differ{}{}",
+                if in_part {
+                    format!(" (first {MAX_STEP_OUTPUT} compared)")
+                } else {
+                    String::new()
+                },
+                diff_bytes(km, em)
             ));
         }
         if ks.signals != es.signals {
@@ -256,7 +288,7 @@ pub fn compare(t: &Termios, k: &Trace, e: &Trace) -> Option<String> {
                 show_sigs(es.signals)
             ));
         }
-        if ks.written != es.written {
+        if ks.written != es.written && !in_part {
             return Some(format!(
                 "{what}: write took {} vs {}",
                 ks.written, es.written

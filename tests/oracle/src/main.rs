@@ -95,7 +95,7 @@ fn main() {
     );
     let next_block = AtomicU64::new(0);
     let done = AtomicU64::new(0);
-    let skipped = AtomicU64::new(0);
+    let in_part = AtomicU64::new(0);
     let divergences = AtomicUsize::new(0);
     let reports = Mutex::new(Vec::<String>::new());
     let nblocks = o.count.div_ceil(o.block);
@@ -115,8 +115,11 @@ fn main() {
                     let result = sides.run_case(case);
                     done.fetch_add(1, Ordering::Relaxed);
                     let diff = match result {
-                        CaseResult::TooMuchOutput => {
-                            skipped.fetch_add(1, Ordering::Relaxed);
+                        CaseResult::ComparedInPart => {
+                            // The sides may hold different state now: fresh ones.
+                            in_part.fetch_add(1, Ordering::Relaxed);
+                            sides = KernelAndEngine::open().expect("cannot open a pty");
+                            since_fresh.clear();
                             continue;
                         }
                         CaseResult::Agreed => {
@@ -164,10 +167,10 @@ fn main() {
     let n = done.load(Ordering::Relaxed);
     let d = divergences.load(Ordering::Relaxed);
     println!(
-        "oracle: {} cases, {} divergences, {} skipped (output over {} bytes), seed {:#x}, {:.1}s",
+        "oracle: {} cases, {} divergences, {} compared in part (kernel output over {} bytes in a step), seed {:#x}, {:.1}s",
         n,
         d,
-        skipped.load(Ordering::Relaxed),
+        in_part.load(Ordering::Relaxed),
         MAX_STEP_OUTPUT,
         o.seed,
         t0.elapsed().as_secs_f64()

@@ -3,8 +3,8 @@
 
 use n_rust_engine::testing::{read_until_empty, ReadOnce};
 use n_rust_engine::Termios;
-use std::ffi::CStr;
 use std::io;
+use std::time::{Duration, Instant};
 
 fn cvt(r: libc::c_int) -> io::Result<libc::c_int> {
     if r < 0 {
@@ -13,6 +13,10 @@ fn cvt(r: libc::c_int) -> io::Result<libc::c_int> {
         Ok(r)
     }
 }
+
+/// How long [`SignalReportingPty::wait_inq`] waits for the kernel to take the input: far
+/// more than the receive work needs (microseconds) on a loaded machine.
+pub const INPUT_WAIT: Duration = Duration::from_secs(2);
 
 /// Signals the child can report, as bits of a mask.
 pub const REPORTED: [libc::c_int; 5] = [
@@ -68,8 +72,6 @@ impl SignalReportingPty {
                 name.as_ptr(),
                 libc::O_RDWR | libc::O_NOCTTY | libc::O_NONBLOCK | libc::O_CLOEXEC,
             ))?;
-            // `ptsname_r` succeeded, so `name` holds a NUL-terminated string.
-            let _ = CStr::from_ptr(name.as_ptr());
             let mut base: libc::termios = std::mem::zeroed();
             cvt(libc::tcgetattr(s, &mut base))?;
 
@@ -187,6 +189,26 @@ impl SignalReportingPty {
         Ok(())
     }
 
+    /// The slave's termios as the kernel holds it, as a [`Termios`] (flags and control
+    /// characters).
+    pub fn termios(&self) -> io::Result<Termios> {
+        // SAFETY: `tcgetattr` gets the slave fd this pty owns and a pointer to a live local
+        // `termios`; an all-zero `termios` is a valid one to overwrite.
+        let k = unsafe {
+            let mut k: libc::termios = std::mem::zeroed();
+            cvt(libc::tcgetattr(self.slave, &mut k))?;
+            k
+        };
+        let mut t = Termios::RAW;
+        t.iflag = n_rust_engine::IFlag::from_bits(k.c_iflag);
+        t.oflag = n_rust_engine::OFlag::from_bits(k.c_oflag);
+        t.lflag = n_rust_engine::LFlag::from_bits(k.c_lflag);
+        for (c, slot) in t.cc.iter_mut().zip(k.c_cc) {
+            *c = slot;
+        }
+        Ok(t)
+    }
+
     /// tcflow(TCOOFF) then tcflow(TCOON): output runs again.
     pub fn restart_output(&self) -> io::Result<()> {
         // SAFETY: `tcflow` takes no pointers; `self.slave` is the slave fd this pty owns.
@@ -278,6 +300,32 @@ impl SignalReportingPty {
             return Err(e);
         }
         Ok(r as usize)
+    }
+
+    /// What `TIOCINQ` (`FIONREAD`) says of the slave: the bytes a reader can have now.
+    pub fn inq(&self) -> io::Result<usize> {
+        let mut n: libc::c_int = 0;
+        // SAFETY: `TIOCINQ` writes one int through the pointer, to the live local `n`.
+        cvt(unsafe { libc::ioctl(self.slave, libc::TIOCINQ, &mut n) })?;
+        Ok(n as usize)
+    }
+
+    /// Waits until the slave's line discipline has taken the input written to the master as
+    /// far as `TIOCINQ` reaching `want` shows (what the engine holds for a reader after the
+    /// same input), at most [`INPUT_WAIT`]; returns what `TIOCINQ` said last.
+    ///
+    /// A read alone does not wait for input still in the flip buffer when some input is
+    /// already there (`n_tty_read` flushes the receive work only when nothing is available),
+    /// so a reader racing the work sees a split that depends on timing.
+    pub fn wait_inq(&self, want: usize) -> io::Result<usize> {
+        let start = Instant::now();
+        loop {
+            let n = self.inq()?;
+            if n == want || start.elapsed() > INPUT_WAIT {
+                return Ok(n);
+            }
+            std::thread::yield_now();
+        }
     }
 
     /// Wait for the slave's pending input processing without reading: `poll`

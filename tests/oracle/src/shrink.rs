@@ -22,15 +22,18 @@ pub trait Lockstep: Sized {
     fn kind(d: &Self::Divergence) -> Self::Kind;
 }
 
-/// Runs `prefix` (what ran since the state was fresh; its results are ignored), then `case`,
-/// on a fresh harness: the divergence of `case`, if any.
+/// Runs `prefix` (what ran since the state was fresh), then `case`, on a fresh harness: the
+/// divergence of `case`, if any, or the first divergence of a case of `prefix` (those agreed
+/// when they first ran: one that differs now is a divergence too, not to be swallowed).
 pub fn replay<L: Lockstep>(prefix: &[L::Case], case: &L::Case) -> Option<L::Divergence> {
     let mut sides = match L::fresh() {
         Ok(sides) => sides,
         Err(d) => return Some(d),
     };
     for earlier in prefix {
-        let _ = sides.run(earlier);
+        if let Err(d) = sides.run(earlier) {
+            return Some(d);
+        }
     }
     sides.run(case).err()
 }

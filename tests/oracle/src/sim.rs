@@ -1,8 +1,8 @@
 //! The engine side: the same steps as `run_kernel`, on an [`Engine`] with a
 //! recorder that behaves like the pty slave's driver.
 
-use crate::{reads_return_lines, OCase, Step, Trace};
-use n_rust_engine::testing::{read_until_empty, ReadOnce, Recorder, Room};
+use crate::{OCase, Step, Trace};
+use n_rust_engine::testing::{read_until_empty, ReadOnce, ReadsEnded, Recorder, Room};
 use n_rust_engine::{DriverInfo, Engine, LFlag, Termios};
 use std::convert::Infallible;
 
@@ -59,10 +59,10 @@ impl Sim {
         m
     }
 
-    /// Reads until nothing is left, as `kernel_reads` does on the pty.
-    fn reads(&mut self, size: usize, out: &mut Vec<Option<Vec<u8>>>) {
+    /// Reads until nothing is left, as `kernel_reads` does on the pty: how they ended.
+    fn reads(&mut self, size: usize, out: &mut Vec<Option<Vec<u8>>>) -> ReadsEnded {
         let t = self.termios;
-        let Ok(_) = read_until_empty::<Infallible>(
+        let Ok(ended) = read_until_empty::<Infallible>(
             &mut vec![0u8; size],
             t.l(LFlag::ICANON),
             100_000,
@@ -72,6 +72,15 @@ impl Sim {
                 Ok(())
             },
         );
+        ended
+    }
+
+    /// A step that reads, in the engine's own mode.
+    fn reading_step(&self) -> Step {
+        Step {
+            canon: self.engine.icanon() && !self.termios.l(LFlag::EXTPROC),
+            ..Step::default()
+        }
     }
 
     /// Run a case; returns the trace and the largest master output of a step.
@@ -91,10 +100,9 @@ impl Sim {
             ..Step::default()
         });
         for (i, ch) in c.chunks.iter().enumerate() {
-            let mut s = Step {
-                canon: reads_return_lines(&t),
-                ..Step::default()
-            };
+            let mut s = self.reading_step();
+            // Reads made while the chunk is taken (the reader making room).
+            let mut interleaved = false;
             let mut off = 0;
             let mut la_done = 0;
             let mut stuck = 0;
@@ -110,10 +118,14 @@ impl Sim {
                         la_done = ch.len();
                     }
                     self.reads(c.read_size, &mut s.reads);
+                    interleaved = true;
                     stuck = if n == 0 { stuck + 1 } else { 0 };
                 }
             }
-            self.reads(c.read_size, &mut s.reads);
+            // The count the kernel must reach before its reads see what the engine's see;
+            // none when the engine's reader made room while the chunk was taken.
+            s.inq = (!interleaved).then(|| self.engine.inq(&t));
+            s.ended = Some(self.reads(c.read_size, &mut s.reads));
             if t.l(LFlag::ISIG) {
                 s.signals = self.take_signals();
             }
@@ -121,14 +133,12 @@ impl Sim {
             trace.push(s);
             if let Some((k, t2)) = c.switch {
                 if k == i {
-                    let mut s = Step {
-                        canon: reads_return_lines(&t2),
-                        ..Step::default()
-                    };
                     self.engine.set_termios(Some(&t), &t2, &mut self.tty);
                     t = t2;
                     self.termios = t2;
-                    self.reads(c.read_size, &mut s.reads);
+                    let mut s = self.reading_step();
+                    s.inq = Some(self.engine.inq(&t));
+                    s.ended = Some(self.reads(c.read_size, &mut s.reads));
                     s.master = self.take_master();
                     trace.push(s);
                 }
@@ -140,13 +150,11 @@ impl Sim {
         } else {
             self.engine.write(&t, &c.write, &mut self.tty).bytes
         };
-        trace.push(Step {
-            written,
-            master: self.take_master(),
-            signals: self.take_signals(),
-            reads: Vec::new(),
-            canon: reads_return_lines(&t),
-        });
+        let mut s = self.reading_step();
+        s.written = written;
+        s.master = self.take_master();
+        s.signals = self.take_signals();
+        trace.push(s);
         trace
     }
 }

@@ -3,6 +3,7 @@
 //! group runs in every place the table runs.
 
 use super::conformance::Case;
+use super::read_until_empty::ReadsEnded;
 use crate::engine::actions::Signal;
 use crate::engine::termios::{IFlag, LFlag, OFlag, Termios, VEOL, VEOL2, VINTR, VMIN, VTIME};
 
@@ -42,6 +43,7 @@ const fn case(name: &'static str, termios: Termios, input: &'static [u8]) -> Cas
         input2: b"",
         read_size: 512,
         reads: &[],
+        reads_end: ReadsEnded::Again,
         write: b"",
         written: 0,
         master: b"",
@@ -53,6 +55,13 @@ const fn case(name: &'static str, termios: Termios, input: &'static [u8]) -> Cas
 const fn expect(mut c: Case, reads: &'static [&'static [u8]], master: &'static [u8]) -> Case {
     c.reads = reads;
     c.master = master;
+    c
+}
+
+/// Expect the last read to return 0 (outside canonical mode with VMIN = VTIME = 0), not
+/// `EAGAIN`.
+const fn ends_with_zero(mut c: Case) -> Case {
+    c.reads_end = ReadsEnded::Zero;
     c
 }
 

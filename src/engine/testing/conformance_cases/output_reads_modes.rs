@@ -101,9 +101,17 @@ pub(super) const CASES: &[Case] = &[
         &[b"\xff\n"],
         b"\xff\r\n",
     ),
-    expect(
+    ends_with_zero(expect(
         case("vmin0_vtime0_returns_immediately", RAW_VMIN0, b"ab"),
         &[b"ab"],
+        b"",
+    )),
+    // With nothing to read, VMIN = VTIME = 0 answers 0 at once, before the O_NONBLOCK check
+    // of `n_tty_read`; with a VTIME (or a VMIN) a nonblocking read fails with EAGAIN.
+    ends_with_zero(case("vmin0_vtime0_nothing_returns_zero", RAW_VMIN0, b"")),
+    case(
+        "vmin0_vtime_set_nothing_is_eagain",
+        RAW_VMIN0.with_cc(VTIME, 5),
         b"",
     ),
     rsize(

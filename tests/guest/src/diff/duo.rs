@@ -155,7 +155,12 @@ impl Duo {
             let t0 = std::time::Instant::now();
             let mut want = self.apply(op, &mut cur, &last, &mut obs);
             let t1 = std::time::Instant::now();
-            want.outq |= i + 1 == s.ops.len();
+            // At the end of a scenario: the output queue, and the signals sent since the
+            // last sample, so that a signal after a byte that cannot be a signal character
+            // (or after any other operation) is seen too.
+            let last_op = i + 1 == s.ops.len();
+            want.outq |= last_op;
+            want.signals |= last_op;
             self.observe(&mut obs, want).map_err(|mut d| {
                 d.op = Some(i);
                 d

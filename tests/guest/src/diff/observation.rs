@@ -72,7 +72,8 @@ pub struct Obs {
 
 /// What to observe after an operation besides the poll mask and `TIOCINQ`. Every system call
 /// costs a lot in the TCG guest with lockdep, so the master is read only after operations that
-/// may write to it, signals are collected only after a byte that may be a signal character,
+/// may write to it, signals are collected after a byte that may be a signal character and at
+/// the end of every scenario (they stay pending until collected, so the end sees any other),
 /// and `TIOCOUTQ` (always 0 on a pty) after writes and at the end.
 #[derive(Clone, Copy, Default)]
 pub struct Want {

@@ -72,6 +72,12 @@ fn main() {
         }
     };
     println!("TAP version 13");
+    // The plan first: each case on each discipline, the shell scenario on each, and the
+    // kernel-log check when n_rust is among them.
+    let group_cases = if ash_only { 0 } else { CASES.len() };
+    let planned =
+        discs.len() * repeat * (group_cases + 1) + usize::from(discs.contains(&sys::N_DEVELOPMENT));
+    println!("1..{planned}");
     for &disc in discs
         .iter()
         .filter(|_| !ash_only)
@@ -108,7 +114,6 @@ fn main() {
             start.elapsed(),
         );
     }
-    println!("1..{}", passed + failed);
     println!("jobctl: {passed} passed, {failed} failed");
     std::process::exit(if failed == 0 { 0 } else { 1 });
 }
