@@ -226,7 +226,14 @@ impl LineDiscipline for NRust {
         let value = match cmd {
             bindings::TIOCOUTQ => tty.driver_chars_in_buffer() as u32,
             bindings::TIOCINQ => {
-                self.with_engine(tty, |engine, termios, _| engine.inq(termios)) as u32
+                // As `n_tty_ioctl`: under `termios_rwsem` for writing, by the tty's current
+                // termios. That is not always the one `set_termios` last told us: the tty
+                // layer skips the discipline's `set_termios` while a discipline change is
+                // pending (`tty_ldisc_ref` fails), and N_TTY then counts by the new flags
+                // over its old state.
+                let _termios = tty.lock_termios_write();
+                let current = engine_termios(&tty.termios());
+                self.with_engine(tty, |engine, _, _| engine.inq(&current)) as u32
             }
             // Never with our lock held: TCFLSH comes back through `flush_buffer`.
             _ => return Ok(tty.ioctl_helper(cmd, arg)),
