@@ -119,15 +119,15 @@ mod cases {
     }
 
     /// `tty_read` copies through a 64-byte buffer and calls the discipline again with its
-    /// cookie: a 101-byte line comes back whole from one read; a 5-byte read of a line
-    /// leaves the rest for the next read.
+    /// cookie: a 150-byte line comes back whole from one read (the first call and two
+    /// continuations); a 5-byte read of a line leaves the rest for the next read.
     fn cookie_protocol(ldisc: i32) -> bool {
         let Some(tty) = open(ldisc) else {
             return false;
         };
         check!(ldisc, set_modes(&tty, 0, 0, bindings::ICANON));
-        let mut line = [b'x'; 101];
-        line[100] = b'\n';
+        let mut line = [b'x'; 150];
+        line[149] = b'\n';
         check!(ldisc, tty.receive(&line) == line.len());
         check!(ldisc, reads(ldisc, &tty, &line));
         check!(ldisc, tty.receive(b"hello world\n") == 12);

@@ -82,6 +82,32 @@ static OPS: bindings::tty_operations = bindings::tty_operations {
 // SAFETY: every field is an optional function pointer, for which zero is `None`.
 static PORT_OPS: bindings::tty_port_operations = unsafe { core::mem::zeroed() };
 
+/// Opens [`NODE`] (`O_RDWR | O_NOCTTY | O_NONBLOCK`), looked up from user space's root.
+///
+/// A kernel thread's root, as a KUnit case's, is an empty file system (nullfs) on Linux 7.x:
+/// the lookup runs with `current->fs` set to `userspace_init_fs` meanwhile, as the static
+/// inline `scoped_with_init_fs()` does (init's root, where the guest mounted devtmpfs on
+/// `/dev`). Returns the file or an `ERR_PTR`.
+fn open_node() -> *mut bindings::file {
+    let flags = bindings::O_RDWR | bindings::O_NOCTTY | bindings::O_NONBLOCK;
+    let task = kernel::task::Task::current_raw().cast::<u8>();
+    // SAFETY: `OFFSET_TASK_FS` is the offset of `fs` in `struct task_struct` (clang computed
+    // it from the kernel's headers) and `task` the current task, alive; only the current
+    // task changes its own `fs` here, and it is put back before returning, as
+    // `__override_init_fs`/`__revert_init_fs` do. `userspace_init_fs` is set at boot and
+    // never freed; `NODE` is a C string.
+    unsafe {
+        let fs = task
+            .add(bindings::OFFSET_TASK_FS)
+            .cast::<*mut bindings::fs_struct>();
+        let own = ptr::read_volatile(fs);
+        ptr::write_volatile(fs, bindings::userspace_init_fs);
+        let file = bindings::filp_open(NODE.as_char_ptr(), flags as c_int, 0);
+        ptr::write_volatile(fs, own);
+        file
+    }
+}
+
 /// The test tty: its driver and port, registered, and the tty opened as a file with a given
 /// line discipline attached. Dropping it closes the file and unregisters everything.
 pub(crate) struct TestTty {
@@ -147,10 +173,7 @@ impl TestTty {
         };
         from_err_ptr(device)?;
         this.device = true;
-        let open_flags = bindings::O_RDWR | bindings::O_NOCTTY | bindings::O_NONBLOCK;
-        // SAFETY: `NODE` is a C string; devtmpfs made the node when the device was added.
-        let file = unsafe { bindings::filp_open(NODE.as_char_ptr(), open_flags as c_int, 0) };
-        this.file = from_err_ptr(file)?;
+        this.file = from_err_ptr(open_node())?;
         // SAFETY: an open tty file's `private_data` is its `tty_file_private`
         // (`file_tty()`), valid while the file is open.
         this.tty = unsafe {
