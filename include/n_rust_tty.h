@@ -15,6 +15,7 @@
 #include <linux/tty_port.h>
 #include <linux/poll.h>
 #include <linux/sched/signal.h>
+#include <linux/fs_struct.h>
 #include <linux/wait.h>
 
 /*
@@ -40,6 +41,7 @@ N_RUST_OFFSET(TASK_EXIT_STATE, struct task_struct, exit_state);
 N_RUST_OFFSET(TASK_TGID, struct task_struct, tgid);
 N_RUST_OFFSET(TASK_PGID_LINK, struct task_struct, pid_links[PIDTYPE_PGID]);
 N_RUST_OFFSET(TASK_TI_FLAGS, struct task_struct, thread_info.flags);
+N_RUST_OFFSET(TASK_FS, struct task_struct, fs);
 N_RUST_OFFSET(SIGNAL_TTY, struct signal_struct, tty);
 N_RUST_OFFSET(SIGNAL_PGID, struct signal_struct, pids[PIDTYPE_PGID]);
 N_RUST_OFFSET(SIGNAL_SID, struct signal_struct, pids[PIDTYPE_SID]);
@@ -48,6 +50,7 @@ N_RUST_OFFSET(SIGHAND_ACTION, struct sighand_struct, action);
 N_RUST_OFFSET(PID_PGID_TASKS, struct pid, tasks[PIDTYPE_PGID]);
 N_RUST_OFFSET(FILE_F_FLAGS, struct file, f_flags);
 N_RUST_OFFSET(FILE_F_INODE, struct file, f_inode);
+N_RUST_OFFSET(FILE_PRIVATE_DATA, struct file, private_data);
 N_RUST_OFFSET(INODE_I_RDEV, struct inode, i_rdev);
 N_RUST_OFFSET(WAIT_ENTRY_FUNC, struct wait_queue_entry, func);
 const unsigned long N_RUST_CONST_SIZEOF_K_SIGACTION = sizeof(struct k_sigaction);

@@ -12,6 +12,8 @@
 //!   job-control decision of a read ([`engine::check_job_control`]) the host tests run too.
 //! - `n_rust_params`: validation of the `ldisc` module parameter.
 //! - `n_rust_read_steps`: one `read()` through the engine's steps (`kunit/read_steps.rs`).
+//! - `n_rust_glue`: the discipline on a tty made inside the kernel by a test tty driver,
+//!   driven through the tty layer (`kunit/glue.rs`, `kunit/glue/test_tty.rs`).
 //!
 //! The two table suites are one parameterised KUnit case each (see [`table`]), with one KTAP
 //! result per table entry, named after it: a case added to a table runs here without touching
@@ -23,6 +25,7 @@
 
 use kernel::prelude::*;
 
+mod glue;
 mod read_steps;
 
 /// A static table of the engine run as one parameterised KUnit case, one KTAP result per entry.

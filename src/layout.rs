@@ -13,6 +13,7 @@ use core::mem::{offset_of, size_of};
 const _: () = {
     assert!(offset_of!(bindings::file, f_flags) == bindings::OFFSET_FILE_F_FLAGS);
     assert!(offset_of!(bindings::file, f_inode) == bindings::OFFSET_FILE_F_INODE);
+    assert!(offset_of!(bindings::file, private_data) == bindings::OFFSET_FILE_PRIVATE_DATA);
     assert!(offset_of!(bindings::inode, i_rdev) == bindings::OFFSET_INODE_I_RDEV);
     assert!(offset_of!(bindings::wait_queue_entry, func) == bindings::OFFSET_WAIT_ENTRY_FUNC);
     assert!(size_of::<bindings::wait_queue_entry>() == bindings::SIZEOF_WAIT_ENTRY);

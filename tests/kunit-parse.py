@@ -34,7 +34,8 @@ TOP_KTAP = re.compile(r'^(K?TAP version \d+)\s*$')
 TOP_PLAN = re.compile(r'^1\.\.(\d+)\s*$')
 TOP_RESULT = re.compile(r'^(not )?ok \d+ ')
 # The suites src/kunit.rs declares: every module load must run each of them.
-EXPECTED_SUITES = ('n_rust_conformance', 'n_rust_jobctl', 'n_rust_params', 'n_rust_read_steps')
+EXPECTED_SUITES = ('n_rust_conformance', 'n_rust_jobctl', 'n_rust_params', 'n_rust_read_steps',
+                   'n_rust_glue')
 
 
 def kernel_lines(path):
