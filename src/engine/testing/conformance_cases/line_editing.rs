@@ -193,4 +193,15 @@ pub(super) const CASES: &[Case] = &[
         &[b"ab;", b"cd\n"],
         b"ab;cd\r\n",
     ),
+    // KILL without ECHO drops the line at once, even a lone UTF-8 continuation byte that
+    // the erase loop would refuse to split (eraser: `if (!L_ECHO(tty))` comes first).
+    expect(
+        case(
+            "kill_without_echo_drops_lone_utf8_continuation",
+            SANE.minus_l(LFlag::ECHO).plus_i(IFlag::IUTF8),
+            b"\x80\x15x\n",
+        ),
+        &[b"x\n"],
+        b"",
+    ),
 ];
