@@ -282,4 +282,40 @@ pub(super) const CASES: &[Case] = &[
         &[b"a\t\n"],
         b"a\xe2\x82\xac\\\xe2\x82\xac/     \r\n",
     ),
+    // A backspace at column 0 leaves the column at 0, written or echoed.
+    writes(
+        expect(
+            case(
+                "xtabs_after_backspace_at_column0",
+                OPOST_ONLY.plus_o(OFlag::XTABS),
+                b"",
+            ),
+            &[],
+            b"\x08        x",
+        ),
+        b"\x08\tx",
+        3,
+    ),
+    expect(
+        case(
+            "xtabs_echo_after_raw_backspace_at_column0",
+            SANE.plus_o(OFlag::XTABS).minus_l(LFlag::ECHOCTL),
+            b"\x08\t\n",
+        ),
+        &[b"\x08\t\n"],
+        b"\x08        \r\n",
+    ),
+    // Without OPOST the column stays 0; ECHOPRT's step back over a UTF-8 byte keeps it there
+    // (the line is empty after the erase, so the erasure is closed with / at once).
+    expect(
+        case(
+            "echoprt_utf8_erase_without_opost",
+            SANE.minus_o(OFlag::OPOST)
+                .plus_i(IFlag::IUTF8)
+                .plus_l(LFlag::ECHOPRT),
+            b"\xc3\xa9\x7f\n",
+        ),
+        &[b"\n"],
+        b"\xc3\xa9\\\xc3\xa9/\n",
+    ),
 ];
