@@ -88,3 +88,37 @@ fn set_driver_replaces_the_driver_description() {
     feed(&mut e, &RAW, &mut r, &vec![b'x'; N_TTY_BUF_SIZE - 100]);
     assert!(r.throttles > 0);
 }
+
+/// `n_tty_receive_buf` (no flow control) takes what fits and never marks the receive path
+/// as stalled: a flush has nothing to restart.
+#[test]
+fn receive_without_flow_control_takes_what_fits() {
+    let (mut e, mut r) = open(&RAW);
+    assert_eq!(e.receive_noflow(&RAW, b"abc", None, &mut r), 3);
+    assert_eq!(read_all(&mut e, &RAW, &mut r, 512), vec![b"abc".to_vec()]);
+    let taken = e.receive_noflow(&RAW, &vec![b'z'; 5000], None, &mut r);
+    assert_eq!(taken, N_TTY_BUF_SIZE - 1);
+    e.flush_input(&mut r);
+    assert_eq!(r.kicks, 0);
+}
+
+/// A read that took bytes restarts a receive stalled for room (the tail of `n_tty_read`:
+/// `if (tail != ldata->read_tail) n_tty_kick_worker(tty)`).
+#[test]
+fn read_that_takes_bytes_restarts_a_stalled_receive() {
+    let (mut e, mut r) = open(&RAW);
+    e.receive(&RAW, &vec![b'z'; 5000], None, &mut r);
+    assert_eq!(r.kicks, 0);
+    let mut buf = [0u8; 16];
+    assert_eq!(e.read(&RAW, &mut buf, &mut r).ok(), Some(16));
+    assert_eq!(r.kicks, 1);
+}
+
+/// The packet-mode status byte the glue puts first counts as one byte copied.
+#[test]
+fn packet_status_byte_counts_as_copied() {
+    let e = Engine::new(DriverInfo::PTY);
+    let mut progress = e.read_begin(&RAW, true);
+    progress.took_status_byte();
+    assert_eq!(progress.copied(), 1);
+}
