@@ -103,14 +103,20 @@ fn receive_without_flow_control_takes_what_fits() {
 }
 
 /// A read that took bytes restarts a receive stalled for room (the tail of `n_tty_read`:
-/// `if (tail != ldata->read_tail) n_tty_kick_worker(tty)`).
+/// `if (tail != ldata->read_tail) n_tty_kick_worker(tty)`), even when more than
+/// `TTY_THRESHOLD_UNTHROTTLE` bytes of complete lines are left (so the unthrottle check
+/// does not kick it).
 #[test]
 fn read_that_takes_bytes_restarts_a_stalled_receive() {
-    let (mut e, mut r) = open(&RAW);
-    e.receive(&RAW, &vec![b'z'; 5000], None, &mut r);
+    let (mut e, mut r) = open(&QUIET);
+    let mut input = b"x\n".to_vec();
+    input.extend_from_slice(&[b'y'; 200]);
+    input.push(b'\n');
+    input.extend_from_slice(&[b'z'; 5000]);
+    assert_eq!(e.receive(&QUIET, &input, None, &mut r), N_TTY_BUF_SIZE - 1);
     assert_eq!(r.kicks, 0);
-    let mut buf = [0u8; 16];
-    assert_eq!(e.read(&RAW, &mut buf, &mut r).ok(), Some(16));
+    let mut buf = [0u8; 512];
+    assert_eq!(e.read(&QUIET, &mut buf, &mut r).ok(), Some(2));
     assert_eq!(r.kicks, 1);
 }
 
