@@ -318,4 +318,18 @@ pub(super) const CASES: &[Case] = &[
         &[b"\n"],
         b"\xc3\xa9\\\xc3\xa9/\n",
     ),
+    // OLCUC changes lowercase letters only.
+    writes(
+        expect(
+            case(
+                "olcuc_keeps_digits_and_capitals",
+                OPOST_ONLY.plus_o(OFlag::OLCUC),
+                b"",
+            ),
+            &[],
+            b"A1B.",
+        ),
+        b"a1B.",
+        4,
+    ),
 ];
