@@ -128,3 +128,23 @@ fn packet_status_byte_counts_as_copied() {
     progress.took_status_byte();
     assert_eq!(progress.copied(), 1);
 }
+
+/// TIOCINQ in canonical mode counts complete lines without their EOF markers
+/// (`inq_canon`).
+#[test]
+fn inq_counts_complete_lines_without_eof_markers() {
+    let (mut e, mut r) = open(&QUIET);
+    feed(&mut e, &QUIET, &mut r, b"ab\x04cd\nef");
+    assert_eq!(e.inq(&QUIET), 5);
+}
+
+/// An expanded tab needs room for all its spaces, and exactly that is enough
+/// (`do_output_char`: `if (space < spaces) return -1`).
+#[test]
+fn expanded_tab_fits_in_exactly_its_room() {
+    let t = RAW.with_oflag(OFlag::OPOST.union(OFlag::XTABS));
+    let (mut e, mut r) = open(&t);
+    r.room = Room::Fixed(8);
+    assert_eq!(e.write(&t, b"\t", &mut r).bytes, 1);
+    assert_eq!(r.master_bytes(), b"        ");
+}
