@@ -134,8 +134,9 @@ fn packet_status_byte_counts_as_copied() {
 #[test]
 fn inq_counts_complete_lines_without_eof_markers() {
     let (mut e, mut r) = open(&QUIET);
-    feed(&mut e, &QUIET, &mut r, b"ab\x04cd\nef");
-    assert_eq!(e.inq(&QUIET), 5);
+    // Two lines ended by EOF and one by a newline, then a partial line.
+    feed(&mut e, &QUIET, &mut r, b"a\x04b\x04c\nef");
+    assert_eq!(e.inq(&QUIET), 4);
 }
 
 /// An expanded tab needs room for all its spaces, and exactly that is enough
