@@ -124,3 +124,21 @@ fn echoprt_lnext_without_echoctl_replays_stale_echo_ring() {
     assert_eq!(r.master_bytes().len(), 4094);
     assert_eq!(r.master_bytes().last(), Some(&b'x'));
 }
+
+/// EOL records the canonical column only at the start of a line, as a newline does
+/// (`n_tty_receive_char_special`: `if (canon_head == read_head) echo_set_canon_col`); a
+/// tab typed without ECHO on the next line is then erased back from that column.
+#[test]
+fn eol_mid_line_does_not_move_the_canonical_column() {
+    let with_echo = SANE.with_cc(VEOL, b'@');
+    let no_echo = with_echo.minus_l(LFlag::ECHO);
+    let (mut e, mut r) = open(&with_echo);
+    feed(&mut e, &with_echo, &mut r, b"ab@");
+    e.set_termios(Some(&with_echo), &no_echo, &mut r);
+    feed(&mut e, &no_echo, &mut r, b"\t");
+    e.set_termios(Some(&no_echo), &with_echo, &mut r);
+    r.clear_master();
+    feed(&mut e, &with_echo, &mut r, b"\x7f");
+    // The line "ab@" began at column 0: the tab is erased with 8 backspaces.
+    assert_eq!(r.master_bytes(), [8u8; 8]);
+}

@@ -117,3 +117,22 @@ fn extproc_bypasses_processing() {
     assert_eq!(cat(&reads), b"a\x03\x7f\r");
     assert!(master.is_empty() && sigs.is_empty());
 }
+
+/// While closing, IXANY still restarts output stopped by STOP, except for the signal
+/// characters, and not while a TCOOFF stop holds (`n_tty_receive_char_closing`).
+#[test]
+fn closing_tty_restarts_with_ixany_except_signal_characters() {
+    let t = SANE.plus_i(IFlag::IXANY);
+    let (mut e, mut r) = open(&t);
+    e.set_closing(true);
+    feed(&mut e, &t, &mut r, b"\x13");
+    assert!(r.stopped, "STOP stops, and does not restart itself");
+    feed(&mut e, &t, &mut r, b"\x03\x1c\x1a");
+    assert!(r.stopped, "INTR, QUIT and SUSP do not restart");
+    r.tco_stopped = true;
+    feed(&mut e, &t, &mut r, b"a");
+    assert!(r.stopped, "no restart under TCOOFF");
+    r.tco_stopped = false;
+    feed(&mut e, &t, &mut r, b"a");
+    assert!(!r.stopped, "any other character restarts");
+}

@@ -68,3 +68,9 @@ fn const_builders_compose() {
     assert!(!Termios::SANE.xtabs());
     assert!(Termios::SANE.plus_o(OFlag::XTABS).xtabs());
 }
+
+#[test]
+fn control_character_index_past_nccs_is_ignored() {
+    assert_eq!(Termios::SANE.cc(NCCS), 0);
+    assert_eq!(Termios::SANE.with_cc(NCCS, 1).cc, Termios::SANE.cc);
+}

@@ -193,4 +193,47 @@ pub(super) const CASES: &[Case] = &[
         &[b"ab;", b"cd\n"],
         b"ab;cd\r\n",
     ),
+    // KILL without ECHO drops the line at once, even a lone UTF-8 continuation byte that
+    // the erase loop would refuse to split (eraser: `if (!L_ECHO(tty))` comes first).
+    expect(
+        case(
+            "kill_without_echo_drops_lone_utf8_continuation",
+            SANE.minus_l(LFlag::ECHO).plus_i(IFlag::IUTF8),
+            b"\x80\x15x\n",
+        ),
+        &[b"x\n"],
+        b"",
+    ),
+    // ERASE with IUTF8 never splits a character: a line that is only continuation bytes
+    // stays as it is (eraser: "do not partially erase"), and the scan stops at the line start.
+    expect(
+        case(
+            "iutf8_erase_keeps_lone_continuations",
+            SANE.minus_l(LFlag::ECHO).plus_i(IFlag::IUTF8),
+            b"\x80\x80\x7f\n",
+        ),
+        &[b"\x80\x80\n"],
+        b"",
+    ),
+    // ECHOPRT erasing a UTF-8 character prints all of its bytes after the \ (a newline
+    // does not close the erasure with /).
+    expect(
+        case(
+            "echoprt_erases_utf8_character_whole",
+            SANE.plus_l(LFlag::ECHOPRT).plus_i(IFlag::IUTF8),
+            b"a\xc3\xa9\x7f\n",
+        ),
+        &[b"a\n"],
+        b"a\xc3\xa9\\\xc3\xa9\r\n",
+    ),
+    // Without ECHOCTL, a printable character is still erased by backspace, space, backspace.
+    expect(
+        case(
+            "erase_without_echoctl",
+            SANE.minus_l(LFlag::ECHOCTL),
+            b"ab\x7f\n",
+        ),
+        &[b"a\n"],
+        b"ab\x08 \x08\r\n",
+    ),
 ];

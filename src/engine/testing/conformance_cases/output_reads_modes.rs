@@ -212,4 +212,124 @@ pub(super) const CASES: &[Case] = &[
         &[b"x\n"],
         b"x\r\n",
     ),
+    // OCRNL maps a CR at column 0 too (only ONOCR drops one there).
+    writes(
+        expect(
+            case(
+                "ocrnl_maps_cr_at_column0",
+                OPOST_ONLY.plus_o(OFlag::OCRNL),
+                b"",
+            ),
+            &[],
+            b"\na",
+        ),
+        b"\ra",
+        2,
+    ),
+    // A backspace in written output moves the column back: the tab then fills 7 columns.
+    writes(
+        expect(
+            case(
+                "xtabs_after_written_backspace",
+                OPOST_ONLY.plus_o(OFlag::XTABS),
+                b"",
+            ),
+            &[],
+            b"ab\x08       x",
+        ),
+        b"ab\x08\tx",
+        5,
+    ),
+    // The same for the backspaces of an erase echo.
+    expect(
+        case(
+            "xtabs_echo_after_erase",
+            SANE.plus_o(OFlag::XTABS),
+            b"ab\x7f\t\n",
+        ),
+        &[b"a\t\n"],
+        b"ab\x08 \x08       \r\n",
+    ),
+    // A UTF-8 character takes one column: the tab echoed after it fills 7.
+    expect(
+        case(
+            "xtabs_echo_counts_utf8_character_once",
+            SANE.plus_o(OFlag::XTABS).plus_i(IFlag::IUTF8),
+            b"\xe2\x82\xac\t\n",
+        ),
+        &[b"\xe2\x82\xac\t\n"],
+        b"\xe2\x82\xac       \r\n",
+    ),
+    // Erasing an expanded tab backs up to where it began: the next tab fills 7 again.
+    expect(
+        case(
+            "xtabs_erase_tab_then_tab",
+            SANE.plus_o(OFlag::XTABS),
+            b"a\t\x7f\t\n",
+        ),
+        &[b"a\t\n"],
+        b"a       \x08\x08\x08\x08\x08\x08\x08       \r\n",
+    ),
+    // ECHOPRT erasing a UTF-8 character: the column it ends at decides the next tab.
+    expect(
+        case(
+            "xtabs_after_echoprt_utf8_erase",
+            SANE.plus_o(OFlag::XTABS)
+                .plus_i(IFlag::IUTF8)
+                .plus_l(LFlag::ECHOPRT),
+            b"a\xe2\x82\xac\x7f\t\n",
+        ),
+        &[b"a\t\n"],
+        b"a\xe2\x82\xac\\\xe2\x82\xac/     \r\n",
+    ),
+    // A backspace at column 0 leaves the column at 0, written or echoed.
+    writes(
+        expect(
+            case(
+                "xtabs_after_backspace_at_column0",
+                OPOST_ONLY.plus_o(OFlag::XTABS),
+                b"",
+            ),
+            &[],
+            b"\x08        x",
+        ),
+        b"\x08\tx",
+        3,
+    ),
+    expect(
+        case(
+            "xtabs_echo_after_raw_backspace_at_column0",
+            SANE.plus_o(OFlag::XTABS).minus_l(LFlag::ECHOCTL),
+            b"\x08\t\n",
+        ),
+        &[b"\x08\t\n"],
+        b"\x08        \r\n",
+    ),
+    // Without OPOST the column stays 0; ECHOPRT's step back over a UTF-8 byte keeps it there
+    // (the line is empty after the erase, so the erasure is closed with / at once).
+    expect(
+        case(
+            "echoprt_utf8_erase_without_opost",
+            SANE.minus_o(OFlag::OPOST)
+                .plus_i(IFlag::IUTF8)
+                .plus_l(LFlag::ECHOPRT),
+            b"\xc3\xa9\x7f\n",
+        ),
+        &[b"\n"],
+        b"\xc3\xa9\\\xc3\xa9/\n",
+    ),
+    // OLCUC changes lowercase letters only.
+    writes(
+        expect(
+            case(
+                "olcuc_keeps_digits_and_capitals",
+                OPOST_ONLY.plus_o(OFlag::OLCUC),
+                b"",
+            ),
+            &[],
+            b"A1B.",
+        ),
+        b"a1B.",
+        4,
+    ),
 ];

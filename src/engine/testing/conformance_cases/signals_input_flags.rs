@@ -206,4 +206,21 @@ pub(super) const CASES: &[Case] = &[
         &[b"y"],
         b"",
     ),
+    // Any one input mapping turns the raw receive path off (the character map of
+    // n_tty_set_termios): IGNCR, ICRNL or INLCR alone still applies.
+    expect(
+        case("igncr_alone_is_not_raw", RAW.plus_i(IFlag::IGNCR), b"a\rb"),
+        &[b"ab"],
+        b"",
+    ),
+    expect(
+        case("icrnl_alone_is_not_raw", RAW.plus_i(IFlag::ICRNL), b"a\r"),
+        &[b"a\n"],
+        b"",
+    ),
+    expect(
+        case("inlcr_alone_is_not_raw", RAW.plus_i(IFlag::INLCR), b"a\n"),
+        &[b"a\r"],
+        b"",
+    ),
 ];
