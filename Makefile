@@ -23,10 +23,10 @@
 N_RUST_CACHE ?= $(HOME)/.cache/n_rust
 LLVM ?= -19
 export LLVM N_RUST_CACHE
-export N_RUST_DIFF_SCENARIOS N_RUST_DIFF_SEED N_RUST_CONC_SCENARIOS N_RUST_CONC_SEED
 # A fixed seed for the concurrent test in make test: its random part still finds rare
 # divergences (README), which must not make a gate flaky; set N_RUST_CONC_SEED= to explore.
 N_RUST_CONC_SEED ?= 0x422dbebc1d5b7262
+export N_RUST_DIFF_SCENARIOS N_RUST_DIFF_SEED N_RUST_CONC_SCENARIOS N_RUST_CONC_SEED
 MUTANTS_JOBS ?= 2
 MUTANTS_ARGS ?=
 export LIBCLANG_PATH ?= /usr/lib/llvm-19/lib
