@@ -53,6 +53,13 @@ N_RUST_OFFSET(FILE_F_INODE, struct file, f_inode);
 N_RUST_OFFSET(FILE_PRIVATE_DATA, struct file, private_data);
 N_RUST_OFFSET(INODE_I_RDEV, struct inode, i_rdev);
 N_RUST_OFFSET(WAIT_ENTRY_FUNC, struct wait_queue_entry, func);
+#ifdef CONFIG_KUNIT
+#include <kunit/test.h>
+/* The KUnit suites (src/kunit.rs) fill these fields of the kernel crate's struct kunit. */
+N_RUST_OFFSET(KUNIT_PARAMS_ARRAY, struct kunit, params_array);
+N_RUST_OFFSET(KUNIT_PARAM_VALUE, struct kunit, param_value);
+const unsigned long N_RUST_CONST_SIZEOF_KUNIT_PARAMS = sizeof(struct kunit_params);
+#endif
 const unsigned long N_RUST_CONST_SIZEOF_K_SIGACTION = sizeof(struct k_sigaction);
 const unsigned long N_RUST_CONST_SIZEOF_WAIT_ENTRY = sizeof(struct wait_queue_entry);
 
