@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
 # Build the test kernel into a cache outside the checkout and print the build directory.
 #
-#   build-kernel.sh KERNEL_SRC CONFIG_FRAGMENT CACHE_DIR
+#   build-kernel.sh KERNEL_SRC CONFIG_FRAGMENT CACHE_DIR [OVERLAY_FRAGMENT...]
 #
-# The cache key is kernel version + config fragment + rustc version: the same machine reuses
+# Overlay fragments (qemu/configs/*.config) are merged after the base fragment and win over
+# it; a line `# CONFIG_X is not set` in either is checked like a `CONFIG_X=` line.
+# The cache key is kernel version + config fragments + rustc version: the same machine reuses
 # a build, a fresh machine (or a changed fragment or toolchain) makes a new one. Progress goes
 # to stderr, one line per phase and one every 30 s during the compile; the full log is kept in
 # the build directory as build.log.
 set -euo pipefail
 
-src=${1:?usage: build-kernel.sh KERNEL_SRC CONFIG_FRAGMENT CACHE_DIR}
+src=${1:?usage: build-kernel.sh KERNEL_SRC CONFIG_FRAGMENT CACHE_DIR [OVERLAY_FRAGMENT...]}
 fragment=${2:?}
 cache=${3:?}
+shift 3
+overlays=("$@")
 llvm=${LLVM:--19}
 export LIBCLANG_PATH=${LIBCLANG_PATH:-/usr/lib/llvm-19/lib}
 
@@ -25,7 +29,9 @@ say() { echo "kernel: $*" >&2; }
 [ -f "$src/Makefile" ] || die "no kernel tree at $src; set KERNEL_SRC to a Linux source tree"
 kver=$(make -s -C "$src" kernelversion 2>/dev/null) || die "cannot read the kernel version of $src; set KERNEL_SRC to a Linux source tree"
 rustc_ver=$(rustc --version)
-key=$( { echo "$kver"; cat "$fragment"; echo "$rustc_ver"; echo "$src"; } | sha256sum | cut -c1-12)
+for f in "$fragment" "${overlays[@]}"; do [ -f "$f" ] || die "no config fragment $f"; done
+# Without overlays the key is the one earlier versions computed, so their cache stays valid.
+key=$( { echo "$kver"; cat "$fragment" "${overlays[@]}"; echo "$rustc_ver"; echo "$src"; } | sha256sum | cut -c1-12)
 out=$cache/kbuild-$kver-$key
 mkdir -p "$out"
 
@@ -48,20 +54,32 @@ log=$out/build.log
 MAKE=(make -C "$src" O="$out" LLVM="$llvm" ARCH=x86_64)
 run() { "${MAKE[@]}" "$@" >>"$log" 2>&1 || { tail -n 40 "$log" >&2; die "kernel build step 'make $*' failed; full log: $log"; }; }
 
-say "Linux $kver, config $(basename "$fragment"), $rustc_ver"
+names=$(basename "$fragment"); for f in "${overlays[@]}"; do names+=" + $(basename "$f")"; done
+say "Linux $kver, config $names, $rustc_ver"
 say "checking the Rust toolchain (make rustavailable)"
 run rustavailable
-say "tinyconfig + $(basename "$fragment")"
+say "tinyconfig + $names"
 run tinyconfig
-"$src/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" "$fragment" >>"$log" 2>&1 ||
+"$src/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" "$fragment" "${overlays[@]}" >>"$log" 2>&1 ||
 	die "merge_config failed; see $log"
 run olddefconfig
-missing=0
+# What the fragments ask for, the last one winning: option -> wanted line.
+declare -A wanted
 while IFS= read -r line; do
-	case "$line" in CONFIG_*=*) ;; *) continue ;; esac
-	grep -qxF "$line" "$out/.config" || { echo "  not set in .config: $line" >&2; missing=1; }
-done <"$fragment"
-[ $missing -eq 0 ] || die "the config fragment did not apply (a dependency is missing); see $out/.config"
+	case "$line" in
+	CONFIG_*=*) wanted[${line%%=*}]=$line ;;
+	"# CONFIG_"*" is not set") opt=${line#\# }; wanted[${opt%% *}]="" ;;
+	esac
+done < <(cat "$fragment" "${overlays[@]}")
+missing=0
+for opt in "${!wanted[@]}"; do
+	if [ -n "${wanted[$opt]}" ]; then
+		grep -qxF "${wanted[$opt]}" "$out/.config" || { echo "  not set in .config: ${wanted[$opt]}" >&2; missing=1; }
+	elif grep -q "^$opt=" "$out/.config"; then
+		echo "  set in .config but asked off: $(grep "^$opt=" "$out/.config")" >&2; missing=1
+	fi
+done
+[ $missing -eq 0 ] || die "the config fragments did not apply (a dependency is missing); see $out/.config"
 
 say "compiling on $(nproc) cores (about 8 minutes on 2; log: $log)"
 start=$(date +%s)
