@@ -14,6 +14,8 @@ mkdir -p "$root"/{bin,sbin,lib/modules,lib64,lib/x86_64-linux-gnu,proc,sys,dev,t
 cp /bin/busybox "$root/bin/busybox"
 install -m 0755 "$top/qemu/init" "$root/init"
 install -m 0644 "$top/n_rust.ko" "$root/lib/modules/n_rust.ko"
+mkdir -p "$root/lib/modules/fixtures"
+install -m 0644 "$top"/tests/modules/*.ko "$root/lib/modules/fixtures/"
 for prog in "$build"/guest/*; do install -m 0755 "$prog" "$root/bin/"; done
 
 # util-linux ldattach is dynamically linked against libc only: bring libc and the loader.
