@@ -65,6 +65,8 @@ pub struct Recorder<const CAP: usize = MASTER_CAP> {
     pub starts: usize,
     /// Times output was stopped (`stop_tty`).
     pub stops: usize,
+    /// Times the driver was asked to send what it buffered (`tty->ops->flush_chars`).
+    pub char_flushes: usize,
 }
 
 impl<const CAP: usize> Recorder<CAP> {
@@ -94,6 +96,7 @@ impl<const CAP: usize> Recorder<CAP> {
             link_wakeups: 0,
             starts: 0,
             stops: 0,
+            char_flushes: 0,
         }
     }
     /// Forget everything recorded and restart output; `room` is kept.
@@ -113,6 +116,7 @@ impl<const CAP: usize> Recorder<CAP> {
         self.link_wakeups = 0;
         self.starts = 0;
         self.stops = 0;
+        self.char_flushes = 0;
     }
     /// The driver bytes recorded.
     pub fn master_bytes(&self) -> &[u8] {
@@ -167,6 +171,9 @@ impl<const CAP: usize> Sink for Recorder<CAP> {
             *left = left.saturating_sub(n);
         }
         Ok(n)
+    }
+    fn flush_chars(&mut self) {
+        self.char_flushes = self.char_flushes.saturating_add(1);
     }
 }
 
