@@ -23,15 +23,27 @@ fn ring_start(e: &Engine, n: usize) -> Vec<u8> {
 fn read_clears_what_it_took_only_in_canonical_mode_without_echo() {
     let cases = [
         ("ICANON without ECHO", QUIET, true),
-        ("EXTPROC: raw copy, ICANON without ECHO", QUIET.plus_l(LFlag::EXTPROC), true),
+        (
+            "EXTPROC: raw copy, ICANON without ECHO",
+            QUIET.plus_l(LFlag::EXTPROC),
+            true,
+        ),
         ("ICANON with ECHO", SANE, false),
         ("neither", RAW, false),
     ];
     for (name, t, cleared) in cases {
         let (mut e, mut r) = open(&t);
         feed(&mut e, &t, &mut r, b"secret\n");
-        assert_eq!(cat(&read_all(&mut e, &t, &mut r, 512)), b"secret\n", "{name}");
-        let want = if cleared { vec![0; 7] } else { b"secret\n".to_vec() };
+        assert_eq!(
+            cat(&read_all(&mut e, &t, &mut r, 512)),
+            b"secret\n",
+            "{name}"
+        );
+        let want = if cleared {
+            vec![0; 7]
+        } else {
+            b"secret\n".to_vec()
+        };
         assert_eq!(ring_start(&e, 7), want, "{name}");
     }
 }
@@ -42,7 +54,10 @@ fn read_clears_what_it_took_only_in_canonical_mode_without_echo() {
 fn raw_read_call_stops_at_the_end_of_the_ring() {
     let (mut e, mut r) = open(&RAW);
     feed(&mut e, &RAW, &mut r, &vec![b'x'; N_TTY_BUF_SIZE - 6]);
-    assert_eq!(cat(&read_all(&mut e, &RAW, &mut r, 4096)).len(), N_TTY_BUF_SIZE - 6);
+    assert_eq!(
+        cat(&read_all(&mut e, &RAW, &mut r, 4096)).len(),
+        N_TTY_BUF_SIZE - 6
+    );
     feed(&mut e, &RAW, &mut r, b"abcdefghij");
     let mut first = [0u8; 64];
     let mut read = e.read_begin(&RAW, false);
