@@ -100,3 +100,59 @@ fn process_echoes_flushes_chars_only_after_writing() {
     e.set_termios(Some(&T), &no_ixon, &mut r);
     assert_eq!((r.master_bytes(), r.char_flushes), (&b"abc"[..], 1));
 }
+
+/// The end of a receive writes the echoes it queued but did not commit (`flush_echoes`),
+/// with ECHONL alone too: a newline echoed by ECHONL without ECHO reaches the driver at
+/// once.
+#[test]
+fn echonl_newline_is_written_at_the_end_of_the_receive() {
+    let t = Termios::SANE.minus_l(LFlag::ECHO).plus_l(LFlag::ECHONL);
+    let (mut e, mut r) = open(&t);
+    feed(&mut e, &t, &mut r, b"a\n");
+    assert_eq!(r.master_bytes(), b"\r\n");
+}
+
+/// The end of a receive that queued no echo does not retry a backlog the driver had no
+/// room for (`flush_echoes` returns when `echo_commit == echo_head`): it waits for the next
+/// echo.
+#[test]
+fn receive_without_echo_does_not_retry_the_backlog() {
+    let t = T.plus_i(IFlag::IGNCR);
+    let (mut e, mut r) = open(&t);
+    r.room = Room::Fixed(0);
+    feed(&mut e, &t, &mut r, b"abc");
+    r.room = ROOM;
+    // An ignored CR queues nothing.
+    feed(&mut e, &t, &mut r, b"\r");
+    assert_eq!(r.master_bytes(), b"");
+    feed(&mut e, &t, &mut r, b"d");
+    assert_eq!(r.master_bytes(), b"abcd");
+}
+
+/// An erased tab whose backspaces found no room waits at the tail of the echo ring, whole,
+/// and is written with what follows once there is room. Canonical, output not processed:
+/// `count` 'a' and the tab are written (exactly the driver's budget), the erase-tab op (3
+/// bytes, 8 backspaces: the tab started at a multiple of 8) waits; `more` 'c' are then
+/// received with room. With `n` 'a' the op sits at ring index `n + 3` and the second
+/// receive ends at `n + 6 + more` (below 256 pending, so only its end commits): 2090, 2091
+/// and 4095, three places where a wrong "op not committed yet" test would stop.
+#[test]
+fn erased_tab_waiting_for_room_is_written_whole_later() {
+    let t = Termios::SANE.minus_o(OFlag::OPOST);
+    for (count, more) in [(2000, 84), (2000, 85), (3900, 189)] {
+        let (mut e, mut r) = open(&t);
+        r.room = Room::Budget(count + 1);
+        let mut line = vec![b'a'; count];
+        line.extend_from_slice(b"\t\x7f");
+        feed(&mut e, &t, &mut r, &line);
+        let mut want = vec![b'a'; count];
+        want.push(b'\t');
+        assert_eq!(r.master_bytes(), want.as_slice(), "{count} then {more}");
+        r.clear_master();
+        r.room = ROOM;
+        feed(&mut e, &t, &mut r, &vec![b'c'; more]);
+        let mut want = vec![8u8; 8 - count % 8];
+        want.resize(want.len() + more, b'c');
+        assert_eq!(r.master_bytes(), want.as_slice(), "{count} then {more}");
+    }
+}

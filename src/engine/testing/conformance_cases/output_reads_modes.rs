@@ -142,7 +142,11 @@ pub(super) const CASES: &[Case] = &[
     // EXTPROC: only a read of a single EOF character returns 0; one byte, or an EOF
     // character with more after it, is data.
     expect(
-        case("extproc_single_byte_is_data", SANE.plus_l(LFlag::EXTPROC), b"a"),
+        case(
+            "extproc_single_byte_is_data",
+            SANE.plus_l(LFlag::EXTPROC),
+            b"a",
+        ),
         &[b"a"],
         b"",
     ),
