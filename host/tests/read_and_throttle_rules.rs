@@ -104,3 +104,22 @@ fn throttle_with_less_than_128_bytes_of_room() {
     feed(&mut e, &RAW, &mut r, b"x");
     assert_eq!(r.throttles, 1);
 }
+
+/// TIOCINQ in canonical mode walks every slot from the read position to the last line end
+/// (`inq_canon`), however far into the ring, and subtracts each EOF marker on the way.
+#[test]
+fn inq_subtracts_eof_markers_anywhere_before_the_last_line_end() {
+    // One line of 3000 bytes ended by EOF: the marker is in slot 3000.
+    let (mut e, mut r) = open(&QUIET);
+    let mut input = vec![b'a'; 3000];
+    input.push(0x04);
+    feed(&mut e, &QUIET, &mut r, &input);
+    assert_eq!(e.inq(&QUIET), 3000);
+    // A full buffer: a line ended by EOF in slot 1, the last line end in slot 4094.
+    let (mut e, mut r) = open(&QUIET);
+    let mut input = b"a\x04".to_vec();
+    input.resize(N_TTY_BUF_SIZE - 2, b'b');
+    input.push(b'\n');
+    feed(&mut e, &QUIET, &mut r, &input);
+    assert_eq!(e.inq(&QUIET), N_TTY_BUF_SIZE - 2);
+}
