@@ -133,6 +133,18 @@ fn read_mode_timers_and_minimums() {
     assert_eq!(ReadMode::Canonical.after_copy(0), AfterCopy::Return);
 }
 
+/// With VMIN = 0 a read ends as soon as it has one byte (`minimum = 1` in `n_tty_read`,
+/// then `if (kb - kbuf >= minimum) break`), with or without VTIME; with none it looks
+/// again (after flushing the flip buffer, in the kernel).
+#[test]
+fn vmin0_reads_end_after_one_byte() {
+    for mode in [ReadMode::Polling, ReadMode::ReadTimer { vtime: 5 }] {
+        assert_eq!(mode.minimum(), 1, "{mode:?}");
+        assert_eq!(mode.after_copy(1), AfterCopy::Return, "{mode:?}");
+        assert_eq!(mode.after_copy(0), AfterCopy::LookAgain, "{mode:?}");
+    }
+}
+
 #[test]
 fn vmin_counts_the_whole_read_not_one_call() {
     // VMIN = 40: 30 bytes, a pause, 200 more: one read of 1,000 returns all 230 (N_TTY).

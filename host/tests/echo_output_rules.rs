@@ -142,3 +142,22 @@ fn eol_mid_line_does_not_move_the_canonical_column() {
     // The line "ab@" began at column 0: the tab is erased with 8 backspaces.
     assert_eq!(r.master_bytes(), [8u8; 8]);
 }
+
+/// A CR at column 0 without ONOCR is simple output: `process_output_block` hands it to the
+/// driver in one `write` with the characters after it.
+#[test]
+fn cr_at_column_0_stays_in_the_output_block() {
+    let (mut e, mut r) = open(&OPOST);
+    assert_eq!(e.write(&OPOST, b"\rab", &mut r).bytes, 3);
+    assert_eq!((r.master_bytes(), r.driver_writes), (&b"\rab"[..], 1));
+}
+
+/// Without OPOST, `n_tty_write` calls the driver's `write` while bytes are left: a write
+/// the driver takes whole is one call, with no empty call after it.
+#[test]
+fn write_without_opost_makes_no_empty_driver_call() {
+    let t = Termios::RAW;
+    let (mut e, mut r) = open(&t);
+    assert_eq!(e.write(&t, b"abc", &mut r).bytes, 3);
+    assert_eq!((r.master_bytes(), r.driver_writes), (&b"abc"[..], 1));
+}

@@ -55,6 +55,12 @@ impl Engine {
         self.no_room
     }
 
+    /// The byte in slot `i` of the read ring (`read_buf[MASK(i)]`), taken by a reader or
+    /// not: what `zero_buffer` leaves behind.
+    pub fn read_buf_byte(&self, i: usize) -> u8 {
+        self.rb(i)
+    }
+
     /// True if echo bytes are waiting to be written (`echo_head != echo_tail`).
     pub fn echoes_pending(&self) -> bool {
         self.echo_head != self.echo_tail

@@ -65,6 +65,11 @@ pub struct Recorder<const CAP: usize = MASTER_CAP> {
     pub starts: usize,
     /// Times output was stopped (`stop_tty`).
     pub stops: usize,
+    /// Times the driver was asked to send what it buffered (`tty->ops->flush_chars`).
+    pub char_flushes: usize,
+    /// Calls of the driver's `write` (`tty->ops->write`, or `tty_put_char` for one byte),
+    /// a call that takes nothing included.
+    pub driver_writes: usize,
 }
 
 impl<const CAP: usize> Recorder<CAP> {
@@ -94,6 +99,8 @@ impl<const CAP: usize> Recorder<CAP> {
             link_wakeups: 0,
             starts: 0,
             stops: 0,
+            char_flushes: 0,
+            driver_writes: 0,
         }
     }
     /// Forget everything recorded and restart output; `room` is kept.
@@ -113,6 +120,8 @@ impl<const CAP: usize> Recorder<CAP> {
         self.link_wakeups = 0;
         self.starts = 0;
         self.stops = 0;
+        self.char_flushes = 0;
+        self.driver_writes = 0;
     }
     /// The driver bytes recorded.
     pub fn master_bytes(&self) -> &[u8] {
@@ -150,6 +159,7 @@ impl<const CAP: usize> Sink for Recorder<CAP> {
         }
     }
     fn write(&mut self, data: &[u8]) -> Result<usize, DriverError> {
+        self.driver_writes = self.driver_writes.saturating_add(1);
         if let Some(e) = self.write_error {
             return Err(e);
         }
@@ -167,6 +177,9 @@ impl<const CAP: usize> Sink for Recorder<CAP> {
             *left = left.saturating_sub(n);
         }
         Ok(n)
+    }
+    fn flush_chars(&mut self) {
+        self.char_flushes = self.char_flushes.saturating_add(1);
     }
 }
 

@@ -236,4 +236,16 @@ pub(super) const CASES: &[Case] = &[
         &[b"a\n"],
         b"ab\x08 \x08\r\n",
     ),
+    // A CR taken from NL by INLCR, echoed "^M" first in a line, does not move the line's
+    // canonical column (set only at a line's first character): the tab after it erases
+    // with 4 backspaces (columns "ab^M" are 4 of its 8).
+    expect(
+        case(
+            "inlcr_cr_inside_a_line_keeps_its_canon_column",
+            SANE.plus_i(IFlag::INLCR).minus_i(IFlag::ICRNL),
+            b"ab\n\t\x7f\x04",
+        ),
+        &[b"ab\r"],
+        b"ab^M\t\x08\x08\x08\x08",
+    ),
 ];

@@ -130,6 +130,45 @@ pub(super) const CASES: &[Case] = &[
         ),
         3,
     ),
+    // A read that fills the buffer exactly eats an EOF marker after it, not a newline.
+    rsize(
+        expect(
+            case("canon_exact_read_keeps_newline", SANE, b"abc\n"),
+            &[b"abc", b"\n"],
+            b"abc\r\n",
+        ),
+        3,
+    ),
+    // EXTPROC: only a read of a single EOF character returns 0; one byte, or an EOF
+    // character with more after it, is data.
+    expect(
+        case(
+            "extproc_single_byte_is_data",
+            SANE.plus_l(LFlag::EXTPROC),
+            b"a",
+        ),
+        &[b"a"],
+        b"",
+    ),
+    expect(
+        case(
+            "extproc_eof_then_more_is_data",
+            SANE.plus_l(LFlag::EXTPROC),
+            b"\x04x",
+        ),
+        &[b"\x04x"],
+        b"",
+    ),
+    // EXTPROC with ISTRIP: the standard loop strips the byte, then stores it without echo.
+    expect(
+        case(
+            "extproc_istrip_strips",
+            SANE.plus_l(LFlag::EXTPROC).plus_i(IFlag::ISTRIP),
+            b"\xe1b\n",
+        ),
+        &[b"ab\n"],
+        b"",
+    ),
     expect(
         case(
             "extproc_passes_raw_no_echo",
