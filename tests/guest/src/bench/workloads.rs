@@ -295,6 +295,10 @@ pub fn parallel(disc: i32, count: usize, bytes: usize) -> Result<f64, String> {
         });
         let (gate, tx) = (barrier.clone(), done.clone());
         std::thread::spawn(move || {
+            // The whole pair moves here, the master too (a closure captures only the fields
+            // it names): when the writer's copy closes, the master stays open until this
+            // reader is done, so the slave is not hung up under it.
+            let pty = pty;
             gate.wait();
             let _ = tx.send(read_pattern(&pty.slave, each));
         });
