@@ -74,7 +74,7 @@ def svg(result):
     """A bar per row: the ratio n_rust/N_TTY on a log scale around 1.0, green where n_rust
     is better (above 1 for throughput, below 1 for time, CPU and memory)."""
     rows = result["rows"]
-    left, width, bar_h, gap, top = 330, 420, 18, 8, 70
+    left, width, bar_h, gap, top = 380, 420, 18, 8, 70
     height = top + len(rows) * (bar_h + gap) + 50
     lo, hi = 0.25, 4.0  # the axis: ratios 1/4 .. 4, log scale
 
