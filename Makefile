@@ -16,6 +16,8 @@
 #                 scenarios and seed of the guest differential test (default 2000, random)
 #   N_RUST_CONC_SCENARIOS=, N_RUST_CONC_SEED=
 #                 scenarios and seed of the concurrent differential test (default 300, seed 0x422dbebc1d5b7262)
+#   N_RUST_BENCH_REPS=, N_RUST_BENCH_MIB=
+#                 `make bench`: repetitions per discipline (default 7), MiB per raw run (16)
 #   MUTANTS_JOBS=, MUTANTS_ARGS=
 #                 `make mutants`: parallel jobs (default 2) and more cargo-mutants options,
 #                 e.g. MUTANTS_ARGS="--re 'engine/canon\.rs:'" (one file) or "--iterate"
@@ -27,6 +29,7 @@ export LLVM N_RUST_CACHE
 # divergences (README), which must not make a gate flaky; set N_RUST_CONC_SEED= to explore.
 N_RUST_CONC_SEED ?= 0x422dbebc1d5b7262
 export N_RUST_DIFF_SCENARIOS N_RUST_DIFF_SEED N_RUST_CONC_SCENARIOS N_RUST_CONC_SEED
+export N_RUST_BENCH_REPS N_RUST_BENCH_MIB N_RUST_BENCH_LINES N_RUST_BENCH_TYPED N_RUST_BENCH_TRIPS N_RUST_BENCH_PTYS
 MUTANTS_JOBS ?= 2
 MUTANTS_ARGS ?=
 export LIBCLANG_PATH ?= /usr/lib/llvm-19/lib
@@ -40,7 +43,7 @@ BUILD := $(CURDIR)/build
 all: module
 
 help:
-	@sed -n '3,23p' Makefile
+	@sed -n '3,25p' Makefile
 
 setup:
 	@scripts/setup-toolchain.sh
@@ -99,9 +102,14 @@ guest-test: initramfs
 	@qemu/run.sh --test "$$(cat $(BUILD)/kdir.path)" $(BUILD); status=$$?; \
 		tests/guest-tap.py $(BUILD)/guest-console.log && exit $$status
 
-# Throughput of n_rust and N_TTY side by side in one guest boot (N_RUST_BENCH_MIB per run).
+# N_TTY and n_rust measured alternately in one guest boot (README, "Benchmark"); the table
+# goes to bench/last.json and bench/last.svg, compared first with the last saved result.
 bench: initramfs
-	@qemu/run.sh --bench "$$(cat $(BUILD)/kdir.path)" $(BUILD)
+	@mkdir -p $(BUILD)/bench
+	@{ qemu/run.sh --bench "$$(cat $(BUILD)/kdir.path)" $(BUILD); echo $$? >$(BUILD)/bench/status; } \
+		| tee $(BUILD)/bench/run.txt
+	@status=$$(cat $(BUILD)/bench/status); [ "$$status" = 0 ] || { echo "bench: FAILED (exit $$status)" >&2; exit 1; }
+	@scripts/bench-report.py $(BUILD)/bench/run.txt bench
 
 # The module's KUnit suites run when the guest tests load it: boot the guest, then parse the
 # KTAP strictly (a failed guest test is reported, but the verdict here is KUnit's).

@@ -2,14 +2,16 @@
 # Boot the test kernel under QEMU.
 #   run.sh --interactive KDIR BUILD_DIR   shell on the serial console (leave: exit, or Ctrl-A X)
 #   run.sh --test KDIR BUILD_DIR          run the guest tests; exit 0 only if they all passed
-#   run.sh --bench KDIR BUILD_DIR         run the N_TTY / n_rust benchmark, print its lines
+#   run.sh --bench KDIR BUILD_DIR         run the N_TTY / n_rust benchmark, print its lines (bench: and
+#                                         bench-json:, for scripts/bench-report.py)
 #
 # The machine: serial console on ttyS0 (stdio), a second 8250 port (ttyS1) on the host
 # socket BUILD_DIR/ttyS1.sock, a VGA console with VTs and the PC's PS/2 keyboard, and a
 # monitor socket BUILD_DIR/monitor.sock; in --test mode a third port (ttyS2) that receives the
 # guest's kernel log, BUILD_DIR/guest-kmsg.log. KVM is used when a short probe boot works,
 # else TCG.
-# A test guest that does not finish within N_RUST_GUEST_TIMEOUT seconds (default 900) is
+# A test guest that does not finish within N_RUST_GUEST_TIMEOUT seconds (default 900; 3600
+# for --bench) is
 # killed, its console log printed, and the run fails.
 # N_RUST_DIFF_SCENARIOS and N_RUST_DIFF_SEED, when set, go on the kernel command line for
 # the guest differential test (n_rust-test-diff); N_RUST_CONC_SCENARIOS and N_RUST_CONC_SEED
@@ -20,7 +22,8 @@ kdir=${2:?}
 build=${3:?}
 kernel=$kdir/arch/x86/boot/bzImage
 initrd=$build/initramfs.cpio
-timeout_s=${N_RUST_GUEST_TIMEOUT:-900}
+# The benchmark runs longer than the tests under TCG (README, "Benchmark").
+if [ "$mode" = --bench ]; then timeout_s=${N_RUST_GUEST_TIMEOUT:-3600}; else timeout_s=${N_RUST_GUEST_TIMEOUT:-900}; fi
 [ -f "$kernel" ] || { echo "error: no kernel image at $kernel; run 'make kernel'" >&2; exit 1; }
 [ -f "$initrd" ] || { echo "error: no initramfs at $initrd; run 'make initramfs'" >&2; exit 1; }
 command -v qemu-system-x86_64 >/dev/null || { echo "error: qemu-system-x86_64 is missing; run 'make setup'" >&2; exit 1; }
@@ -38,6 +41,11 @@ append="console=ttyS0 loglevel=${N_RUST_LOGLEVEL:-7} panic=-1 kunit.filter_glob=
 [ -n "${N_RUST_DIFF_SEED:-}" ] && append="$append nrust_diff_seed=$N_RUST_DIFF_SEED"
 [ -n "${N_RUST_CONC_SCENARIOS:-}" ] && append="$append nrust_conc_scenarios=$N_RUST_CONC_SCENARIOS"
 [ -n "${N_RUST_CONC_SEED:-}" ] && append="$append nrust_conc_seed=$N_RUST_CONC_SEED"
+# Knobs of the benchmark (n_rust-bench): N_RUST_BENCH_REPS, _MIB, _LINES, _TYPED, _TRIPS, _PTYS.
+for knob in REPS MIB LINES TYPED TRIPS PTYS; do
+	var=N_RUST_BENCH_$knob
+	if [ -n "${!var:-}" ]; then append="$append nrust_bench_${knob,,}=${!var}"; fi
+done
 
 # KVM hung on some of these machines: believe it only after a probe boot has printed.
 accel() {
@@ -74,7 +82,7 @@ set +e
 timeout --foreground -k 5 "$timeout_s" qemu-system-x86_64 "${accel_opts[@]}" "${machine[@]}" \
 	-serial "file:$log" -serial "unix:$build/ttyS1.sock,server=on,wait=off" \
 	-serial "file:$kmsg" \
-	-append "$append nrust_mode=${mode#--} nrust_bench_mib=${N_RUST_BENCH_MIB:-1}" </dev/null
+	-append "$append nrust_mode=${mode#--}" </dev/null
 qemu_status=$?
 set -e
 status=$(grep -a -o 'N_RUST-GUEST-STATUS [0-9]*' "$log" | tail -n1 | cut -d' ' -f2 || true)
@@ -97,7 +105,8 @@ if grep -a -qE "$problems" "$log"; then
 	exit 1
 fi
 if [ "$mode" = --bench ]; then
-	grep -a -E '^(n_rust benchmark|bench:)' "$log"
+	grep -a -E '^bench(-json)?:' "$log"
+	echo "bench: accelerator: $acc"
 	echo "bench: guest clock source: $(grep -a -o 'clocksource=[a-z_]*' "$log" | head -n1 | cut -d= -f2)"
 fi
 exit "$status"

@@ -1,0 +1,318 @@
+//! The N_TTY / n_rust benchmark, run by the guest's `/init` in `nrust_mode=bench`:
+//!
+//! ```text
+//! n_rust-bench [--disc N]
+//! ```
+//!
+//! Every workload runs on a pty whose slave is on N_TTY (0) and on one whose slave is on
+//! n_rust (29, or `--disc N`: `--disc 0` runs N_TTY against itself, e.g. on a host without
+//! the module), alternately: in each repetition each workload runs once per discipline, the
+//! order swapped every repetition. Each row reports the median and the spread (min–max) per
+//! discipline and the ratio of the medians, n_rust / N_TTY.
+//!
+//! Knobs (environment, from the kernel command line): `nrust_bench_reps` (default 7),
+//! `nrust_bench_mib` (MiB per raw run, default 16; also the 64-pty total),
+//! `nrust_bench_lines` (canonical lines, default 20000), `nrust_bench_typed` (typed lines,
+//! default 500), `nrust_bench_trips` (echo round trips, default 10000), `nrust_bench_ptys`
+//! (ptys held open for the memory row, default 1000).
+//!
+//! Lines starting with `bench:` are for people; one line `bench-json: {...}` carries every
+//! sample for `scripts/bench-report.py`. Nothing here asserts on time; the exit status is
+//! non-zero only when a workload failed (a byte out of place, a stall, a setup error).
+
+mod kernel_stats;
+mod workloads;
+
+use n_rust_guest_tests::run_env::env_num;
+use n_rust_guest_tests::sys::N_DEVELOPMENT;
+use std::fmt::Write as _;
+use std::time::Instant;
+
+/// Which way a row is better.
+#[derive(Clone, Copy, PartialEq)]
+enum Better {
+    Higher,
+    Lower,
+}
+
+/// One row of the table.
+struct Row {
+    key: &'static str,
+    name: &'static str,
+    unit: &'static str,
+    better: Better,
+}
+
+const ROWS: [Row; 10] = [
+    Row {
+        key: "raw_m2s",
+        name: "raw master→slave",
+        unit: "MiB/s",
+        better: Better::Higher,
+    },
+    Row {
+        key: "raw_s2m",
+        name: "raw slave→master",
+        unit: "MiB/s",
+        better: Better::Higher,
+    },
+    Row {
+        key: "canon_lines",
+        name: "canonical 80-byte lines",
+        unit: "lines/s",
+        better: Better::Higher,
+    },
+    Row {
+        key: "canon_typed",
+        name: "canonical typed, echo read back",
+        unit: "lines/s",
+        better: Better::Higher,
+    },
+    Row {
+        key: "echo_p50",
+        name: "echo round trip p50",
+        unit: "µs",
+        better: Better::Lower,
+    },
+    Row {
+        key: "echo_p99",
+        name: "echo round trip p99",
+        unit: "µs",
+        better: Better::Lower,
+    },
+    Row {
+        key: "parallel64",
+        name: "64 ptys in parallel, aggregate",
+        unit: "MiB/s",
+        better: Better::Higher,
+    },
+    Row {
+        key: "cpu_stat",
+        name: "CPU per MiB raw m→s, /proc/stat sys+irq+softirq",
+        unit: "ms/MiB",
+        better: Better::Lower,
+    },
+    Row {
+        key: "cpu_rusage",
+        name: "CPU per MiB raw m→s, getrusage sys",
+        unit: "ms/MiB",
+        better: Better::Lower,
+    },
+    Row {
+        key: "mem_per_pty",
+        name: "kernel memory per pty pair (1,000 open)",
+        unit: "KiB",
+        better: Better::Lower,
+    },
+];
+
+/// The sizes of the workloads.
+struct Config {
+    reps: usize,
+    raw_bytes: usize,
+    lines: usize,
+    typed: usize,
+    trips: usize,
+    ptys: usize,
+}
+
+/// Samples per row, per discipline (0: N_TTY, 1: n_rust).
+type Samples = Vec<[Vec<f64>; 2]>;
+
+fn record(samples: &mut Samples, key: &str, side: usize, value: f64) {
+    let row = ROWS.iter().position(|r| r.key == key).expect("a known row");
+    samples[row][side].push(value);
+}
+
+/// Runs every workload once on `disc`, recording into column `side`.
+fn one_round(cfg: &Config, disc: i32, side: usize, samples: &mut Samples) -> Result<(), String> {
+    let timed = |what: &str, start: Instant| {
+        println!(
+            "bench-progress: {what} disc {disc} {:.1} s",
+            start.elapsed().as_secs_f64()
+        );
+    };
+    let t = Instant::now();
+    let [rate, stat, rusage] = workloads::raw_to_slave(disc, cfg.raw_bytes)
+        .map_err(|e| format!("raw master→slave: {e}"))?;
+    record(samples, "raw_m2s", side, rate);
+    record(samples, "cpu_stat", side, stat);
+    record(samples, "cpu_rusage", side, rusage);
+    timed("raw_m2s", t);
+    let t = Instant::now();
+    let rate = workloads::raw_to_master(disc, cfg.raw_bytes)
+        .map_err(|e| format!("raw slave→master: {e}"))?;
+    record(samples, "raw_s2m", side, rate);
+    timed("raw_s2m", t);
+    let t = Instant::now();
+    let rate =
+        workloads::canonical_lines(disc, cfg.lines).map_err(|e| format!("canonical lines: {e}"))?;
+    record(samples, "canon_lines", side, rate);
+    timed("canon_lines", t);
+    let t = Instant::now();
+    let rate =
+        workloads::canonical_typed(disc, cfg.typed).map_err(|e| format!("canonical typed: {e}"))?;
+    record(samples, "canon_typed", side, rate);
+    timed("canon_typed", t);
+    let t = Instant::now();
+    let [p50, p99] =
+        workloads::echo_round_trip(disc, cfg.trips).map_err(|e| format!("echo round trip: {e}"))?;
+    record(samples, "echo_p50", side, p50);
+    record(samples, "echo_p99", side, p99);
+    timed("echo", t);
+    let t = Instant::now();
+    let rate = workloads::parallel(disc, 64, cfg.raw_bytes).map_err(|e| format!("64 ptys: {e}"))?;
+    record(samples, "parallel64", side, rate);
+    timed("parallel64", t);
+    let t = Instant::now();
+    let kib =
+        kernel_stats::kib_per_pty(disc, cfg.ptys).map_err(|e| format!("memory per pty: {e}"))?;
+    record(samples, "mem_per_pty", side, kib);
+    timed("mem_per_pty", t);
+    Ok(())
+}
+
+fn median(v: &[f64]) -> f64 {
+    let mut s = v.to_vec();
+    s.sort_by(f64::total_cmp);
+    let n = s.len();
+    if n % 2 == 1 {
+        s[n / 2]
+    } else {
+        (s[n / 2 - 1] + s[n / 2]) / 2.0
+    }
+}
+
+fn min_max(v: &[f64]) -> (f64, f64) {
+    v.iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| {
+            (lo.min(x), hi.max(x))
+        })
+}
+
+/// Prints the table.
+fn print_table(samples: &Samples) {
+    println!(
+        "bench: {:<48} {:>8} {:>22} {:>22} {:>6}  better",
+        "row", "unit", "N_TTY median (min–max)", "n_rust median (min–max)", "ratio"
+    );
+    for (row, s) in ROWS.iter().zip(samples) {
+        let cell = |v: &[f64]| {
+            let (lo, hi) = min_max(v);
+            format!("{:.4} ({:.4}–{:.4})", median(v), lo, hi)
+        };
+        let ratio = median(&s[1]) / median(&s[0]);
+        let better = if row.better == Better::Higher {
+            "higher"
+        } else {
+            "lower"
+        };
+        println!(
+            "bench: {:<48} {:>8} {:>22} {:>22} {ratio:>6.3}  {better}",
+            row.name,
+            row.unit,
+            cell(&s[0]),
+            cell(&s[1])
+        );
+    }
+}
+
+/// The `bench-json:` line: settings, environment and every sample.
+fn json(cfg: &Config, disc: i32, samples: &Samples) -> String {
+    let read = |p: &str| {
+        std::fs::read_to_string(p)
+            .unwrap_or_default()
+            .trim()
+            .to_string()
+    };
+    let esc = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
+    let nums = |v: &[f64]| {
+        v.iter()
+            .map(|x| format!("{x:.6}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "{{\"kernel\":\"{}\",\"clocksource\":\"{}\",\"cpus\":{},\"disc\":{disc},\"reps\":{},\"raw_mib\":{},\"lines\":{},\"typed\":{},\"trips\":{},\"ptys\":{},\"rows\":[",
+        esc(&read("/proc/sys/kernel/osrelease")),
+        esc(&read("/sys/devices/system/clocksource/clocksource0/current_clocksource")),
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        cfg.reps,
+        cfg.raw_bytes / (1024 * 1024),
+        cfg.lines,
+        cfg.typed,
+        cfg.trips,
+        cfg.ptys,
+    );
+    for (i, (row, s)) in ROWS.iter().zip(samples).enumerate() {
+        let _ = write!(
+            out,
+            "{}{{\"key\":\"{}\",\"name\":\"{}\",\"unit\":\"{}\",\"better\":\"{}\",\"n_tty\":[{}],\"n_rust\":[{}]}}",
+            if i > 0 { "," } else { "" },
+            row.key,
+            esc(row.name),
+            row.unit,
+            if row.better == Better::Higher { "higher" } else { "lower" },
+            nums(&s[0]),
+            nums(&s[1]),
+        );
+    }
+    out.push_str("]}");
+    out
+}
+
+fn main() {
+    let mut disc = N_DEVELOPMENT;
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--disc") {
+        disc = args
+            .get(i + 1)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(N_DEVELOPMENT);
+    }
+    let num = |name: &str, default: u64| env_num(name).unwrap_or(default) as usize;
+    let cfg = Config {
+        reps: num("nrust_bench_reps", 7).max(1),
+        raw_bytes: num("nrust_bench_mib", 16).max(1) * 1024 * 1024,
+        lines: num("nrust_bench_lines", 20_000).max(1),
+        typed: num("nrust_bench_typed", 500).max(1),
+        trips: num("nrust_bench_trips", 10_000).max(100),
+        ptys: num("nrust_bench_ptys", 1000).max(1),
+    };
+    println!(
+        "bench: {} repetitions, N_TTY and discipline {disc} alternately; raw {} MiB in 4 KiB writes, {} lines, {} typed lines, {} echo round trips, {} ptys open",
+        cfg.reps, cfg.raw_bytes >> 20, cfg.lines, cfg.typed, cfg.trips, cfg.ptys
+    );
+    if let Err(e) = kernel_stats::allow_ptys(cfg.ptys) {
+        println!("bench: FAILED: {e}");
+        std::process::exit(1);
+    }
+    let mut samples: Samples = ROWS.iter().map(|_| [Vec::new(), Vec::new()]).collect();
+    let start = Instant::now();
+    for rep in 0..cfg.reps {
+        let order = if rep % 2 == 0 {
+            [(0, 0), (disc, 1)]
+        } else {
+            [(disc, 1), (0, 0)]
+        };
+        for (d, side) in order {
+            if let Err(e) = one_round(&cfg, d, side, &mut samples) {
+                println!(
+                    "bench: FAILED: repetition {} on discipline {d}: {e}",
+                    rep + 1
+                );
+                std::process::exit(1);
+            }
+        }
+        println!(
+            "bench-progress: repetition {} done at {:.0} s",
+            rep + 1,
+            start.elapsed().as_secs_f64()
+        );
+    }
+    print_table(&samples);
+    println!("bench: measured in {:.0} s", start.elapsed().as_secs_f64());
+    println!("bench-json: {}", json(&cfg, disc, &samples));
+}
