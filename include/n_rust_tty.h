@@ -25,6 +25,12 @@
 int tty_check_change(struct tty_struct *tty);
 
 /*
+ * Wrappers in src/helpers.c, for kernel functions that are macros in some configurations.
+ * mutex_is_locked(): a function without PREEMPT_RT, a macro with it.
+ */
+bool n_rust_mutex_is_locked(struct mutex *lock);
+
+/*
  * Field offsets, computed by clang from the real headers. The kernel crate's generated
  * layout of struct task_struct does not match the kernel's on this configuration
  * (task_struct::signal comes out 48 bytes early), so n_rust reaches the task fields it needs

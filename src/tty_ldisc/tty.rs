@@ -90,8 +90,11 @@ impl Tty {
     /// `atomic_write_lock` mutex is locked). A racy answer, as N_TTY's `poll` takes it.
     pub(crate) fn is_write_locked(&self) -> bool {
         // SAFETY: By the type invariant the tty is valid, and its `atomic_write_lock` is
-        // initialised for its lifetime; `mutex_is_locked` only reads the owner word.
-        unsafe { bindings::mutex_is_locked(addr_of_mut!((*self.as_raw()).atomic_write_lock)) }
+        // initialised for its lifetime; `mutex_is_locked` (through our C wrapper, as it is a
+        // macro on PREEMPT_RT) only reads the lock word.
+        unsafe {
+            bindings::n_rust_mutex_is_locked(addr_of_mut!((*self.as_raw()).atomic_write_lock))
+        }
     }
 
     /// Whether some file of the tty asked for `SIGIO` (`tty->fasync` is not empty).
