@@ -40,13 +40,14 @@ mkdir -p build fuzz/corpus/engine_ops
 cd fuzz
 echo "fuzz: engine_ops, $limit, $(date -u '+%Y-%m-%d %H:%M:%S UTC')" | tee ../build/fuzz-engine.log
 start=$(date +%s)
+rm -rf artifacts/engine_ops
 status=0
 $cargo fuzz run --sanitizer none --debug-assertions engine_ops corpus/engine_ops seeds \
-	-- "$limit" -print_final_stats=1 2>&1 | tee -a ../build/fuzz-engine.log || status=$?
-# tee hides cargo's status in plain sh: a crash leaves an artifact.
-if ls artifacts/engine_ops/crash-* artifacts/engine_ops/timeout-* artifacts/engine_ops/oom-* \
-	>/dev/null 2>&1; then
+	-- "$limit" -print_final_stats=1 2>&1 | tee -a ../build/fuzz-engine.log
+# tee hides cargo's status in plain sh: a crash, timeout or OOM leaves an artifact.
+if [ -n "$(ls -A artifacts/engine_ops 2>/dev/null)" ]; then
 	status=1
+	echo "fuzz: failing input in fuzz/artifacts/engine_ops/" | tee -a ../build/fuzz-engine.log
 fi
 end=$(date +%s)
 echo "fuzz: $((end - start)) s wall (build included), status $status" | tee -a ../build/fuzz-engine.log

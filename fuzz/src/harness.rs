@@ -9,14 +9,30 @@ pub mod tty_double;
 
 use invariants::{check_state, span, OpKind, Overfill};
 use n_rust_engine::{
-    DriverError, DriverInfo, Engine, IFlag, LFlag, OFlag, Termios, NCCS, N_TTY_BUF_SIZE,
+    DriverError, DriverInfo, Engine, IFlag, LFlag, OFlag, Termios, NCCS, N_TTY_BUF_SIZE, VERASE,
+    VKILL, VREPRINT, VWERASE,
 };
 use ops::{Input, Op, MAX_DATA, MAX_OPS};
 use tty_double::TtyDouble;
 
-/// A line this long can queue more echo bytes than the echo ring holds when it is erased
-/// (up to six per character) or reprinted.
-const LONG_LINE: usize = N_TTY_BUF_SIZE / 8;
+/// Could receiving `data` in canonical mode with ECHO, `line` bytes into the line, queue
+/// more echo bytes than the echo ring holds? Each byte echoes at most two; each erase or
+/// reprint (KILL, WERASE, ERASE, REPRINT, after ISTRIP or IUCLC) up to six per character of
+/// the line. `commit_echoes` writes them out only when their count crosses a multiple of 256
+/// exactly, so they add up over a receive.
+fn echo_may_overfill(t: &Termios, data: &[u8], line: usize) -> bool {
+    let editing = [VERASE, VKILL, VWERASE, VREPRINT].map(|i| t.cc(i));
+    let is_editing = |c: u8| {
+        let lower = if c.is_ascii_uppercase() || (0xc0..=0xde).contains(&c) {
+            c + 32
+        } else {
+            c
+        };
+        [c, c & 0x7f, lower].iter().any(|x| editing.contains(x))
+    };
+    let edits = data.iter().filter(|&&c| is_editing(c)).count();
+    2 * data.len() + 6 * (line + data.len()) * edits > N_TTY_BUF_SIZE / 2
+}
 
 /// Largest read asked for.
 const MAX_READ: usize = 5000;
@@ -101,7 +117,7 @@ impl Run {
                 let flags = flagged.then_some(flags.as_slice());
                 // An erase or reprint of a long line can overfill the echo ring, whose
                 // overwritten bytes (ops included) are then replayed: no column to expect.
-                if kind.canon_echo_receive && line + bytes.len() > LONG_LINE {
+                if kind.canon_echo_receive && echo_may_overfill(&self.t, &bytes, line) {
                     column_exact = false;
                 }
                 let flushed = self.receive(&bytes, flags, *noflow, usize::from(*lookahead));

@@ -9,9 +9,9 @@ use n_rust_engine::{
 };
 
 /// Most ops an input runs.
-pub const MAX_OPS: usize = 96;
+pub const MAX_OPS: usize = 64;
 /// Most bytes one receive or write hands over, repeats included.
-pub const MAX_DATA: usize = 9000;
+pub const MAX_DATA: usize = 5000;
 
 /// One fuzz case.
 #[derive(Arbitrary, Debug)]
