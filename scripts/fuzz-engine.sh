@@ -3,7 +3,7 @@
 #
 # The engine fuzzer (fuzz/, target engine_ops): libFuzzer through cargo-fuzz, one process.
 #   scripts/fuzz-engine.sh            FUZZ_RUNS executions (default 10,000,000)
-#   FUZZ_SECONDS=45 scripts/...       that many seconds instead
+#   FUZZ_SECONDS=45 scripts/...       at most that many seconds
 # The corpus grows in fuzz/corpus/engine_ops (not in git); fuzz/seeds (in git) is read too.
 # libFuzzer's output goes to build/fuzz-engine.log as well; a crash is written to
 # fuzz/artifacts/engine_ops/ and the script fails.
@@ -30,10 +30,10 @@ else
 	export RUSTC_BOOTSTRAP=1
 fi
 
+# Whichever comes first: FUZZ_RUNS executions or FUZZ_SECONDS seconds.
+limit="-runs=$runs"
 if [ -n "$seconds" ]; then
-	limit="-max_total_time=$seconds"
-else
-	limit="-runs=$runs"
+	limit="$limit -max_total_time=$seconds"
 fi
 
 mkdir -p build fuzz/corpus/engine_ops
@@ -43,7 +43,7 @@ start=$(date +%s)
 rm -rf artifacts/engine_ops
 status=0
 $cargo fuzz run --sanitizer none --debug-assertions engine_ops corpus/engine_ops seeds \
-	-- "$limit" -print_final_stats=1 2>&1 | tee -a ../build/fuzz-engine.log
+	-- $limit -print_final_stats=1 2>&1 | tee -a ../build/fuzz-engine.log
 # tee hides cargo's status in plain sh: a crash, timeout or OOM leaves an artifact.
 if [ -n "$(ls -A artifacts/engine_ops 2>/dev/null)" ]; then
 	status=1
