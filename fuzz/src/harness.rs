@@ -58,6 +58,12 @@ struct Run {
 
 /// Runs one fuzz case.
 pub fn run(input: &Input) {
+    run_traced(input, &mut |_, _, _| {});
+}
+
+/// Runs one fuzz case, calling `trace` before the checks of each operation (with its index;
+/// `fuzz/examples/replay.rs` prints the state).
+pub fn run_traced(input: &Input, trace: &mut dyn FnMut(usize, &Op, &Engine)) {
     let driver = if input.serial {
         DriverInfo::SERIAL
     } else {
@@ -78,14 +84,14 @@ pub fn run(input: &Input) {
     };
     r.e.open(&t, &mut r.tty);
     check_state(&r.e, &r.t, OpKind::default(), &mut r.over);
-    for op in input.ops.iter().take(MAX_OPS) {
-        r.step(op);
+    for (i, op) in input.ops.iter().take(MAX_OPS).enumerate() {
+        r.step(op, &mut |e: &Engine| trace(i, op, e));
     }
 }
 
 impl Run {
     /// One operation and every check after it.
-    fn step(&mut self, op: &Op) {
+    fn step(&mut self, op: &Op, trace: &mut dyn FnMut(&Engine)) {
         let ix = self.e.indices();
         if ix.echo_head == ix.echo_tail {
             self.move_back_queued = false;
@@ -157,6 +163,7 @@ impl Run {
                 }
             }
         }
+        trace(&self.e);
         self.check_after(op, kind, column_before, column_exact);
     }
 

@@ -123,7 +123,8 @@ fn bit(words: &[u64; N_TTY_BUF_SIZE / 64], i: usize) -> bool {
     words[s / 64] & (1 << (s % 64)) != 0
 }
 
-/// Is the read ring whole again after its tail went past its head: its indices in order
+/// Is the read ring whole again after its tail went past its head or its head over its tail:
+/// its indices in order
 /// and its line ends where they belong (N_TTY gets there on the next receive, or a flush)?
 fn ring_whole(e: &Engine, t: &Termios) -> bool {
     let ix = e.indices();
@@ -160,11 +161,20 @@ pub fn check_state(e: &Engine, t: &Termios, op: OpKind, over: &mut Overfill) {
     over.tail_past_head = false;
     let cnt = span(ix.read_tail, ix.read_head, "read_head");
     assert_eq!(cnt, e.read_cnt(), "read_cnt");
-    over.read = cnt > N_TTY_BUF_SIZE && (over.read || op.canon_parmrk_receive);
-    assert!(
-        cnt <= N_TTY_BUF_SIZE || over.read,
-        "read ring holds {cnt} bytes"
-    );
+    if cnt > N_TTY_BUF_SIZE {
+        assert!(
+            over.read || op.canon_parmrk_receive,
+            "read ring holds {cnt} bytes"
+        );
+        over.read = true;
+    } else if over.read && !ring_whole(e, t) {
+        // The head ran over the tail: the line ends are garbled until the reader has gone
+        // past them (or a flush).
+        check_echo_ring(e, op, over);
+        return;
+    } else {
+        over.read = false;
+    }
     assert_eq!(e.icanon(), t.l(LFlag::ICANON), "icanon follows termios");
     let words = e.line_end_words();
     let canon_mode = e.icanon() && !t.l(LFlag::EXTPROC);
