@@ -6,6 +6,8 @@
 #   make test     run every test layer, print a summary per layer and "N passed, N failed"
 #   make kunit    boot the guest, run the module's KUnit suites, parse their KTAP strictly
 #   make mutants  mutation testing of the engine against the host tests (about 25 minutes)
+#   make fuzz     the engine fuzzer (cargo-fuzz), 10 million executions (about 35 minutes)
+#   make fuzz-short  the engine fuzzer for FUZZ_SHORT_SECONDS (45 s after its build)
 #
 # Variables:
 #   KERNEL_SRC=   your own Linux tree (with Rust support); else Linux 7.3 is fetched
@@ -21,6 +23,8 @@
 #   MUTANTS_JOBS=, MUTANTS_ARGS=
 #                 `make mutants`: parallel jobs (default 2) and more cargo-mutants options,
 #                 e.g. MUTANTS_ARGS="--re 'engine/canon\.rs:'" (one file) or "--iterate"
+#   FUZZ_RUNS=, FUZZ_SECONDS=
+#                 `make fuzz`: executions (default 10000000), or a time limit in seconds instead
 
 N_RUST_CACHE ?= $(HOME)/.cache/n_rust
 LLVM ?= -19
@@ -32,12 +36,16 @@ export N_RUST_DIFF_SCENARIOS N_RUST_DIFF_SEED N_RUST_CONC_SCENARIOS N_RUST_CONC_
 export N_RUST_BENCH_REPS N_RUST_BENCH_MIB N_RUST_BENCH_LINES N_RUST_BENCH_TYPED N_RUST_BENCH_TRIPS N_RUST_BENCH_PTYS
 MUTANTS_JOBS ?= 2
 MUTANTS_ARGS ?=
+FUZZ_RUNS ?= 10000000
+FUZZ_SECONDS ?=
+FUZZ_SHORT_SECONDS ?= 45
 export LIBCLANG_PATH ?= /usr/lib/llvm-19/lib
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
 BUILD := $(CURDIR)/build
 
 .PHONY: all help setup kernel-src kernel module install guest initramfs run test host-test oracle-long mutants bench \
+	fuzz fuzz-short \
 	guest-test kunit kunit-parse check clean
 
 all: module
@@ -95,6 +103,14 @@ mutants:
 	@command -v cargo-mutants >/dev/null || { echo "mutants: cargo-mutants is missing: cargo install cargo-mutants --locked" >&2; exit 1; }
 	@mkdir -p $(BUILD)
 	@cargo mutants -j $(MUTANTS_JOBS) --timeout 30 --build-timeout 180 -o $(BUILD) $(MUTANTS_ARGS)
+
+# The engine fuzzer: fuzz/ (target engine_ops), one libFuzzer process, corpus in
+# fuzz/corpus/engine_ops; installs cargo-fuzz if missing. See README.md, "Fuzzing the engine".
+fuzz:
+	@FUZZ_RUNS=$(FUZZ_RUNS) FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz-engine.sh
+
+fuzz-short:
+	@FUZZ_SECONDS=$(FUZZ_SHORT_SECONDS) scripts/fuzz-engine.sh
 
 # The guest programs' TAP is checked too: every plan kept, no program missing (tests/guest-tap.py).
 guest-test: initramfs

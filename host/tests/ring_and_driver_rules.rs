@@ -149,3 +149,26 @@ fn expanded_tab_fits_in_exactly_its_room() {
     assert_eq!(e.write(&t, b"\t", &mut r).bytes, 1);
     assert_eq!(r.master_bytes(), b"        ");
 }
+
+/// ICANON with EXTPROC and a full buffer (found by the engine fuzzer): N_TTY's overflow case
+/// steps `read_head` back once more after the last byte of a receive (its loop looks for room
+/// again before it sees nothing is left), so `commit_head` is one past `read_head`, and a raw
+/// read (EXTPROC reads raw) moves `read_tail` one past `read_head`. `n_tty_receive_buf_common`
+/// computes the room in `size_t` arithmetic, `N_TTY_BUF_SIZE - (read_head - tail)`, which is
+/// then `N_TTY_BUF_SIZE + 1`: the next byte is taken (into the slot behind the tail, so it is
+/// never read) and the ring is consistent again. The receive must not stop for lack of room,
+/// which would stall the tty for good (nothing is readable, so no read restarts it).
+#[test]
+fn extproc_canonical_overflow_then_read_does_not_stall_receive() {
+    let t = QUIET.plus_l(LFlag::EXTPROC);
+    let (mut e, mut r) = open(&t);
+    let flood = vec![b'a'; N_TTY_BUF_SIZE + 10];
+    assert_eq!(e.receive(&t, &flood, None, &mut r), flood.len());
+    let mut buf = vec![0; 2 * N_TTY_BUF_SIZE];
+    assert_eq!(e.read(&t, &mut buf, &mut r), Ok(N_TTY_BUF_SIZE));
+    assert_eq!(e.receive(&t, b"x", None, &mut r), 1, "N_TTY takes the byte");
+    assert!(!e.no_room());
+    assert_eq!(e.receive(&t, b"yz", None, &mut r), 2);
+    assert_eq!(e.read(&t, &mut buf, &mut r), Ok(2));
+    assert_eq!(&buf[..2], b"yz");
+}

@@ -91,10 +91,14 @@ impl Engine {
     /// (`no_room`, with `flow`). Returns the room and whether it is an overflow.
     fn room_to_receive(&mut self, t: &Termios, flow: bool) -> (i64, bool) {
         let tail = self.read_tail;
-        let cnt = self.read_head.wrapping_sub(tail).min(2 * N_TTY_BUF_SIZE) as i64;
-        let mut room = N_TTY_BUF_SIZE as i64 - cnt;
+        // `size_t` arithmetic read as `ssize_t`, as N_TTY computes it: with ICANON and
+        // EXTPROC a reader can take the byte the overflow case stepped `read_head` back over,
+        // leaving `read_tail` one past `read_head`, and the room is then one more than the
+        // buffer (no stall: the next byte goes behind the tail and the ring is whole again).
+        let mut room =
+            N_TTY_BUF_SIZE.wrapping_sub(self.read_head.wrapping_sub(tail)) as isize as i64;
         if t.i(IFlag::PARMRK) {
-            room = (room + 2) / 3;
+            room = room.saturating_add(2) / 3;
         }
         room -= 1;
         if room > 0 {

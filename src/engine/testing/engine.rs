@@ -98,8 +98,20 @@ impl Engine {
         out: &mut [u8],
         a: &mut impl Actions,
     ) -> Result<usize, ReadError> {
+        self.read_as(t, out, false, a)
+    }
+
+    /// [`Engine::read`] by a pty master in packet mode if `packet`: a raw read's data then
+    /// starts with a `TIOCPKT_DATA` header byte, counted in the result.
+    pub fn read_as(
+        &mut self,
+        t: &Termios,
+        out: &mut [u8],
+        packet: bool,
+        a: &mut impl Actions,
+    ) -> Result<usize, ReadError> {
         let first = out.get_mut(..out.len().min(CHUNK)).unwrap_or(&mut []);
-        let mut read = self.read_begin(t, false);
+        let mut read = self.read_begin(t, packet);
         let mut timer = read.mode().timer();
         let mut more = false;
         let mut guard = 0usize;

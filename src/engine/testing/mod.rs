@@ -5,6 +5,8 @@
 //!
 //! - [`conformance`]: the conformance table and its runner, shared by the host tests, the
 //!   KUnit suite `n_rust_conformance` and the oracle's `--check-table`.
+//! - [`inspect`]: copies of the ring indices and the line-end bitmap, for invariant checks
+//!   (the engine fuzzer).
 //! - [`job_control_cases`]: the job-control table (KUnit suite `n_rust_jobctl`).
 //! - [`read_until_empty`]: the loop of nonblocking reads until nothing is left, shared by
 //!   every test that reads all the input there is.
@@ -20,6 +22,7 @@
 pub mod conformance;
 mod conformance_cases;
 mod engine;
+pub mod inspect;
 pub mod job_control_cases;
 pub mod read_until_empty;
 pub mod recorder;
