@@ -32,3 +32,7 @@ const _: () = {
     assert!(offset_of!(bindings::kunit, param_value) == bindings::OFFSET_KUNIT_PARAM_VALUE);
     assert!(size_of::<bindings::kunit_params>() == bindings::SIZEOF_KUNIT_PARAMS);
 };
+
+/// `crate::task` reads `signal_struct::audit_tty` by offset as a `u32`.
+#[cfg(CONFIG_AUDIT)]
+const _: () = assert!(bindings::SIZEOF_SIGNAL_AUDIT_TTY == size_of::<u32>() as _);

@@ -16,6 +16,7 @@ mod layout;
 mod params;
 mod task;
 mod tty_actions;
+mod tty_audit;
 mod tty_ldisc;
 
 #[cfg(CONFIG_KUNIT)]

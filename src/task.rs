@@ -48,6 +48,15 @@ impl TaskPtr {
         unsafe { field(self.signal(), bindings::OFFSET_SIGNAL_TTY) }
     }
 
+    /// `task->signal->audit_tty`: the process's TTY auditing bits (`AUDIT_TTY_ENABLE`,
+    /// `AUDIT_TTY_LOG_PASSWD`), read once, as `tty_audit_add_data()` reads it.
+    #[cfg(CONFIG_AUDIT)]
+    pub(crate) fn audit_tty(self) -> u32 {
+        // SAFETY: `signal` of a live task is valid; the field is an `unsigned int` (its size
+        // is checked in `crate::layout`), changed with `xchg` by `AUDIT_TTY_SET`.
+        unsafe { field(self.signal(), bindings::OFFSET_SIGNAL_AUDIT_TTY) }
+    }
+
     /// `task_pgrp(task)`: the process group, as a `struct pid` (compared, never
     /// dereferenced).
     fn pgrp(self) -> *mut bindings::pid {
