@@ -35,4 +35,4 @@ const _: () = {
 
 /// `crate::task` reads `signal_struct::audit_tty` by offset as a `u32`.
 #[cfg(CONFIG_AUDIT)]
-const _: () = assert!(bindings::SIZEOF_SIGNAL_AUDIT_TTY == size_of::<u32>() as _);
+const _: () = assert!(bindings::SIZEOF_SIGNAL_AUDIT_TTY == size_of::<u32>());
