@@ -33,6 +33,10 @@ const _: () = {
     assert!(size_of::<bindings::kunit_params>() == bindings::SIZEOF_KUNIT_PARAMS);
 };
 
-/// `crate::task` reads `signal_struct::audit_tty` by offset as a `u32`.
+/// `crate::task` reads `signal_struct::audit_tty` by offset as a `u32`, and `task_struct::comm`
+/// as `TASK_COMM_LEN` bytes.
 #[cfg(CONFIG_AUDIT)]
-const _: () = assert!(bindings::SIZEOF_SIGNAL_AUDIT_TTY == size_of::<u32>());
+const _: () = {
+    assert!(bindings::SIZEOF_SIGNAL_AUDIT_TTY == size_of::<u32>());
+    assert!(bindings::SIZEOF_TASK_COMM == crate::task::TASK_COMM_LEN);
+};

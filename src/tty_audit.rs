@@ -43,6 +43,23 @@ struct Auditing {
     log_passwd: bool,
 }
 
+/// The current process, for a log line: its id and name.
+#[cfg(CONFIG_AUDIT)]
+fn log_current(what: core::fmt::Arguments<'_>, tty: &Tty) {
+    let task = crate::task::TaskPtr::current();
+    let comm = task.comm();
+    let name = kernel::str::CStr::from_bytes_until_nul(&comm).unwrap_or(c"?");
+    pr_warn!(
+        "refusing {what} {}: TTY auditing is on for pid {} ({name}), and n_rust cannot record input for the audit log\n",
+        tty.name(),
+        task.process_id()
+    );
+}
+
+/// Never called: without `CONFIG_AUDIT` nothing is refused.
+#[cfg(not(CONFIG_AUDIT))]
+fn log_current(_what: core::fmt::Arguments<'_>, _tty: &Tty) {}
+
 /// Whether the kernel lets this log line through its printk rate limit.
 fn log_allowed() -> bool {
     // SAFETY: `__printk_ratelimit` only uses the NUL-terminated name to report what it
@@ -59,11 +76,7 @@ pub(crate) fn check_attach(tty: &Tty) -> Result {
         return Ok(());
     }
     if log_allowed() {
-        pr_warn!(
-            "refusing to attach to {}: TTY auditing is on for pid {}, and n_rust cannot record input for the audit log\n",
-            tty.name(),
-            kernel::current!().pid()
-        );
+        log_current(format_args!("to attach to"), tty);
     }
     Err(EPERM)
 }
@@ -86,11 +99,7 @@ pub(crate) fn check_read(tty: &Tty) -> Result {
         return Ok(());
     }
     if log_allowed() {
-        pr_warn!(
-            "refusing a read of {} by pid {}: TTY auditing is on for it, and n_rust cannot record input for the audit log\n",
-            tty.name(),
-            kernel::current!().pid()
-        );
+        log_current(format_args!("a read of"), tty);
     }
     Err(EPERM)
 }
