@@ -34,7 +34,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 
 BUILD := $(CURDIR)/build
 
-.PHONY: all help setup kernel-src kernel module guest initramfs run test host-test oracle-long mutants bench \
+.PHONY: all help setup kernel-src kernel module install guest initramfs run test host-test oracle-long mutants bench \
 	guest-test kunit kunit-parse check clean
 
 all: module
@@ -74,6 +74,10 @@ run: initramfs
 
 test: setup
 	@tests/run-all.sh
+
+# Install into the running kernel (or KDIR=, INSTALL_MOD_PATH=): modules_install + depmod.
+install: setup
+	@scripts/install-module.sh "$(or $(KDIR),/lib/modules/$(shell uname -r)/build)"
 
 host-test:
 	@cargo test --workspace --quiet

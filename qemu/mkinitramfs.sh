@@ -23,6 +23,8 @@ install -m 0644 "$top/n_rust.ko" "$root/lib/modules/$release/extra/n_rust.ko"
 ln -s "$release/extra/n_rust.ko" "$root/lib/modules/n_rust.ko"
 /bin/busybox depmod -b "$root" "$release"
 ln -s ../bin/busybox "$root/sbin/modprobe"
+mkdir -p "$root/lib/modules/fixtures"
+install -m 0644 "$top"/tests/modules/*.ko "$root/lib/modules/fixtures/"
 for prog in "$build"/guest/*; do install -m 0755 "$prog" "$root/bin/"; done
 
 # util-linux ldattach is dynamically linked against libc only: bring libc and the loader.

@@ -18,4 +18,11 @@ if grep -qE '^(warning|error)' "$log"; then
 	echo "error: the module build printed rustc or clippy warnings; full log: $log" >&2
 	exit 1
 fi
-echo "module: $top/n_rust.ko"
+# The C test fixtures the guest tests load beside n_rust (tests/modules/).
+if ! make -C "$kdir" M="$top/tests/modules" LLVM="${LLVM:--19}" W=1 modules >"$log.fixtures" 2>&1 ||
+	grep -qE '(^|: )(warning|error)' "$log.fixtures"; then
+	grep -E '(^|: )(error|warning)' -A8 "$log.fixtures" | head -n 40 >&2
+	echo "error: building the test fixtures in tests/modules failed or warned; full log: $log.fixtures" >&2
+	exit 1
+fi
+echo "module: $top/n_rust.ko (test fixtures: tests/modules/*.ko)"

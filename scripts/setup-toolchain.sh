@@ -8,7 +8,7 @@ APT_PACKAGES=(
 	clang-19 lld-19 llvm-19 libclang-19-dev
 	flex bison bc libelf-dev libssl-dev cpio xz-utils
 	qemu-system-x86 busybox-static util-linux
-	python3 socat
+	python3 socat kmod dkms
 )
 
 missing=()

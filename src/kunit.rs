@@ -244,11 +244,12 @@ mod jobctl {
     kernel::kunit_unsafe_test_suite!(n_rust_jobctl, TEST_CASES);
 }
 
-/// The `n_rust_params` suite: validation of the `ldisc` module parameter, and the reason
-/// the kernel log gives for a refusal.
+/// The `n_rust_params` suite: validation of the `ldisc` module parameter, the reason the
+/// kernel log gives for a refusal, and finding a slot's holder in `/proc/tty/ldiscs`.
 #[kunit_tests(n_rust_params)]
 mod params {
     use crate::params::{validate_ldisc_number, LdiscNumberError};
+    use crate::slot_check::holder_in_listing;
     use kernel::prelude::*;
     use kernel::str::CString;
 
@@ -299,12 +300,30 @@ mod params {
     }
 
     #[test]
+    fn listing_names_the_holder_of_a_number() {
+        let listing = b"n_tty       0\nn_null     27\nholder     20\nn_rust     29\n";
+        assert_eq!(holder_in_listing(listing, 20), Some(&b"holder"[..]));
+        assert_eq!(holder_in_listing(listing, 0), Some(&b"n_tty"[..]));
+        assert_eq!(holder_in_listing(listing, 29), Some(&b"n_rust"[..]));
+        assert_eq!(holder_in_listing(listing, 2), None);
+        // "2" must not match "20" or "27", nor a line with more or fewer words.
+        assert_eq!(holder_in_listing(b"a 20\nb 27\nc 2 x\n2\n", 2), None);
+        assert_eq!(holder_in_listing(b"", 0), None);
+    }
+
+    #[test]
     fn twenty_eight_accepted_unless_n_mctp_built_in() {
-        // 28 is N_MCTP: free unless this kernel builds the MCTP serial discipline in.
+        // 28 is N_MCTP: free unless this kernel builds the MCTP serial discipline, in or as
+        // a module.
         if cfg!(CONFIG_MCTP_SERIAL = "y") {
             assert_eq!(
                 validate_ldisc_number(28),
                 Err(LdiscNumberError::BuiltIn("N_MCTP"))
+            );
+        } else if cfg!(CONFIG_MCTP_SERIAL = "m") {
+            assert_eq!(
+                validate_ldisc_number(28),
+                Err(LdiscNumberError::ModuleOwned("N_MCTP"))
             );
         } else {
             assert_eq!(validate_ldisc_number(28), Ok(28));

@@ -14,6 +14,7 @@ mod discipline;
 pub mod engine;
 mod layout;
 mod params;
+mod slot_check;
 mod task;
 mod tty_actions;
 mod tty_audit;
@@ -37,7 +38,7 @@ module! {
     params: {
         ldisc: i32 {
             default: crate::params::DEFAULT_LDISC,
-            description: "Line discipline number to register (1..30, not one a built-in discipline holds; default 29 = N_DEVELOPMENT)",
+            description: "Line discipline number to register (1..30, not one another discipline holds or an in-tree one owns; default 29 = N_DEVELOPMENT)",
         },
     },
 }
@@ -57,6 +58,13 @@ impl kernel::Module for NRustModule {
                 return Err(EINVAL);
             }
         };
+        if let Err(reason) = slot_check::check_slot_free(number) {
+            pr_err!("ldisc={number} refused: {reason}\n");
+            return Err(match reason {
+                slot_check::SlotTaken::Held(_) => EBUSY,
+                slot_check::SlotTaken::Unknown(err) => err,
+            });
+        }
         let registration = tty_ldisc::Registration::register(c"n_rust", number, module)?;
         pr_info!("registered line discipline n_rust as number {number}\n");
         Ok(Self {

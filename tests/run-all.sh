@@ -5,7 +5,10 @@
 # Layers: style (rustfmt, clippy), host (engine unit and conformance tests), oracle
 # (differential test against the host kernel's N_TTY), module (builds n_rust.ko against the
 # test kernel without warnings), guest (tests inside the QEMU guest), kunit (the module's
-# KUnit suites, run when the guest loads it; their KTAP parsed strictly by tests/kunit-parse.py).
+# KUnit suites, run when the guest loads it; their KTAP parsed strictly by tests/kunit-parse.py),
+# install (make install and DKMS on scratch trees), and one layer per other kernel
+# configuration in N_RUST_TEST_CONFIGS (default "up rt": qemu/configs/*.config, each built
+# into the cache, the module built against it and the guest suites run on it).
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -106,6 +109,31 @@ else
 	record guest 0 1 "not run: no module"
 	record kunit 0 1 "not run: no module"
 fi
+
+stamp "install: make install and DKMS on scratch trees"
+if [ -f "$build/kdir.path" ]; then
+	scripts/check-install.sh "$(cat "$build/kdir.path")" >"$logs/install.log" 2>&1
+	grep -v '^ok ' "$logs/install.log"
+	record install "$(grep -c '^ok ' "$logs/install.log")" "$(grep -c '^not ok ' "$logs/install.log")"
+else
+	record install 0 1 "not run: no test kernel"
+fi
+
+for config in ${N_RUST_TEST_CONFIGS-up rt}; do
+	stamp "config $config: qemu/configs/$config.config (kernel, module, guest suites)"
+	scripts/test-config.sh "$config" >"$logs/config-$config.log" 2>&1
+	config_status=$?
+	grep -E "^config $config: " "$logs/config-$config.log" | sed '$d'
+	read -r p f < <(sed -n "s/^config $config: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p" \
+		"$logs/config-$config.log" | tail -n1)
+	p=${p:-0}
+	f=${f:-1}
+	if [ "$config_status" -ne 0 ]; then
+		grep -v -E "^config $config: " "$logs/config-$config.log" | tail -n 30
+		[ "$f" -gt 0 ] || f=1
+	fi
+	record "$config" "$p" "$f" "see $logs/config-$config.log"
+done
 
 echo
 echo "Summary ($(($(date +%s) - t0))s):"

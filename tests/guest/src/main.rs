@@ -40,7 +40,7 @@ fn ensure(condition: bool, message: impl Into<String>) -> Outcome {
 /// The cases `main` runs: one per `t.run` (15) and the three N_TTY comparisons. The plan is
 /// printed before the first case; `tests/guest-tap.py` fails a run whose results do not
 /// match it, so a case that never ran is a failure.
-const PLAN: usize = 18;
+const PLAN: usize = 19;
 
 struct Runner {
     passed: usize,
@@ -91,6 +91,40 @@ fn insmod_refuses(module: &str, params: &str) -> Outcome {
         }
         Err(e) => Err(format!("insmod {params}: expected EINVAL, got {e}")),
     }
+}
+
+/// With the fixture module `ldisc_holder` holding number 20, `insmod n_rust ldisc=20` fails
+/// with EBUSY, registers nothing, leaves the holder in its slot, and logs the holder's name.
+fn insmod_refused_for_holder(module: &str) -> Outcome {
+    const HOLDER: &str = "/lib/modules/fixtures/ldisc_holder.ko";
+    sys::insmod(HOLDER, "number=20").context("insmod ldisc_holder number=20")?;
+    let outcome = (|| {
+        match sys::insmod(module, "ldisc=20") {
+            Ok(()) => {
+                let _ = sys::rmmod("n_rust");
+                return Err("insmod ldisc=20 succeeded over ldisc_holder".into());
+            }
+            Err(e) if e.raw_os_error() == Some(libc::EBUSY) => {}
+            Err(e) => return Err(format!("insmod ldisc=20: expected EBUSY, got {e}")),
+        }
+        ensure(!module_loaded()?, "n_rust loaded after a refused insmod")?;
+        ensure(
+            sys::file_contains("/proc/tty/ldiscs", "ldisc_holder 20")
+                .context("reading /proc/tty/ldiscs")?,
+            "ldisc_holder no longer listed as 20",
+        )?;
+        let log = std::process::Command::new("dmesg")
+            .output()
+            .map_err(|e| format!("running dmesg: {e}"))?;
+        ensure(
+            String::from_utf8_lossy(&log.stdout).lines().any(|l| {
+                l.contains("n_rust: ldisc=20 refused") && l.contains("\"ldisc_holder\" holds it")
+            }),
+            "no kernel log line naming ldisc_holder as the holder of 20",
+        )
+    })();
+    sys::rmmod("ldisc_holder").context("rmmod ldisc_holder")?;
+    outcome
 }
 
 /// Sets the termios of `fd` for the loopback test: `raw` or canonical with ICRNL, no echo
@@ -170,6 +204,11 @@ fn main() {
     t.run("insmod ldisc=27 is refused (built-in N_NULL)", || {
         insmod_refuses(&module, "ldisc=27")
     });
+
+    t.run(
+        "insmod ldisc=20 is refused (EBUSY) while another module holds 20, naming it",
+        || insmod_refused_for_holder(&module),
+    );
 
     t.run("insmod registers n_rust as 29", || {
         sys::insmod(&module, "").context("insmod")?;
