@@ -59,6 +59,21 @@ N_RUST_OFFSET(FILE_F_INODE, struct file, f_inode);
 N_RUST_OFFSET(FILE_PRIVATE_DATA, struct file, private_data);
 N_RUST_OFFSET(INODE_I_RDEV, struct inode, i_rdev);
 N_RUST_OFFSET(WAIT_ENTRY_FUNC, struct wait_queue_entry, func);
+#ifdef CONFIG_AUDIT
+#include <linux/audit.h>
+/*
+ * The TTY auditing setting of a process (src/tty_audit.rs), read by offset as the other
+ * signal_struct fields; the field and its bits exist only with CONFIG_AUDIT.
+ */
+N_RUST_OFFSET(SIGNAL_AUDIT_TTY, struct signal_struct, audit_tty);
+/* Who was refused, for the log line: the kernel crate's Task::pid() reads a wrong offset. */
+N_RUST_OFFSET(TASK_COMM, struct task_struct, comm);
+const unsigned long N_RUST_CONST_SIZEOF_TASK_COMM = sizeof(((struct task_struct *)0)->comm);
+const unsigned long N_RUST_CONST_SIZEOF_SIGNAL_AUDIT_TTY =
+	sizeof(((struct signal_struct *)0)->audit_tty);
+const unsigned int N_RUST_CONST_AUDIT_TTY_ENABLE = AUDIT_TTY_ENABLE;
+const unsigned int N_RUST_CONST_AUDIT_TTY_LOG_PASSWD = AUDIT_TTY_LOG_PASSWD;
+#endif
 #ifdef CONFIG_KUNIT
 #include <kunit/test.h>
 /* The KUnit suites (src/kunit.rs) fill these fields of the kernel crate's struct kunit. */

@@ -13,7 +13,16 @@ mkdir -p "$root"/{bin,sbin,lib/modules,lib64,lib/x86_64-linux-gnu,proc,sys,dev,t
 [ -x /bin/busybox ] || { echo "error: busybox-static is not installed; run 'make setup'" >&2; exit 1; }
 cp /bin/busybox "$root/bin/busybox"
 install -m 0755 "$top/qemu/init" "$root/init"
-install -m 0644 "$top/n_rust.ko" "$root/lib/modules/n_rust.ko"
+# n_rust installed as `make install` does, in updates/ under the kernel's release, with
+# depmod's files (modules.alias maps tty-ldisc-29 to it), and busybox as the kernel's
+# modprobe (CONFIG_MODPROBE_PATH, /sbin/modprobe), so TIOCSETD 29 loads it on demand. The
+# tests load it by the shorter path /lib/modules/n_rust.ko.
+release=$(cat "$kdir/include/config/kernel.release")
+mkdir -p "$root/lib/modules/$release/updates"
+install -m 0644 "$top/n_rust.ko" "$root/lib/modules/$release/updates/n_rust.ko"
+ln -s "$release/updates/n_rust.ko" "$root/lib/modules/n_rust.ko"
+/bin/busybox depmod -b "$root" "$release"
+ln -s ../bin/busybox "$root/sbin/modprobe"
 mkdir -p "$root/lib/modules/fixtures"
 install -m 0644 "$top"/tests/modules/*.ko "$root/lib/modules/fixtures/"
 for prog in "$build"/guest/*; do install -m 0755 "$prog" "$root/bin/"; done

@@ -26,6 +26,7 @@ use crate::background_read;
 use crate::bindings;
 use crate::engine::{DriverError, DriverInfo, Engine, LFlag, Termios};
 use crate::tty_actions::{engine_termios, TtyActions};
+use crate::tty_audit;
 use crate::tty_ldisc::{
     LineDiscipline, OpeningTty, PollTable, ReadContext, Tty, TtyFile, TtyWaitQueue, Waiter,
 };
@@ -104,6 +105,8 @@ impl LineDiscipline for NRust {
     fn open(tty: &OpeningTty) -> impl PinInit<Self, Error> + '_ {
         try_pin_init!(Self {
             state <- {
+                // Before anything is set up: a refused open leaves the tty as it was.
+                tty_audit::check_attach(tty)?;
                 let driver = DriverInfo {
                     real_raw: tty.driver_is_real_raw(),
                     pty: tty.is_pty(),
@@ -170,6 +173,8 @@ impl LineDiscipline for NRust {
         }
         background_read::check_read(tty, file)?;
         read.lock_readers(file)?;
+        // With `termios_rwsem` held: the modes it looks at hold for the whole read.
+        tty_audit::check_read(tty)?;
         self.read_first(tty, file, buf, read)
     }
 

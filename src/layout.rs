@@ -32,3 +32,11 @@ const _: () = {
     assert!(offset_of!(bindings::kunit, param_value) == bindings::OFFSET_KUNIT_PARAM_VALUE);
     assert!(size_of::<bindings::kunit_params>() == bindings::SIZEOF_KUNIT_PARAMS);
 };
+
+/// `crate::task` reads `signal_struct::audit_tty` by offset as a `u32`, and `task_struct::comm`
+/// as `TASK_COMM_LEN` bytes.
+#[cfg(CONFIG_AUDIT)]
+const _: () = {
+    assert!(bindings::SIZEOF_SIGNAL_AUDIT_TTY == size_of::<u32>());
+    assert!(bindings::SIZEOF_TASK_COMM == crate::task::TASK_COMM_LEN);
+};

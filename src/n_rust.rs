@@ -17,6 +17,7 @@ mod params;
 mod slot_check;
 mod task;
 mod tty_actions;
+mod tty_audit;
 mod tty_ldisc;
 
 #[cfg(CONFIG_KUNIT)]
@@ -30,9 +31,13 @@ module! {
     authors: ["n_rust developers"],
     description: "TTY line discipline with N_TTY semantics, in Rust",
     license: "GPL",
+    // MODULE_ALIAS_LDISC(29): the tty layer asks for "tty-ldisc-<n>" when a TIOCSETD names a
+    // number nothing has registered, so modprobe loads n_rust for its default number. A
+    // module alias is a fixed string: with another `ldisc=` nothing is loaded on demand.
+    alias: ["tty-ldisc-29"],
     params: {
         ldisc: i32 {
-            default: 29,
+            default: crate::params::DEFAULT_LDISC,
             description: "Line discipline number to register (1..30, not one another discipline holds or an in-tree one owns; default 29 = N_DEVELOPMENT)",
         },
     },

@@ -4,6 +4,10 @@
 
 use crate::bindings;
 
+/// The number n_rust registers when `ldisc=` is not given: 29, `N_DEVELOPMENT`, the number
+/// reserved for out-of-tree work. The module's alias (`tty-ldisc-29`, in `module!`) names it.
+pub(crate) const DEFAULT_LDISC: i32 = bindings::N_DEVELOPMENT as i32;
+
 /// How this kernel has an in-tree line discipline.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum InTree {

@@ -23,6 +23,10 @@ unsafe fn field<T: Copy>(base: *const ffi::c_void, offset: ffi::c_ulong) -> T {
     unsafe { read_volatile(base.cast::<u8>().add(offset).cast::<T>()) }
 }
 
+/// `TASK_COMM_LEN`, the size of `task_struct::comm`.
+#[cfg(CONFIG_AUDIT)]
+pub(crate) const TASK_COMM_LEN: usize = 16;
+
 /// A task, by raw pointer. Only used while the task is known to be alive: the current
 /// task, or a task found under `rcu_read_lock()`.
 #[derive(Clone, Copy)]
@@ -46,6 +50,34 @@ impl TaskPtr {
     pub(crate) fn controlling_tty(self) -> *const bindings::tty_struct {
         // SAFETY: `signal` of a live task is valid.
         unsafe { field(self.signal(), bindings::OFFSET_SIGNAL_TTY) }
+    }
+
+    /// `task->signal->audit_tty`: the process's TTY auditing bits (`AUDIT_TTY_ENABLE`,
+    /// `AUDIT_TTY_LOG_PASSWD`), read once, as `tty_audit_add_data()` reads it.
+    #[cfg(CONFIG_AUDIT)]
+    pub(crate) fn audit_tty(self) -> u32 {
+        // SAFETY: `signal` of a live task is valid; the field is an `unsigned int` (its size
+        // is checked in `crate::layout`), changed with `xchg` by `AUDIT_TTY_SET`.
+        unsafe { field(self.signal(), bindings::OFFSET_SIGNAL_AUDIT_TTY) }
+    }
+
+    /// The process id (`task->tgid`; the kernel crate's `Task::pid()` reads its field at a
+    /// wrong offset on these configurations, as with `signal`).
+    #[cfg(CONFIG_AUDIT)]
+    pub(crate) fn process_id(self) -> i32 {
+        // SAFETY: `self` is a live task; `tgid` never changes.
+        unsafe { field(self.0, bindings::OFFSET_TASK_TGID) }
+    }
+
+    /// The task's name (`task->comm`), copied (its own thread may rename it meanwhile, as
+    /// `get_task_comm()` allows for).
+    #[cfg(CONFIG_AUDIT)]
+    pub(crate) fn comm(self) -> [u8; TASK_COMM_LEN] {
+        // SAFETY: `self` is a live task whose `comm` is `TASK_COMM_LEN` bytes (checked in
+        // `crate::layout`); a rename writes it in place, never past its end.
+        let mut comm: [u8; TASK_COMM_LEN] = unsafe { field(self.0, bindings::OFFSET_TASK_COMM) };
+        comm[TASK_COMM_LEN - 1] = 0;
+        comm
     }
 
     /// `task_pgrp(task)`: the process group, as a `struct pid` (compared, never

@@ -11,7 +11,8 @@ without a plan, a plan after a result, results that do not match the plan (a cas
 never ran, or one too many), out-of-order test numbers, no program at all, or a log
 without the guest's end marker (a stale or cut-short log). The last line is
 `guest: N passed, M failed`: N counts the `ok` results, M the `not ok` ones plus one per
-problem found.
+problem found. An `ok` result with a `# SKIP` directive is not counted as passed: a line
+before the summary says how many cases of which program were skipped, and the first reason.
 """
 
 import re
@@ -21,6 +22,7 @@ SUITE = re.compile(r'^# suite (\S+)\s*$')
 MISSING = re.compile(r'^N_RUST-GUEST-MISSING (\S+)')
 PLAN = re.compile(r'^1\.\.(\d+)\s*$')
 RESULT = re.compile(r'^(not )?ok (\d+)\b')
+SKIP = re.compile(r'#\s*SKIP\b\s*(.*)$', re.IGNORECASE)
 
 
 def main():
@@ -38,6 +40,7 @@ def main():
     missing = set()
     programs = []  # [name, plan, results, number of the next result]
     passed = failed = 0
+    skipped = {}  # program name -> [count, first reason]
     done = False
     for raw in lines:
         line = raw.rstrip('\r')
@@ -70,8 +73,13 @@ def main():
             if number != prog[3]:
                 problems.append(f'{prog[0]}: result number {number} where {prog[3]} was due')
             prog[3] = number + 1
+            skip = SKIP.search(line)
             if m.group(1):
                 failed += 1
+            elif skip:
+                # Without a reason after SKIP, the case's description says why.
+                reason = skip.group(1).strip() or line[:skip.start()].split(' - ', 1)[-1].strip()
+                skipped.setdefault(prog[0], [0, reason])[0] += 1
             else:
                 passed += 1
     if not programs:
@@ -84,6 +92,8 @@ def main():
             problems.append(f'{name}: plan 1..{plan}, {results} results')
     if not done:
         problems.append('the log has no N_RUST-GUEST-DONE: the guest did not finish')
+    for name, (count, reason) in skipped.items():
+        print(f'guest: note: {name}: {count} skipped ({reason})')
     for p in problems:
         print(f'guest: error: {p}')
     print(f'guest: {passed} passed, {failed + len(problems)} failed')

@@ -57,6 +57,16 @@ impl Tty {
         unsafe { core::ptr::read(addr_of!((*self.as_raw()).termios)) }
     }
 
+    /// The tty's name (`tty->name`: `pts3`, `ttyS1`, ...), for log lines (only the TTY-audit
+    /// ones so far).
+    #[cfg(CONFIG_AUDIT)]
+    pub(crate) fn name(&self) -> &kernel::str::CStr {
+        // SAFETY: By the type invariant the tty is valid; `name` is a character array the tty
+        // layer fills when it allocates the tty (`tty_line_name`) and never changes.
+        let name: &[u8; 64] = unsafe { &*addr_of!((*self.as_raw()).name).cast() };
+        kernel::str::CStr::from_bytes_until_nul(name).unwrap_or(c"?")
+    }
+
     /// The word of `TTY_*` bit flags, for atomic bit operations.
     fn flags_word(&self) -> &AtomicUsize {
         // SAFETY: By the type invariant the tty, and so `flags`, is valid; the kernel changes

@@ -2,4 +2,5 @@
 
 pub mod run_env;
 pub mod sys;
+pub mod tap;
 pub mod timing;
