@@ -93,10 +93,10 @@ fn read_listing() -> Result<KVec<u8>> {
         if room.is_empty() {
             break Err(EFBIG);
         }
-        // SAFETY: `file` is the open file from filp_open above, not closed yet; the buffer is
-        // `room.len()` writable bytes of `listing`; `pos` is a valid position to update.
-        let read =
-            unsafe { bindings::kernel_read(file, room.as_mut_ptr().cast(), room.len(), &mut pos) };
+        let (buffer, len) = (room.as_mut_ptr().cast(), room.len());
+        // SAFETY: `file` is the open file from filp_open above, not closed yet; `buffer` is
+        // `len` writable bytes of `listing`; `pos` is a valid position to update.
+        let read = unsafe { bindings::kernel_read(file, buffer, len, &mut pos) };
         match read {
             0 => break Ok(()),
             n if n < 0 => break Err(Error::from_errno(n as i32)),

@@ -99,9 +99,9 @@ impl Tty {
     /// Whether a `write()` holds the tty's write lock (`tty_is_writelocked()`: the
     /// `atomic_write_lock` mutex is locked). A racy answer, as N_TTY's `poll` takes it.
     pub(crate) fn is_write_locked(&self) -> bool {
+        // `mutex_is_locked` goes through our C wrapper (it is a macro on PREEMPT_RT).
         // SAFETY: By the type invariant the tty is valid, and its `atomic_write_lock` is
-        // initialised for its lifetime; `mutex_is_locked` (through our C wrapper, as it is a
-        // macro on PREEMPT_RT) only reads the lock word.
+        // initialised for its lifetime; `mutex_is_locked` only reads the lock word.
         unsafe {
             bindings::n_rust_mutex_is_locked(addr_of_mut!((*self.as_raw()).atomic_write_lock))
         }
@@ -222,12 +222,11 @@ impl Tty {
 
     /// Runs `f` on `tty->ctrl.pktstatus` under `tty->ctrl.lock` (a spinlock, interrupts off).
     fn with_packet_status<R>(&self, f: impl FnOnce(&mut u8) -> R) -> R {
-        // SAFETY: By the type invariant the tty is valid; its `ctrl.lock` protects
-        // `pktstatus`. The lock is taken through the kernel's own `spin_lock_irq_disable`
-        // helper (right on every config: SMP, UP, PREEMPT_RT); the cast is between the two
-        // bindgen views (ours and the `kernel` crate's) of the same C type `spinlock_t`.
-        // Interrupts are off while `f` runs, as the tty layer holds this lock in interrupt
-        // context too; `f` only reads and writes the byte.
+        // The lock is taken through the kernel's own `spin_lock_irq_disable` helper (right on
+        // every config: SMP, UP, PREEMPT_RT). Interrupts are off while `f` runs, as the tty
+        // layer holds this lock in interrupt context too; `f` only reads and writes the byte.
+        // SAFETY: the tty is valid (type invariant); its `ctrl.lock` protects `pktstatus`; the
+        // cast is between two bindgen views (ours, the kernel crate's) of C's `spinlock_t`.
         unsafe {
             let lock =
                 addr_of_mut!((*self.as_raw()).ctrl.lock).cast::<kernel::bindings::spinlock_t>();

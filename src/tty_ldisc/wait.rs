@@ -47,9 +47,10 @@ impl<'a> Waiter<'a> {
         pin_init!(Self {
             // INVARIANT: The entry is initialised for the current task and added to `queue`,
             // which is in `tty` and so valid for `'a`.
+            // `init_wait` sets the entry up for the current task, and `wait_woken()` requires
+            // `woken_wake_function`.
             // SAFETY: `slot` is pinned and valid for writes until the value is dropped, where
-            // the entry is removed again. `init_wait` sets it up for the current task, and
-            // `wait_woken()` requires `woken_wake_function`. `queue` is a valid wait queue.
+            // the entry is removed again; `queue` is a valid wait queue.
             entry <- Opaque::ffi_init(move |slot: *mut bindings::wait_queue_entry| unsafe {
                 bindings::init_wait(slot);
                 (*slot).func = Some(bindings::woken_wake_function);
@@ -114,9 +115,9 @@ impl<'a> PollTable<'a> {
 
     /// Registers the poll on `queue` of the tty (`poll_wait`). Does not sleep.
     pub(crate) fn register(&self, queue: TtyWaitQueue) {
-        // SAFETY: `file` and `table` are valid during the poll call (type invariant); the
-        // queue is in the tty, which outlives its poll registrations (emptied on hangup and
-        // release).
+        // The queue is in the tty, which outlives its poll registrations (emptied on hangup
+        // and release).
+        // SAFETY: `file` and `table` are valid during the poll call (type invariant).
         unsafe { bindings::poll_wait(self.file, self.tty.wait_queue(queue), self.table) };
     }
 }

@@ -91,11 +91,10 @@ static PORT_OPS: bindings::tty_port_operations = unsafe { core::mem::zeroed() };
 fn open_node() -> *mut bindings::file {
     let flags = bindings::O_RDWR | bindings::O_NOCTTY | bindings::O_NONBLOCK;
     let task = kernel::task::Task::current_raw().cast::<u8>();
-    // SAFETY: `OFFSET_TASK_FS` is the offset of `fs` in `struct task_struct` (clang computed
-    // it from the kernel's headers) and `task` the current task, alive; only the current
-    // task changes its own `fs` here, and it is put back before returning, as
-    // `__override_init_fs`/`__revert_init_fs` do. `userspace_init_fs` is set at boot and
-    // never freed; `NODE` is a C string.
+    // `OFFSET_TASK_FS` is the offset of `fs` in `struct task_struct` (clang computed it from
+    // the kernel's headers); `userspace_init_fs` is set at boot and never freed.
+    // SAFETY: `task` is the current task, alive; only it changes its own `fs`, put back before
+    // returning, as `__override_init_fs`/`__revert_init_fs` do; `NODE` is a C string.
     unsafe {
         let fs = task
             .add(bindings::OFFSET_TASK_FS)
@@ -266,9 +265,9 @@ impl TestTty {
 
 impl Drop for TestTty {
     fn drop(&mut self) {
-        // SAFETY: each step undoes one that succeeded in `open`, in reverse order. The file
-        // is released synchronously (`__fput_sync`: a KUnit case runs in a kernel thread,
-        // where `fput` would defer it), so the tty no longer uses the port afterwards.
+        // The file is released synchronously (`__fput_sync`: a KUnit case runs in a kernel
+        // thread, where `fput` would defer it), so the tty no longer uses the port afterwards.
+        // SAFETY: each step undoes one that succeeded in `open`, in reverse order.
         unsafe {
             if !self.file.is_null() {
                 bindings::__fput_sync(self.file);
