@@ -18,6 +18,8 @@
 #                 scenarios and seed of the guest differential test (default 2000, random)
 #   N_RUST_CONC_SCENARIOS=, N_RUST_CONC_SEED=
 #                 scenarios and seed of the concurrent differential test (default 300, seed 0x422dbebc1d5b7262)
+#   N_RUST_GUEST_SUITES=n_rust-test-jobctl,...
+#                 `make guest-test`: run only these guest programs (all by default)
 #   N_RUST_BENCH_REPS=, N_RUST_BENCH_MIB=
 #                 `make bench`: repetitions per discipline (default 7), MiB per raw run (16)
 #   MUTANTS_JOBS=, MUTANTS_ARGS=
@@ -32,7 +34,7 @@ export LLVM N_RUST_CACHE
 # A fixed seed for the concurrent test in make test: its random part still finds rare
 # divergences (README), which must not make a gate flaky; set N_RUST_CONC_SEED= to explore.
 N_RUST_CONC_SEED ?= 0x422dbebc1d5b7262
-export N_RUST_DIFF_SCENARIOS N_RUST_DIFF_SEED N_RUST_CONC_SCENARIOS N_RUST_CONC_SEED
+export N_RUST_DIFF_SCENARIOS N_RUST_DIFF_SEED N_RUST_CONC_SCENARIOS N_RUST_CONC_SEED N_RUST_GUEST_SUITES
 export N_RUST_BENCH_REPS N_RUST_BENCH_MIB N_RUST_BENCH_LINES N_RUST_BENCH_TYPED N_RUST_BENCH_TRIPS N_RUST_BENCH_PTYS
 MUTANTS_JOBS ?= 2
 MUTANTS_ARGS ?=
