@@ -2,6 +2,9 @@
 # Boot the test kernel under QEMU.
 #   run.sh --interactive KDIR BUILD_DIR   shell on the serial console (leave: exit, or Ctrl-A X)
 #   run.sh --test KDIR BUILD_DIR          run the guest tests; exit 0 only if they all passed
+#   run.sh --takeover KDIR BUILD_DIR      the same with n_rust in N_TTY's slot from the start
+#                                         (takeover=1; N_TTY as N_RUST_NTTY_LDISC, default 28);
+#                                         logs BUILD_DIR/guest-console-takeover.log
 #   run.sh --bench KDIR BUILD_DIR         run the N_TTY / n_rust benchmark, print its lines (bench: and
 #                                         bench-json:, for scripts/bench-report.py)
 #
@@ -17,7 +20,7 @@
 # the guest differential test (n_rust-test-diff); N_RUST_CONC_SCENARIOS and N_RUST_CONC_SEED
 # for the concurrent one (n_rust-test-concurrent).
 set -euo pipefail
-mode=${1:?usage: run.sh --interactive|--test|--bench KDIR BUILD_DIR}
+mode=${1:?usage: run.sh --interactive|--test|--takeover|--bench KDIR BUILD_DIR}
 kdir=${2:?}
 build=${3:?}
 kernel=$kdir/arch/x86/boot/bzImage
@@ -49,6 +52,12 @@ for knob in REPS MIB LINES TYPED TRIPS PTYS; do
 	if [ -n "${!var:-}" ]; then append="$append nrust_bench_${knob,,}=${!var}"; fi
 done
 
+# The takeover guest: where N_TTY stays reachable; KUnit off there (its suites run in the
+# test guest; here their N_TTY controls would be n_rust, the discipline of slot 0).
+if [ "$mode" = --takeover ]; then
+	append="$append nrust_ntty_ldisc=${N_RUST_NTTY_LDISC:-28} kunit.enable=0"
+fi
+
 # KVM hung on some of these machines: believe it only after a probe boot has printed.
 accel() {
 	local cache=$build/accel
@@ -74,11 +83,14 @@ if [ "$mode" = --interactive ]; then
 		-append "$append loglevel=4 nrust_mode=shell"
 fi
 
-log=$build/guest-console.log
+# The takeover guest keeps its own logs, beside the test guest's.
+tag=
+[ "$mode" = --takeover ] && tag=-takeover
+log=$build/guest-console$tag.log
 # A third port (ttyS2) where the guest's /init writes the whole kernel log (dmesg) at the end:
 # on the console the printk thread's lines can land in the middle of user-space output, so
 # the KUnit results are read from here (tests/kunit-parse.py).
-kmsg=$build/guest-kmsg.log
+kmsg=$build/guest-kmsg$tag.log
 rm -f "$build/ttyS1.sock" "$kmsg"
 set +e
 timeout --foreground -k 5 "$timeout_s" qemu-system-x86_64 "${accel_opts[@]}" "${machine[@]}" \

@@ -49,7 +49,12 @@ pub fn disciplines() -> Disciplines {
 /// N_TTY's side of a comparison is N_TTY on both ends as n_rust's is n_rust on both.
 pub fn put_on_pty(master: RawFd, slave: RawFd, disc: i32) -> io::Result<()> {
     // SAFETY: The caller's fds are open for the duration of the call.
-    let (master, slave) = unsafe { (BorrowedFd::borrow_raw(master), BorrowedFd::borrow_raw(slave)) };
+    let (master, slave) = unsafe {
+        (
+            BorrowedFd::borrow_raw(master),
+            BorrowedFd::borrow_raw(slave),
+        )
+    };
     if disc != 0 {
         sys::set_ldisc_fd(slave, disc)?;
         if takeover_ntty().is_some() {

@@ -76,8 +76,7 @@ fn main() {
     // The plan first: each case on each discipline, the shell scenario on each, and the
     // kernel-log check when n_rust is among them.
     let group_cases = if ash_only { 0 } else { CASES.len() };
-    let planned =
-        discs.len() * repeat * (group_cases + 1) + usize::from(discs.contains(&d.n_rust));
+    let planned = discs.len() * repeat * (group_cases + 1) + usize::from(discs.contains(&d.n_rust));
     println!("1..{planned}");
     for &disc in discs
         .iter()
