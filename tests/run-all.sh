@@ -105,8 +105,8 @@ if make -s module; then
 		takeover_console=$build/guest-console-takeover.log
 		rm -f "$takeover_console" "$build/guest-kmsg-takeover.log"
 		# Fewer random scenarios than the test guest, to keep this boot short under TCG.
-		N_RUST_DIFF_SCENARIOS=${N_RUST_TAKEOVER_DIFF_SCENARIOS:-500} \
-			N_RUST_CONC_SCENARIOS=${N_RUST_TAKEOVER_CONC_SCENARIOS:-60} \
+		N_RUST_DIFF_SCENARIOS=${N_RUST_TAKEOVER_DIFF_SCENARIOS:-1000} \
+			N_RUST_CONC_SCENARIOS=${N_RUST_TAKEOVER_CONC_SCENARIOS:-120} \
 			qemu/run.sh --takeover "$(cat "$build/kdir.path")" "$build" >"$logs/takeover-run.log" 2>&1
 		takeover_status=$?
 		tests/guest-tap.py "$takeover_console" >"$logs/takeover-tap.log" 2>&1
