@@ -20,6 +20,8 @@
 #                 scenarios and seed of the concurrent differential test (default 300, seed 0x422dbebc1d5b7262)
 #   N_RUST_GUEST_SUITES=n_rust-test-jobctl,...
 #                 `make guest-test`: run only these guest programs (all by default)
+#   N_RUST_NTTY_LDISC=
+#                 `make guest-takeover`: the number N_TTY keeps in the takeover guest (28)
 #   N_RUST_BENCH_REPS=, N_RUST_BENCH_MIB=
 #                 `make bench`: repetitions per discipline (default 7), MiB per raw run (16)
 #   MUTANTS_JOBS=, MUTANTS_ARGS=
@@ -34,7 +36,7 @@ export LLVM N_RUST_CACHE
 # A fixed seed for the concurrent test in make test: its random part still finds rare
 # divergences (README), which must not make a gate flaky; set N_RUST_CONC_SEED= to explore.
 N_RUST_CONC_SEED ?= 0x422dbebc1d5b7262
-export N_RUST_DIFF_SCENARIOS N_RUST_DIFF_SEED N_RUST_CONC_SCENARIOS N_RUST_CONC_SEED N_RUST_GUEST_SUITES
+export N_RUST_DIFF_SCENARIOS N_RUST_DIFF_SEED N_RUST_CONC_SCENARIOS N_RUST_CONC_SEED N_RUST_GUEST_SUITES N_RUST_NTTY_LDISC
 export N_RUST_BENCH_REPS N_RUST_BENCH_MIB N_RUST_BENCH_LINES N_RUST_BENCH_TYPED N_RUST_BENCH_TRIPS N_RUST_BENCH_PTYS
 MUTANTS_JOBS ?= 2
 MUTANTS_ARGS ?=
@@ -48,7 +50,7 @@ BUILD := $(CURDIR)/build
 
 .PHONY: all help setup kernel-src kernel module install guest initramfs run test host-test oracle-long mutants bench \
 	fuzz fuzz-short \
-	guest-test kunit kunit-parse check clean
+	guest-test guest-takeover kunit kunit-parse check clean
 
 all: module
 
@@ -119,6 +121,13 @@ guest-test: initramfs
 	@rm -f $(BUILD)/guest-console.log
 	@qemu/run.sh --test "$$(cat $(BUILD)/kdir.path)" $(BUILD); status=$$?; \
 		tests/guest-tap.py $(BUILD)/guest-console.log && exit $$status
+
+# The whole guest on n_rust: the module loaded with takeover=1 (it serves N_TTY's slot)
+# before any tty is opened, then the guest suites on default ttys (README, "Takeover mode").
+guest-takeover: initramfs
+	@rm -f $(BUILD)/guest-console-takeover.log
+	@qemu/run.sh --takeover "$$(cat $(BUILD)/kdir.path)" $(BUILD); status=$$?; \
+		tests/guest-tap.py $(BUILD)/guest-console-takeover.log && exit $$status
 
 # N_TTY and n_rust measured alternately in one guest boot (README, "Benchmark"); the table
 # goes to bench/last.json and bench/last.svg, compared first with the last saved result.

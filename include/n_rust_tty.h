@@ -30,6 +30,10 @@ int tty_check_change(struct tty_struct *tty);
  */
 bool n_rust_mutex_is_locked(struct mutex *lock);
 
+/* The takeover parameters, defined in src/helpers.c (visible in sysfs, 0444). */
+extern bool n_rust_param_takeover;
+extern int n_rust_param_ntty_ldisc;
+
 /*
  * Field offsets, computed by clang from the real headers. The kernel crate's generated
  * layout of struct task_struct does not match the kernel's on this configuration

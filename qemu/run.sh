@@ -5,6 +5,9 @@
 #   run.sh --vt KDIR BUILD_DIR [ntty|takeover]
 #                                         the VT test: type on a VT's shell through the monitor's
 #                                         sendkey, read its screen (tests/vt/vt-keys.py, TAP)
+#   run.sh --takeover KDIR BUILD_DIR      the same with n_rust in N_TTY's slot from the start
+#                                         (takeover=1; N_TTY as N_RUST_NTTY_LDISC, default 28);
+#                                         logs BUILD_DIR/guest-console-takeover.log
 #   run.sh --bench KDIR BUILD_DIR         run the N_TTY / n_rust benchmark, print its lines (bench: and
 #                                         bench-json:, for scripts/bench-report.py)
 #
@@ -20,7 +23,7 @@
 # the guest differential test (n_rust-test-diff); N_RUST_CONC_SCENARIOS and N_RUST_CONC_SEED
 # for the concurrent one (n_rust-test-concurrent).
 set -euo pipefail
-mode=${1:?usage: run.sh --interactive|--test|--vt|--bench KDIR BUILD_DIR [ntty|takeover]}
+mode=${1:?usage: run.sh --interactive|--test|--takeover|--vt|--bench KDIR BUILD_DIR [ntty|takeover]}
 kdir=${2:?}
 build=${3:?}
 kernel=$kdir/arch/x86/boot/bzImage
@@ -51,6 +54,14 @@ for knob in REPS MIB LINES TYPED TRIPS PTYS; do
 	var=N_RUST_BENCH_$knob
 	if [ -n "${!var:-}" ]; then append="$append nrust_bench_${knob,,}=${!var}"; fi
 done
+
+# The takeover guest: where N_TTY stays reachable; KUnit off there (its suites run in the
+# test guest; here their N_TTY controls would be n_rust, the discipline of slot 0).
+if [ "$mode" = --takeover ]; then
+	append="$append nrust_ntty_ldisc=${N_RUST_NTTY_LDISC:-28} kunit.enable=0"
+fi
+# The VT test: KUnit off too (its suites run in the test guest), on N_TTY and on n_rust alike.
+[ "$mode" = --vt ] && append="$append kunit.enable=0"
 
 # KVM hung on some of these machines: believe it only after a probe boot has printed.
 accel() {
@@ -115,11 +126,14 @@ if [ "$mode" = --vt ]; then
 	exit "$status"
 fi
 
-log=$build/guest-console.log
+# The takeover guest keeps its own logs, beside the test guest's.
+tag=
+[ "$mode" = --takeover ] && tag=-takeover
+log=$build/guest-console$tag.log
 # A third port (ttyS2) where the guest's /init writes the whole kernel log (dmesg) at the end:
 # on the console the printk thread's lines can land in the middle of user-space output, so
 # the KUnit results are read from here (tests/kunit-parse.py).
-kmsg=$build/guest-kmsg.log
+kmsg=$build/guest-kmsg$tag.log
 rm -f "$build/ttyS1.sock" "$kmsg"
 set +e
 timeout --foreground -k 5 "$timeout_s" qemu-system-x86_64 "${accel_opts[@]}" "${machine[@]}" \

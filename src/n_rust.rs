@@ -15,6 +15,7 @@ pub mod engine;
 mod layout;
 mod params;
 mod slot_check;
+mod takeover;
 mod task;
 mod tty_actions;
 mod tty_audit;
@@ -43,8 +44,10 @@ module! {
     },
 }
 
-/// The loaded module: owns the registration of the discipline.
+/// The loaded module: owns the registration of the discipline and, in takeover mode, slot 0.
+/// Fields drop in order: slot 0 is given back before number `ldisc` is unregistered.
 struct NRustModule {
+    _takeover: Option<takeover::Takeover>,
     _registration: tty_ldisc::Registration<discipline::NRust>,
 }
 
@@ -65,9 +68,16 @@ impl kernel::Module for NRustModule {
                 slot_check::SlotTaken::Unknown(err) => err,
             });
         }
+        let takeover = takeover::check_params(number)?;
         let registration = tty_ldisc::Registration::register(c"n_rust", number, module)?;
         pr_info!("registered line discipline n_rust as number {number}\n");
+        // Last: once slot 0 is taken, a tty may hold the module at once.
+        let takeover = match takeover {
+            Some(request) => Some(request.start(module)?),
+            None => None,
+        };
         Ok(Self {
+            _takeover: takeover,
             _registration: registration,
         })
     }

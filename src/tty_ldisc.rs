@@ -24,6 +24,7 @@
 
 mod read_lock;
 mod registration;
+mod takeover;
 mod termios_lock;
 mod tty;
 mod tty_driver;
@@ -35,6 +36,9 @@ use kernel::prelude::*;
 use read_lock::ReadLock;
 
 pub(crate) use registration::Registration;
+pub(crate) use takeover::NttyRegistration;
+pub(crate) use takeover::PermanentOps;
+pub(crate) use takeover::SlotZero;
 pub(crate) use tty::OpeningTty;
 pub(crate) use tty::Tty;
 pub(crate) use tty_file::TtyFile;

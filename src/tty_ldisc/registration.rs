@@ -78,12 +78,12 @@ impl<T: LineDiscipline> Drop for Registration<T> {
 }
 
 /// The `tty_ldisc_ops` adapters for `T`.
-struct LdiscVTable<T: LineDiscipline>(PhantomData<T>);
+pub(super) struct LdiscVTable<T: LineDiscipline>(PhantomData<T>);
 
 impl<T: LineDiscipline> LdiscVTable<T> {
     /// The operations table; only the operations `T` implements are installed. `name`,
     /// `num` and `owner` are filled in by [`Registration::register`].
-    const VTABLE: bindings::tty_ldisc_ops = bindings::tty_ldisc_ops {
+    pub(super) const VTABLE: bindings::tty_ldisc_ops = bindings::tty_ldisc_ops {
         name: core::ptr::null_mut(),
         num: 0,
         open: Some(Self::open),

@@ -1,5 +1,6 @@
 //! Shared pieces of the programs that run in the n_rust test guest.
 
+pub mod disciplines;
 pub mod run_env;
 pub mod sys;
 pub mod tap;

@@ -6,7 +6,12 @@
 //!
 //! Each test prints a TAP line; the last line is `guest: N passed, N failed`, and the exit
 //! status is non-zero when any test failed.
+//!
+//! In the takeover guest (`nrust_ntty_ldisc` set, see `disciplines`) the module stays loaded
+//! with `takeover=1` for the whole boot: the cases that load or unload it are skipped (with
+//! the reason), and the data paths run on default ptys, n_rust without `TIOCSETD`.
 
+use n_rust_guest_tests::disciplines::{disciplines, takeover_ntty};
 use n_rust_guest_tests::sys;
 
 use std::os::fd::AsRawFd;
@@ -45,11 +50,14 @@ const PLAN: usize = 19;
 struct Runner {
     passed: usize,
     failed: usize,
+    skipped: usize,
+    /// Why the cases that load or unload the module are skipped, if they are.
+    skip_module_cases: Option<&'static str>,
 }
 
 impl Runner {
     fn run(&mut self, name: &str, test: impl FnOnce() -> Outcome) {
-        let number = self.passed + self.failed + 1;
+        let number = self.passed + self.failed + self.skipped + 1;
         match test() {
             Ok(()) => {
                 self.passed += 1;
@@ -62,7 +70,24 @@ impl Runner {
             }
         }
     }
+
+    /// Runs a case that loads or unloads the module, or skips it (saying why) where the
+    /// module must stay loaded.
+    fn run_module_case(&mut self, name: &str, test: impl FnOnce() -> Outcome) {
+        match self.skip_module_cases {
+            Some(reason) => {
+                self.skipped += 1;
+                let number = self.passed + self.failed + self.skipped;
+                println!("ok {number} - {name} # SKIP {reason}");
+            }
+            None => self.run(name, test),
+        }
+    }
 }
+
+/// Why the module's load and unload cases do not run in the takeover guest.
+const TAKEOVER_SKIP: &str =
+    "the takeover guest keeps n_rust loaded with takeover=1 (the console runs it)";
 
 fn module_loaded() -> Result<bool, String> {
     sys::file_contains("/proc/modules", "n_rust ").context("reading /proc/modules")
@@ -127,6 +152,13 @@ fn insmod_refused_for_holder(module: &str) -> Outcome {
     outcome
 }
 
+/// Puts n_rust's number `disc` on a new pty (`disciplines::put_on_pty`: nothing in the
+/// takeover guest, where it is the default).
+fn put_on(pty: &sys::Pty, disc: i32) -> Outcome {
+    n_rust_guest_tests::disciplines::put_on_pty(pty.master.as_raw_fd(), pty.slave.as_raw_fd(), disc)
+        .context("putting n_rust on the pty")
+}
+
 /// Sets the termios of `fd` for the loopback test: `raw` or canonical with ICRNL, no echo
 /// (a looped-back echo would come back as input), no output processing, CLOCAL.
 fn loopback_termios(fd: &std::os::fd::OwnedFd, raw: bool) -> Outcome {
@@ -148,10 +180,16 @@ fn loopback_termios(fd: &std::os::fd::OwnedFd, raw: bool) -> Outcome {
 
 /// n_rust on an 8250 port whose UART loops its output back to its input (MCR LOOP, set with
 /// TIOCM_LOOP): the serial receive path, throttling and termios changes, without a peer.
-fn serial_loopback(path: &str) -> Outcome {
+/// `disc` is n_rust's number: 29, or 0 in the takeover guest, where a port opened afresh
+/// runs it already (no `TIOCSETD`).
+fn serial_loopback(path: &str, disc: i32) -> Outcome {
     const TIOCM_LOOP: libc::c_int = 0x8000;
     let port = sys::open_rw(path, libc::O_NONBLOCK).context("open")?;
-    sys::set_ldisc(&port, N_DEVELOPMENT).context("TIOCSETD 29")?;
+    if disc != 0 {
+        sys::set_ldisc(&port, disc).context("TIOCSETD")?;
+    }
+    let got = sys::get_ldisc(&port).context("TIOCGETD")?;
+    ensure(got == disc, format!("TIOCGETD says {got}, not {disc}"))?;
     loopback_termios(&port, false)?;
     // SAFETY: TIOCMBIS reads one int from the pointer, valid for the call.
     sys::check(
@@ -185,33 +223,40 @@ fn main() {
     let module = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "/lib/modules/n_rust.ko".into());
+    let takeover = takeover_ntty().is_some();
+    // n_rust's number and N_TTY's: 29 and 0, or 0 (the default) and N_TTY's spare number.
+    let d = disciplines();
     let mut t = Runner {
         passed: 0,
         failed: 0,
+        skipped: 0,
+        skip_module_cases: takeover.then_some(TAKEOVER_SKIP),
     };
     println!("TAP version 13");
     println!("1..{PLAN}");
 
-    t.run("insmod ldisc=0 is refused (0 is N_TTY)", || {
+    t.run_module_case("insmod ldisc=0 is refused (0 is N_TTY)", || {
         insmod_refuses(&module, "ldisc=0")
     });
-    t.run("insmod ldisc=31 is refused (NR_LDISCS is 31)", || {
+    t.run_module_case("insmod ldisc=31 is refused (NR_LDISCS is 31)", || {
         insmod_refuses(&module, "ldisc=31")
     });
-    t.run("insmod ldisc=-1 is refused", || {
+    t.run_module_case("insmod ldisc=-1 is refused", || {
         insmod_refuses(&module, "ldisc=-1")
     });
-    t.run("insmod ldisc=27 is refused (built-in N_NULL)", || {
+    t.run_module_case("insmod ldisc=27 is refused (built-in N_NULL)", || {
         insmod_refuses(&module, "ldisc=27")
     });
 
-    t.run(
+    t.run_module_case(
         "insmod ldisc=20 is refused (EBUSY) while another module holds 20, naming it",
         || insmod_refused_for_holder(&module),
     );
 
     t.run("insmod registers n_rust as 29", || {
-        sys::insmod(&module, "").context("insmod")?;
+        if !takeover {
+            sys::insmod(&module, "").context("insmod")?;
+        }
         let ldiscs =
             std::fs::read_to_string("/proc/tty/ldiscs").context("reading /proc/tty/ldiscs")?;
         ensure(
@@ -232,7 +277,7 @@ fn main() {
     t.run("bytes written on the master are read on the slave", || {
         let pty = sys::open_pty(libc::O_NOCTTY).context("open pty")?;
         sys::make_raw(&pty.master).context("raw master")?;
-        sys::set_ldisc(&pty.slave, N_DEVELOPMENT).context("TIOCSETD")?;
+        put_on(&pty, d.n_rust)?;
         sys::write_all(&pty.master, b"hello, n_rust\n").context("write master")?;
         let got = sys::read_exact_timeout(&pty.slave, 14, 5000).context("read slave")?;
         ensure(got == b"hello, n_rust\n", format!("read {got:?}"))
@@ -242,7 +287,7 @@ fn main() {
         "64 KiB through a raw slave without loss (backpressure, restart)",
         || {
             let pty = sys::open_pty(libc::O_NOCTTY).context("open pty")?;
-            sys::set_ldisc(&pty.slave, N_DEVELOPMENT).context("TIOCSETD")?;
+            put_on(&pty, d.n_rust)?;
             sys::make_raw(&pty.slave).context("raw slave")?;
             let data: Vec<u8> = (0..65536u32).map(|i| (i * 7 % 251) as u8).collect();
             let master = pty.master.try_clone().context("dup master")?;
@@ -260,7 +305,7 @@ fn main() {
 
     t.run("bytes written on the slave are read on the master", || {
         let pty = sys::open_pty(libc::O_NOCTTY).context("open pty")?;
-        sys::set_ldisc(&pty.slave, N_DEVELOPMENT).context("TIOCSETD")?;
+        put_on(&pty, d.n_rust)?;
         sys::make_raw(&pty.master).context("raw master")?;
         sys::write_all(&pty.slave, b"out").context("write slave")?;
         let got = sys::read_exact_timeout(&pty.master, 3, 5000).context("read master")?;
@@ -271,7 +316,7 @@ fn main() {
         "a nonblocking read with nothing buffered fails with EAGAIN",
         || {
             let pty = sys::open_pty(libc::O_NOCTTY | libc::O_NONBLOCK).context("open pty")?;
-            sys::set_ldisc(&pty.slave, N_DEVELOPMENT).context("TIOCSETD")?;
+            put_on(&pty, d.n_rust)?;
             let mut buf = [0u8; 8];
             // SAFETY: `buf` is valid for writes of its length.
             let n =
@@ -284,7 +329,7 @@ fn main() {
         },
     );
 
-    t.run(
+    t.run_module_case(
         "rmmod fails while a tty uses n_rust, works after close",
         || {
             let pty = sys::open_pty(libc::O_NOCTTY).context("open pty")?;
@@ -316,7 +361,7 @@ fn main() {
         },
     );
 
-    t.run("TIOCSETD 29 fails after rmmod", || {
+    t.run_module_case("TIOCSETD 29 fails after rmmod", || {
         let pty = sys::open_pty(libc::O_NOCTTY).context("open pty")?;
         match sys::set_ldisc(&pty.slave, N_DEVELOPMENT) {
             Ok(()) => Err("TIOCSETD 29 succeeded with the module unloaded".into()),
@@ -326,7 +371,9 @@ fn main() {
     });
 
     t.run("ldattach attaches n_rust to the 8250 port ttyS1", || {
-        sys::insmod(&module, "").context("insmod")?;
+        if !takeover {
+            sys::insmod(&module, "").context("insmod")?;
+        }
         let mut child = Command::new("ldattach")
             .args(["-d", "29", "/dev/ttyS1"])
             .spawn()
@@ -351,7 +398,7 @@ fn main() {
 
     t.run(
         "8250 ttyS1 in loopback: canonical lines and 16 KiB raw through n_rust",
-        || serial_loopback("/dev/ttyS1"),
+        || serial_loopback("/dev/ttyS1", d.n_rust),
     );
 
     for (name, check) in [
@@ -369,8 +416,8 @@ fn main() {
         ),
     ] {
         t.run(name, || {
-            let n_tty = check(0)?;
-            let n_rust = check(N_DEVELOPMENT)?;
+            let n_tty = check(d.n_tty)?;
+            let n_rust = check(d.n_rust)?;
             for line in &n_tty {
                 println!("  # N_TTY: {line}");
             }
@@ -386,10 +433,10 @@ fn main() {
         ensure(problems.is_empty(), problems.join("\n"))
     });
 
-    if t.passed + t.failed != PLAN {
+    if t.passed + t.failed + t.skipped != PLAN {
         println!(
             "# guest: {} cases ran, the plan says {PLAN}",
-            t.passed + t.failed
+            t.passed + t.failed + t.skipped
         );
     }
     println!("guest: {} passed, {} failed", t.passed, t.failed);

@@ -3,7 +3,7 @@
 use std::ffi::CString;
 use std::fs::File;
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 
 /// `N_DEVELOPMENT`, the default number n_rust registers.
 pub const N_DEVELOPMENT: i32 = 29;
@@ -78,6 +78,11 @@ pub fn open_rw(path: &str, extra: libc::c_int) -> io::Result<OwnedFd> {
 
 /// `ioctl(fd, TIOCSETD, &disc)`.
 pub fn set_ldisc(fd: &OwnedFd, disc: i32) -> io::Result<()> {
+    set_ldisc_fd(fd.as_fd(), disc)
+}
+
+/// `ioctl(fd, TIOCSETD, &disc)` on a borrowed fd.
+pub fn set_ldisc_fd(fd: BorrowedFd<'_>, disc: i32) -> io::Result<()> {
     // SAFETY: TIOCSETD reads one int from the pointer, which is valid for the call.
     check(unsafe { libc::ioctl(fd.as_raw_fd(), libc::TIOCSETD, &disc) } as libc::c_long)?;
     Ok(())
@@ -85,10 +90,23 @@ pub fn set_ldisc(fd: &OwnedFd, disc: i32) -> io::Result<()> {
 
 /// `ioctl(fd, TIOCGETD, &disc)`.
 pub fn get_ldisc(fd: &OwnedFd) -> io::Result<i32> {
+    get_ldisc_fd(fd.as_fd())
+}
+
+/// `ioctl(fd, TIOCGETD, &disc)` on a borrowed fd.
+pub fn get_ldisc_fd(fd: BorrowedFd<'_>) -> io::Result<i32> {
     let mut disc: libc::c_int = -1;
     // SAFETY: TIOCGETD writes one int to the pointer, which is valid for the call.
     check(unsafe { libc::ioctl(fd.as_raw_fd(), libc::TIOCGETD, &mut disc) } as libc::c_long)?;
     Ok(disc)
+}
+
+/// A new pty pair (slave opened with `slave_flags`) on discipline `disc`, as
+/// [`crate::disciplines::put_on_pty`] puts it there.
+pub fn open_pty_on(slave_flags: libc::c_int, disc: i32) -> io::Result<Pty> {
+    let pty = open_pty(slave_flags)?;
+    crate::disciplines::put_on_pty(pty.master.as_raw_fd(), pty.slave.as_raw_fd(), disc)?;
+    Ok(pty)
 }
 
 /// Sets raw mode (`cfmakeraw`) on a tty so N_TTY passes bytes through unchanged.

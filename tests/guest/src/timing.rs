@@ -37,10 +37,10 @@ fn timed_read(fd: &OwnedFd, len: usize) -> (Result<Vec<u8>, i32>, Duration) {
     (Ok(buf), took)
 }
 
-/// A fresh pty pair whose slave runs discipline `disc`.
+/// A fresh pty pair whose slave runs discipline `disc` (`disciplines::put_on_pty`).
 fn pty_on(disc: i32) -> Result<sys::Pty, String> {
-    let pty = sys::open_pty(libc::O_NOCTTY).map_err(|e| format!("open pty: {e}"))?;
-    sys::set_ldisc(&pty.slave, disc).map_err(|e| format!("TIOCSETD {disc}: {e}"))?;
+    let pty =
+        sys::open_pty_on(libc::O_NOCTTY, disc).map_err(|e| format!("pty on ldisc {disc}: {e}"))?;
     sys::make_raw(&pty.master).map_err(|e| format!("raw master: {e}"))?;
     Ok(pty)
 }
@@ -120,7 +120,16 @@ pub fn other_side_closed(disc: i32) -> Result<Vec<String>, String> {
 pub fn packet_mode(disc: i32) -> Result<Vec<String>, String> {
     let mut seen = Vec::new();
     let pty = sys::open_pty(libc::O_NOCTTY).map_err(|e| format!("open pty: {e}"))?;
-    sys::set_ldisc(&pty.master, disc).map_err(|e| format!("TIOCSETD {disc} on the master: {e}"))?;
+    // The default (0) is left as the pair came: in the takeover guest it is n_rust, and
+    // N_TTY's side gets N_TTY on the slave too (`disciplines`).
+    if disc != 0 {
+        sys::set_ldisc(&pty.master, disc)
+            .map_err(|e| format!("TIOCSETD {disc} on the master: {e}"))?;
+        if crate::disciplines::takeover_ntty().is_some() {
+            sys::set_ldisc(&pty.slave, disc)
+                .map_err(|e| format!("TIOCSETD {disc} on the slave: {e}"))?;
+        }
+    }
     sys::make_raw(&pty.master).map_err(|e| format!("raw master: {e}"))?;
     sys::make_raw(&pty.slave).map_err(|e| format!("raw slave: {e}"))?;
     let on: libc::c_int = 1;

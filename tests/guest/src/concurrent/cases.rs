@@ -170,8 +170,8 @@ pub const CASES: &[Case] = &[
 pub const UNREACHABLE: &str = "7: a driver write error: a pty's and an 8250 port's write never fail, so no user-space test can reach it";
 
 fn pty_on(disc: i32, tio: &Tio) -> Result<sys::Pty, String> {
-    let pty = sys::open_pty(libc::O_NOCTTY).map_err(|e| format!("open pty: {e}"))?;
-    sys::set_ldisc(&pty.slave, disc).map_err(|e| format!("TIOCSETD {disc}: {e}"))?;
+    let pty =
+        sys::open_pty_on(libc::O_NOCTTY, disc).map_err(|e| format!("pty on ldisc {disc}: {e}"))?;
     sys::make_raw(&pty.master).map_err(|e| format!("raw master: {e}"))?;
     set_tio(&pty.slave, tio)?;
     Ok(pty)

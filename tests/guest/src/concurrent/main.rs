@@ -30,6 +30,7 @@ mod scenario;
 mod side;
 mod uffd;
 
+use n_rust_guest_tests::disciplines::disciplines;
 use n_rust_guest_tests::run_env::{
     env_num, in_test_guest, pin_self_to_cpu0, pin_to_cpu0, restore_wq_mask,
 };
@@ -104,7 +105,7 @@ fn opts() -> Opts {
         },
         cases: true,
         random: true,
-        against: 29,
+        against: disciplines().n_rust,
         switch: None,
     };
     let mut args = Args::from_env();
@@ -135,22 +136,33 @@ fn registered(n: i32) -> bool {
 /// `against` = N_TTY, both switch to `switch` (n_rust or N_NULL where registered), so that
 /// a discipline change is a real one on both sides.
 fn sides(o: &Opts) -> [Discs; 2] {
-    if o.against != 0 {
+    // N_TTY is 0, or its spare number in the takeover guest (`disciplines`).
+    let n_tty = disciplines().n_tty;
+    if o.against != n_tty {
         return [
             Discs {
-                own: 0,
+                own: n_tty,
                 other: o.against,
             },
             Discs {
                 own: o.against,
-                other: 0,
+                other: n_tty,
             },
         ];
     }
     let to = o
         .switch
         .unwrap_or_else(|| [29, 27].into_iter().find(|&n| registered(n)).unwrap_or(0));
-    [Discs { own: 0, other: to }, Discs { own: 0, other: to }]
+    [
+        Discs {
+            own: n_tty,
+            other: to,
+        },
+        Discs {
+            own: n_tty,
+            other: to,
+        },
+    ]
 }
 
 /// Runs `s` on both sides.

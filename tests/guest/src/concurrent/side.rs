@@ -4,6 +4,7 @@
 use crate::actor::{quiesce, Activity, Actor, Class, Res};
 use crate::obs::{sigio_signal, take_sigio, Obs, F_SETSIG};
 use crate::scenario::{Call, Disc, End, Layout, Scenario, Tio};
+use n_rust_guest_tests::disciplines::takeover_ntty;
 use n_rust_guest_tests::sys;
 use std::os::fd::{AsRawFd, IntoRawFd, RawFd};
 
@@ -131,8 +132,16 @@ impl Side {
             return Err("opening the slave again, or /dev/null".into());
         }
         let target = side.fd(End::Target);
-        if let Res::Err(e) = side.set_ldisc(target, discs.own) {
-            return Err(format!("TIOCSETD {}: errno {e}", discs.own));
+        // The default (0) is left as the pair came. In the takeover guest (n_rust the
+        // default, `disciplines`) N_TTY's side gets N_TTY on both ends.
+        let mut ends = vec![target];
+        if takeover_ntty().is_some() {
+            ends.push(side.fd(End::Peer));
+        }
+        for fd in ends.into_iter().filter(|_| discs.own != 0) {
+            if let Res::Err(e) = side.set_ldisc(fd, discs.own) {
+                return Err(format!("TIOCSETD {}: errno {e}", discs.own));
+            }
         }
         if layout == Layout::MasterPacket {
             let on: libc::c_int = 1;

@@ -23,22 +23,28 @@ use crate::observation::{compare, Divergence, Family, Obs, Want};
 use crate::scenario::{Drain, Op, Scenario, When};
 use crate::side::{Res, Side};
 use n_rust_engine::{LFlag, Termios, VMIN, VTIME};
+use n_rust_guest_tests::disciplines::disciplines;
 use n_rust_oracle::gen::{may_signal, signal_chars};
 use n_rust_oracle::shrink::Lockstep;
 use std::io;
 
-/// N_TTY's number.
-pub const N_TTY: i32 = 0;
-/// n_rust's number, as `/init` loads it.
-pub const N_RUST: i32 = 29;
-
-/// The discipline of the second side: n_rust, or N_TTY for a self-test of the harness
-/// (`--against 0`, which must never diverge, on any Linux).
-static AGAINST: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(N_RUST);
+/// The discipline of the second side when `--against` was given: N_TTY for a self-test of
+/// the harness (`--against 0`, which must never diverge, on any Linux). -1: n_rust.
+static AGAINST: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(-1);
 
 /// Puts `disc` on the second side instead of n_rust.
 pub fn set_against(disc: i32) {
     AGAINST.store(disc, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// The two sides' disciplines: N_TTY's number and n_rust's in this guest (29 and 0, or 0
+/// and N_TTY's spare number in the takeover guest: `disciplines`), or `--against`'s.
+fn side_disciplines() -> [i32; 2] {
+    let d = disciplines();
+    match AGAINST.load(std::sync::atomic::Ordering::Relaxed) {
+        -1 => [d.n_tty, d.n_rust],
+        against => [d.n_tty, against],
+    }
 }
 /// Names of the two sides, in order.
 pub const NAMES: [&str; 2] = ["n_tty", "n_rust"];
@@ -97,13 +103,11 @@ fn read_returns_at_once(t: &Termios, size: usize, last: &Obs) -> bool {
 }
 
 impl Duo {
-    /// Opens the two pairs: the first slave stays on N_TTY, the second gets n_rust.
+    /// Opens the two pairs: the first on N_TTY, the second on n_rust.
     pub fn open() -> io::Result<Duo> {
+        let [n_tty, against] = side_disciplines();
         Ok(Duo {
-            sides: [
-                Side::open(N_TTY)?,
-                Side::open(AGAINST.load(std::sync::atomic::Ordering::Relaxed))?,
-            ],
+            sides: [Side::open(n_tty)?, Side::open(against)?],
             profile: Default::default(),
         })
     }

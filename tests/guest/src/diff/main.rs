@@ -5,7 +5,9 @@
 //!                  [--against D]   (D = 0: N_TTY against itself, a self-test of the harness)
 //! ```
 //!
-//! Pairs of ptys, one slave on N_TTY (0) and one on n_rust (29, loaded by `/init`), get the
+//! Pairs of ptys, one slave on N_TTY (0) and one on n_rust (29, loaded by `/init`; in the
+//! takeover guest n_rust is the default on both ends and N_TTY's pair gets its spare number,
+//! see `disciplines`), get the
 //! same termios and the same operations — input on the master, reads of every size
 //! (nonblocking, and blocking where they cannot wait), termios changes mid-line, flushes,
 //! flow control, `TIOCSTI`, program writes (output processing) — drawn from a seed. After

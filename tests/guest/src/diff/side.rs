@@ -61,18 +61,12 @@ pub struct Side {
 const POLL_EVENTS: i16 = libc::POLLIN | libc::POLLPRI | libc::POLLOUT | libc::POLLRDNORM;
 
 impl Side {
-    /// Opens a pair (and its signal-reporting child) and puts discipline `disc` on the slave.
+    /// Opens a pair (and its signal-reporting child) and puts discipline `disc` on it
+    /// (`disciplines::put_on_pty`: on the slave, and in the takeover guest on the master too;
+    /// nothing for the default, 0).
     pub fn open(disc: i32) -> io::Result<Side> {
         let pty = SignalReportingPty::open()?;
-        // SAFETY: TIOCSETD reads one int from a valid pointer.
-        if unsafe { libc::ioctl(pty.slave, libc::TIOCSETD, &disc) } < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        let mut got: libc::c_int = -1;
-        // SAFETY: TIOCGETD writes one int to a valid pointer.
-        if unsafe { libc::ioctl(pty.slave, libc::TIOCGETD, &mut got) } < 0 || got != disc {
-            return Err(io::Error::other(format!("TIOCGETD says {got}, not {disc}")));
-        }
+        n_rust_guest_tests::disciplines::put_on_pty(pty.master, pty.slave, disc)?;
         Ok(Side { pty })
     }
 

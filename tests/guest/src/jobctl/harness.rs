@@ -254,12 +254,11 @@ pub fn wait_until(ms: u64, mut cond: impl FnMut() -> bool) -> bool {
     }
 }
 
-/// A pty whose slave uses discipline `disc`, and the slave's path.
+/// A pty whose slave uses discipline `disc` (see `disciplines::put_on_pty`), and the
+/// slave's path.
 pub fn pty_with(disc: i32) -> Result<(sys::Pty, CString), String> {
-    let pty = sys::open_pty(libc::O_NOCTTY).map_err(|e| format!("open pty: {e}"))?;
-    sys::set_ldisc(&pty.slave, disc).map_err(|e| format!("TIOCSETD {disc}: {e}"))?;
-    let got = sys::get_ldisc(&pty.slave).map_err(|e| format!("TIOCGETD: {e}"))?;
-    ensure(got == disc, || format!("TIOCGETD says {got}, not {disc}"))?;
+    let pty =
+        sys::open_pty_on(libc::O_NOCTTY, disc).map_err(|e| format!("pty on ldisc {disc}: {e}"))?;
     let mut name = [0 as libc::c_char; 64];
     // SAFETY: `name` is valid for writes of its length.
     let rc = unsafe { libc::ptsname_r(pty.master.as_raw_fd(), name.as_mut_ptr(), name.len()) };

@@ -5,6 +5,9 @@
 //! n_rust-test-jobctl [DISC...]     (default: 29 0, i.e. n_rust then N_TTY)
 //! ```
 //!
+//! In the takeover guest (`nrust_ntty_ldisc=N`, see `disciplines`) the default is 0 N: n_rust
+//! on default ptys, then N_TTY under number N on both ends.
+//!
 //! Part 1, one fresh pty and one fresh session per case: a session leader (`setsid`, then
 //! the slave opened without `O_NOCTTY`, so it becomes the controlling tty) forks members into
 //! foreground and background process groups (`setpgid`, `tcsetpgrp`), acts as the terminal
@@ -28,16 +31,13 @@ mod session_leader;
 use ash_shell::run_ash;
 use group_cases::CASES;
 use harness::{ensure, Outcome};
+use n_rust_guest_tests::disciplines::{self, disciplines};
 use n_rust_guest_tests::sys;
 use session_leader::run_case;
 use std::time::{Duration, Instant};
 
 fn disc_name(disc: i32) -> String {
-    match disc {
-        sys::N_DEVELOPMENT => "n_rust".into(),
-        0 => "N_TTY (control)".into(),
-        d => format!("ldisc {d}"),
-    }
+    disciplines::name(disc)
 }
 
 fn main() {
@@ -49,8 +49,9 @@ fn main() {
         .iter()
         .find_map(|a| a.strip_prefix("--repeat=")?.parse().ok())
         .unwrap_or(1);
+    let d = disciplines();
     let discs = if discs.is_empty() {
-        vec![sys::N_DEVELOPMENT, 0]
+        vec![d.n_rust, d.n_tty]
     } else {
         discs
     };
@@ -75,8 +76,7 @@ fn main() {
     // The plan first: each case on each discipline, the shell scenario on each, and the
     // kernel-log check when n_rust is among them.
     let group_cases = if ash_only { 0 } else { CASES.len() };
-    let planned =
-        discs.len() * repeat * (group_cases + 1) + usize::from(discs.contains(&sys::N_DEVELOPMENT));
+    let planned = discs.len() * repeat * (group_cases + 1) + usize::from(discs.contains(&d.n_rust));
     println!("1..{planned}");
     for &disc in discs
         .iter()
@@ -105,7 +105,7 @@ fn main() {
             start.elapsed(),
         );
     }
-    if discs.contains(&sys::N_DEVELOPMENT) {
+    if discs.contains(&d.n_rust) {
         let start = Instant::now();
         let outcome = sys::kernel_problems().and_then(|p| ensure(p.is_empty(), || p.join("\n")));
         report(
