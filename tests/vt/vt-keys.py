@@ -277,12 +277,15 @@ class VtTest:
         refcnt = self.agent.output('cat /sys/module/n_rust/refcnt')
         facts = f'/proc/tty/ldiscs: {ldiscs!r}; n_rust refcnt before the shell {self.refcnt_before}, after {refcnt}'
         try:
-            grew = int(refcnt) > int(self.refcnt_before)
+            grew = int(refcnt) - int(self.refcnt_before)
         except ValueError:
             return self.report(False, f'the discipline of tty{VT}: n_rust\'s refcount unreadable', facts)
+        # The tty layer holds one module reference per tty on one of the module's disciplines.
         if self.ldisc == 'takeover':
-            return self.report(grew, f'tty{VT} runs n_rust (takeover: its refcount grew when the VT opened)', facts)
-        return self.report(not grew, f'tty{VT} runs the kernel\'s N_TTY (n_rust loaded, not used by the VT)', facts)
+            return self.report(grew == 1, f'tty{VT} runs n_rust in N_TTY\'s slot (takeover): n_rust\'s refcount '
+                               f'{self.refcnt_before} -> {refcnt} when the VT opened', facts)
+        return self.report(grew == 0, f'tty{VT} runs the kernel\'s N_TTY: n_rust loaded, its refcount '
+                           f'{self.refcnt_before} -> {refcnt} when the VT opened', facts)
 
     def read_line(self, keys, shown, expected, description):
         """Run n_rust-vt-read, type KEYS: the screen must show SHOWN, the program read EXPECTED."""
