@@ -416,7 +416,7 @@ def main():
     if agent.run('bye', timeout=5) is None:
         print(f'# {label}: the agent did not say goodbye')
     passed = sum(test.results)
-    print(f'# {label}: {time.monotonic() - started:.0f} s from the start of QEMU')
+    print(f'# {label}: {time.monotonic() - started:.0f} s from boot to goodbye')
     print(f'{label}: {passed} passed, {len(test.results) - passed} failed')
     return 0 if ok else 1
 
