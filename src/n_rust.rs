@@ -7,6 +7,10 @@
 //! work). User space attaches it to a tty with `ioctl(fd, TIOCSETD, &number)`, for example
 //! with util-linux `ldattach`. The tty layer holds a reference on this module for every tty
 //! using the discipline, so the module cannot be unloaded while one does.
+//!
+//! With `takeover=1` it also serves number 0, N_TTY's slot, so every tty set up afterwards
+//! runs it; `ntty_ldisc=N` keeps the kernel's N_TTY reachable as N. Unloading puts N_TTY
+//! back (`crate::takeover`).
 
 mod background_read;
 mod bindings;

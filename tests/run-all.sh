@@ -6,9 +6,11 @@
 # (differential test against the host kernel's N_TTY), module (builds n_rust.ko against the
 # test kernel without warnings), guest (tests inside the QEMU guest), kunit (the module's
 # KUnit suites, run when the guest loads it; their KTAP parsed strictly by tests/kunit-parse.py),
-# vt (a shell on a virtual console typed on through the emulated PS/2 keyboard, on N_TTY and
-# on n_rust in takeover mode; tests/vt/),
-# install (make install and DKMS on scratch trees), and one layer per other kernel
+# takeover (the guest suites again in a guest whose every tty runs n_rust: the module loaded
+# with takeover=1 before any tty is opened; qemu/init nrust_mode=takeover), vt (a shell on a
+# virtual console typed on through the emulated PS/2 keyboard, on N_TTY and on n_rust in
+# takeover mode; tests/vt/), install (make
+# install and DKMS on scratch trees), and one layer per other kernel
 # configuration in N_RUST_TEST_CONFIGS (default "up rt": qemu/configs/*.config, each built
 # into the cache, the module built against it and the guest suites run on it).
 set -uo pipefail
@@ -126,17 +128,39 @@ if make -s module; then
 		f=${f:-0}
 		if [ "$kunit_status" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
 		record kunit "$p" "$f" "KTAP report: $logs/kunit.log"
+		stamp "takeover: the guest suites with every tty on n_rust (takeover=1 from boot)"
+		takeover_console=$build/guest-console-takeover.log
+		rm -f "$takeover_console" "$build/guest-kmsg-takeover.log"
+		# Fewer random scenarios than the test guest, to keep this boot short under TCG.
+		N_RUST_DIFF_SCENARIOS=${N_RUST_TAKEOVER_DIFF_SCENARIOS:-1000} \
+			N_RUST_CONC_SCENARIOS=${N_RUST_TAKEOVER_CONC_SCENARIOS:-120} \
+			qemu/run.sh --takeover "$(cat "$build/kdir.path")" "$build" >"$logs/takeover-run.log" 2>&1
+		takeover_status=$?
+		tests/guest-tap.py "$takeover_console" >"$logs/takeover-tap.log" 2>&1
+		grep -v '^guest: [0-9]* passed' "$logs/takeover-tap.log"
+		read -r p f < <(sed -n 's/^guest: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' \
+			"$logs/takeover-tap.log" | tail -n1)
+		p=${p:-0}
+		f=${f:-1}
+		[ -f "$takeover_console" ] && grep -a -A3 '^not ok' "$takeover_console" | head -n 40
+		if [ "$takeover_status" -ne 0 ] && [ "$f" -eq 0 ]; then
+			tail -n 20 "$logs/takeover-run.log"
+			f=1
+		fi
+		record takeover "$p" "$f" "console log: $takeover_console"
 		run_vt_layer
 	else
 		cat "$logs/initramfs.log"
 		record guest 0 1 "initramfs build failed"
 		record kunit 0 1 "not run: no guest"
+		record takeover 0 1 "not run: no guest"
 		record vt 0 1 "not run: no guest"
 	fi
 else
 	record module 0 1 "see build/module.log"
 	record guest 0 1 "not run: no module"
 	record kunit 0 1 "not run: no module"
+	record takeover 0 1 "not run: no module"
 	record vt 0 1 "not run: no module"
 fi
 

@@ -15,8 +15,8 @@
 //! module loaded by this program the cases are: the refusals of `ntty_ldisc=`; the listing
 //! and parameters after `insmod takeover=1`; a new pty on n_rust at both ends; `rmmod`
 //! refused while it is open; N_TTY reached under its spare number; a hangup re-initialising
-//! a tty opened before the takeover; `rmmod` once all is closed, giving back N_TTY (a pty
-//! opened afterwards works: an oops would show if slot 0 still pointed into the unloaded
+//! a tty opened before the takeover; `rmmod` once all is closed (one pty moved to N_NULL
+//! instead, and back to N_TTY after), giving back N_TTY (a pty opened afterwards works: an oops would show if slot 0 still pointed into the unloaded
 //! module); more load/unload cycles; a clean kernel log. In the takeover guest: the listing,
 //! the console (opened by the kernel before the module was loaded) hung up onto n_rust, a
 //! new pty on n_rust, `rmmod` refused, N_TTY under its number, a clean kernel log.
@@ -122,7 +122,7 @@ fn kernel_log_clean() -> Outcome {
 
 /// The cases where this program loads the module itself.
 fn with_own_loads(module: &str) -> i32 {
-    let mut t = Tap::new("takeover", 11);
+    let mut t = Tap::new("takeover", 12);
     if module_loaded().unwrap_or(false) {
         let _ = rmmod_when_free();
     }
@@ -201,13 +201,29 @@ fn with_own_loads(module: &str) -> i32 {
         },
     );
     drop(early);
+    // A tty that stays open across the unload: moved to N_NULL (27, built in, owned by no
+    // module) it no longer holds the module.
+    let kept = new_pty_on_n_rust(0);
     t.run(
-        "with every tty closed rmmod works, and /proc/tty/ldiscs lists n_tty 0 again, nothing at 28 or 29",
+        "with every tty closed or moved to N_NULL rmmod works, and /proc/tty/ldiscs lists n_tty 0 again, nothing at 28 or 29",
         || {
+            let kept = kept.as_ref().map_err(|e| e.clone())?;
+            sys::set_ldisc(&kept.slave, 27).context("TIOCSETD 27 on the slave")?;
+            sys::set_ldisc(&kept.master, 27).context("TIOCSETD 27 on the master")?;
             rmmod_when_free()?;
             expect_ldiscs(&[(0, Some("n_tty")), (NTTY, None), (29, None)])
         },
     );
+    t.run(
+        "the tty kept open goes back to N_TTY with TIOCSETD 0 after rmmod: a line and its echo",
+        || {
+            let kept = kept.as_ref().map_err(|e| e.clone())?;
+            sys::set_ldisc(&kept.slave, 0).context("TIOCSETD 0 on the slave")?;
+            sys::set_ldisc(&kept.master, 0).context("TIOCSETD 0 on the master")?;
+            line_through(&kept.master, &kept.slave)
+        },
+    );
+    drop(kept);
     t.run(
         "after rmmod a new pty runs the kernel's N_TTY (slot 0 no longer points into the module): a line and its echo",
         || {
