@@ -5,6 +5,7 @@
 #   make run      set everything up, boot the test kernel with n_rust loaded, give a shell
 #   make test     run every test layer, print a summary per layer and "N passed, N failed"
 #   make kunit    boot the guest, run the module's KUnit suites, parse their KTAP strictly
+#   make vt-test  type on a shell on a virtual console (QEMU sendkey), check its screen (tests/vt/)
 #   make mutants  mutation testing of the engine against the host tests (about 25 minutes)
 #   make fuzz     the engine fuzzer (cargo-fuzz), 10 million executions (about 35 minutes)
 #   make fuzz-short  the engine fuzzer for FUZZ_SHORT_SECONDS (45 s after its build)
@@ -22,6 +23,8 @@
 #                 `make guest-test`: run only these guest programs (all by default)
 #   N_RUST_NTTY_LDISC=
 #                 `make guest-takeover`: the number N_TTY keeps in the takeover guest (28)
+#   N_RUST_VT_LDISCS=
+#                 `make vt-test` and the vt layer: which runs (default "ntty takeover")
 #   N_RUST_BENCH_REPS=, N_RUST_BENCH_MIB=
 #                 `make bench`: repetitions per discipline (default 7), MiB per raw run (16)
 #   MUTANTS_JOBS=, MUTANTS_ARGS=
@@ -38,6 +41,8 @@ export LLVM N_RUST_CACHE
 N_RUST_CONC_SEED ?= 0x422dbebc1d5b7262
 export N_RUST_DIFF_SCENARIOS N_RUST_DIFF_SEED N_RUST_CONC_SCENARIOS N_RUST_CONC_SEED N_RUST_GUEST_SUITES N_RUST_NTTY_LDISC
 export N_RUST_BENCH_REPS N_RUST_BENCH_MIB N_RUST_BENCH_LINES N_RUST_BENCH_TYPED N_RUST_BENCH_TRIPS N_RUST_BENCH_PTYS
+N_RUST_VT_LDISCS ?= ntty takeover
+export N_RUST_VT_LDISCS
 MUTANTS_JOBS ?= 2
 MUTANTS_ARGS ?=
 FUZZ_RUNS ?= 10000000
@@ -50,12 +55,12 @@ BUILD := $(CURDIR)/build
 
 .PHONY: all help setup kernel-src kernel module install guest initramfs run test host-test oracle-long mutants bench \
 	fuzz fuzz-short \
-	guest-test guest-takeover kunit kunit-parse check clean
+	guest-test guest-takeover vt-test kunit kunit-parse check clean
 
 all: module
 
 help:
-	@sed -n '3,25p' Makefile
+	@sed -n '3,29p' Makefile
 
 setup:
 	@scripts/setup-toolchain.sh
@@ -124,6 +129,13 @@ guest-test: initramfs
 
 # The whole guest on n_rust: the module loaded with takeover=1 (it serves N_TTY's slot)
 # before any tty is opened, then the guest suites on default ttys (README, "Takeover mode").
+# The VT test: a shell on tty2 typed on with QEMU's sendkey, its screen read from /dev/vcs2,
+# on N_TTY and on n_rust in takeover mode (N_RUST_VT_LDISCS="ntty takeover"); tests/vt/.
+vt-test: initramfs
+	@status=0; for ldisc in $(N_RUST_VT_LDISCS); do \
+		qemu/run.sh --vt "$$(cat $(BUILD)/kdir.path)" $(BUILD) $$ldisc || status=1; \
+	done; exit $$status
+
 guest-takeover: initramfs
 	@rm -f $(BUILD)/guest-console-takeover.log
 	@qemu/run.sh --takeover "$$(cat $(BUILD)/kdir.path)" $(BUILD); status=$$?; \

@@ -26,6 +26,8 @@ ln -s ../bin/busybox "$root/sbin/modprobe"
 mkdir -p "$root/lib/modules/fixtures"
 install -m 0644 "$top"/tests/modules/*.ko "$root/lib/modules/fixtures/"
 for prog in "$build"/guest/*; do install -m 0755 "$prog" "$root/bin/"; done
+# The guest half of the VT test (tests/vt/): its agent, screen reader, reader and shell starter.
+for prog in "$top"/tests/vt/guest/n_rust-vt-*; do install -m 0755 "$prog" "$root/bin/"; done
 
 # util-linux ldattach is dynamically linked against libc only: bring libc and the loader.
 ldattach=$(command -v ldattach || echo /usr/sbin/ldattach)

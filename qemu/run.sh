@@ -2,6 +2,9 @@
 # Boot the test kernel under QEMU.
 #   run.sh --interactive KDIR BUILD_DIR   shell on the serial console (leave: exit, or Ctrl-A X)
 #   run.sh --test KDIR BUILD_DIR          run the guest tests; exit 0 only if they all passed
+#   run.sh --vt KDIR BUILD_DIR [ntty|takeover]
+#                                         the VT test: type on a VT's shell through the monitor's
+#                                         sendkey, read its screen (tests/vt/vt-keys.py, TAP)
 #   run.sh --takeover KDIR BUILD_DIR      the same with n_rust in N_TTY's slot from the start
 #                                         (takeover=1; N_TTY as N_RUST_NTTY_LDISC, default 28);
 #                                         logs BUILD_DIR/guest-console-takeover.log
@@ -20,7 +23,7 @@
 # the guest differential test (n_rust-test-diff); N_RUST_CONC_SCENARIOS and N_RUST_CONC_SEED
 # for the concurrent one (n_rust-test-concurrent).
 set -euo pipefail
-mode=${1:?usage: run.sh --interactive|--test|--takeover|--bench KDIR BUILD_DIR}
+mode=${1:?usage: run.sh --interactive|--test|--takeover|--vt|--bench KDIR BUILD_DIR [ntty|takeover]}
 kdir=${2:?}
 build=${3:?}
 kernel=$kdir/arch/x86/boot/bzImage
@@ -57,6 +60,8 @@ done
 if [ "$mode" = --takeover ]; then
 	append="$append nrust_ntty_ldisc=${N_RUST_NTTY_LDISC:-28} kunit.enable=0"
 fi
+# The VT test: KUnit off too (its suites run in the test guest), on N_TTY and on n_rust alike.
+[ "$mode" = --vt ] && append="$append kunit.enable=0"
 
 # KVM hung on some of these machines: believe it only after a probe boot has printed.
 accel() {
@@ -81,6 +86,44 @@ if [ "$mode" = --interactive ]; then
 	exec qemu-system-x86_64 "${accel_opts[@]}" "${machine[@]}" \
 		-serial mon:stdio -serial "unix:$build/ttyS1.sock,server=on,wait=off" \
 		-append "$append loglevel=4 nrust_mode=shell"
+fi
+
+if [ "$mode" = --vt ]; then
+	# The VT test: the guest's agent on ttyS2 (a host socket; ttyS1 stays as in the other modes),
+	# driven with the monitor's sendkey by tests/vt/vt-keys.py, which prints TAP; the guest
+	# powers off when the harness says bye. LDISC: ntty (the control) or takeover.
+	ldisc=${4:-ntty}
+	log=$build/vt-console-$ldisc.log
+	agent=$build/vt-agent.sock
+	top=$(cd "$(dirname "$0")/.." && pwd)
+	rm -f "$build/ttyS1.sock" "$agent" "$build/monitor.sock" "$log"
+	vt_timeout=${N_RUST_VT_TIMEOUT:-420}
+	timeout -k 5 "$vt_timeout" qemu-system-x86_64 "${accel_opts[@]}" "${machine[@]}" \
+		-serial "file:$log" -serial "unix:$build/ttyS1.sock,server=on,wait=off" \
+		-serial "unix:$agent,server=on,wait=off" \
+		-append "$append nrust_mode=vt nrust_vt=$ldisc" </dev/null &
+	qemu_pid=$!
+	set +e
+	timeout -k 5 "$vt_timeout" "$top/tests/vt/vt-keys.py" --monitor "$build/monitor.sock" \
+		--agent "$agent" --ldisc "$ldisc" --boot-timeout "${N_RUST_VT_BOOT_TIMEOUT:-240}"
+	status=$?
+	# The harness said bye: the guest powers off by itself; a guest that does not is stopped.
+	for _ in $(seq 60); do kill -0 "$qemu_pid" 2>/dev/null || break; sleep 0.5; done
+	kill "$qemu_pid" 2>/dev/null
+	wait "$qemu_pid" 2>/dev/null
+	set -e
+	problems='^\[ *[0-9]+\.[0-9]+\] .*(WARNING:|BUG:|Oops|Kernel panic|possible circular locking|possible recursive locking|INFO: task .* blocked|suspicious RCU usage|UBSAN:)'
+	if grep -a -qE "$problems" "$log"; then
+		grep -a -nE -A20 "$problems" "$log" | head -n 60 >&2
+		echo "error: the kernel reported a problem during the VT run (see $log)" >&2
+		status=1
+	fi
+	if [ "$status" -ne 0 ]; then
+		echo "---- guest console ($log) ----" >&2
+		tail -n 60 "$log" >&2
+		echo "----" >&2
+	fi
+	exit "$status"
 fi
 
 # The takeover guest keeps its own logs, beside the test guest's.

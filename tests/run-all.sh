@@ -7,7 +7,9 @@
 # test kernel without warnings), guest (tests inside the QEMU guest), kunit (the module's
 # KUnit suites, run when the guest loads it; their KTAP parsed strictly by tests/kunit-parse.py),
 # takeover (the guest suites again in a guest whose every tty runs n_rust: the module loaded
-# with takeover=1 before any tty is opened; qemu/init nrust_mode=takeover), install (make
+# with takeover=1 before any tty is opened; qemu/init nrust_mode=takeover), vt (a shell on a
+# virtual console typed on through the emulated PS/2 keyboard, on N_TTY and on n_rust in
+# takeover mode; tests/vt/), install (make
 # install and DKMS on scratch trees), and one layer per other kernel
 # configuration in N_RUST_TEST_CONFIGS (default "up rt": qemu/configs/*.config, each built
 # into the cache, the module built against it and the guest suites run on it).
@@ -30,6 +32,31 @@ stamp() { echo "== $* ($(($(date +%s) - t0))s)"; }
 cargo_counts() { # log -> "passed failed"
 	awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed;/) p += $(i-1); if ($(i) ~ /^failed;/) f += $(i-1) } }
 		END { print p + 0, f + 0 }' "$1"
+}
+
+# The VT test (tests/vt/vt-keys.py through qemu/run.sh --vt): a shell on tty2 typed on with the
+# monitor's sendkey, its screen read from /dev/vcs2; once on the kernel's N_TTY (the control),
+# once with n_rust in takeover mode (N_RUST_VT_LDISCS chooses, default "ntty takeover"). Each
+# run prints TAP and "vt-LDISC: N passed, M failed"; a run that says nothing counts as failed.
+run_vt_layer() {
+	local ldisc p f vt_p=0 vt_f=0 note=
+	stamp "vt: a shell on a VT, typed on through the PS/2 keyboard (${N_RUST_VT_LDISCS-ntty takeover})"
+	for ldisc in ${N_RUST_VT_LDISCS-ntty takeover}; do
+		qemu/run.sh --vt "$(cat "$build/kdir.path")" "$build" "$ldisc" >"$logs/vt-$ldisc.log" 2>&1
+		local vt_status=$?
+		read -r p f < <(sed -n "s/^vt-$ldisc: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p" \
+			"$logs/vt-$ldisc.log" | tail -n1)
+		p=${p:-0}
+		f=${f:-1}
+		if [ "$vt_status" -ne 0 ]; then
+			grep -a -E -A12 '^not ok|^error|^# vt' "$logs/vt-$ldisc.log" | head -n 60
+			[ "$f" -gt 0 ] || f=1
+		fi
+		vt_p=$((vt_p + p))
+		vt_f=$((vt_f + f))
+		note="$note$ldisc $p/$((p + f)), "
+	done
+	record vt "$vt_p" "$vt_f" "${note}see $logs/vt-*.log"
 }
 
 stamp "style: rustfmt and clippy"
@@ -121,17 +148,20 @@ if make -s module; then
 			f=1
 		fi
 		record takeover "$p" "$f" "console log: $takeover_console"
+		run_vt_layer
 	else
 		cat "$logs/initramfs.log"
 		record guest 0 1 "initramfs build failed"
 		record kunit 0 1 "not run: no guest"
 		record takeover 0 1 "not run: no guest"
+		record vt 0 1 "not run: no guest"
 	fi
 else
 	record module 0 1 "see build/module.log"
 	record guest 0 1 "not run: no module"
 	record kunit 0 1 "not run: no module"
 	record takeover 0 1 "not run: no module"
+	record vt 0 1 "not run: no module"
 fi
 
 stamp "install: make install and DKMS on scratch trees"
