@@ -48,14 +48,14 @@ pub fn icount(port: &OwnedFd) -> Result<Icount, String> {
 /// The line of port 1 in `/proc/tty/driver/serial` (its `oe:` and `bo:` fields appear once
 /// non-zero), with spaces turned into commas so that it stays one marker value.
 pub fn proc_serial_line() -> String {
-    std::fs::read_to_string("/proc/tty/driver/serial")
-        .ok()
-        .and_then(|text| {
-            text.lines()
-                .find(|l| l.starts_with("1:"))
-                .map(|l| l.trim().replace(' ', ","))
-        })
-        .unwrap_or_else(|| "unreadable".into())
+    match std::fs::read_to_string("/proc/tty/driver/serial") {
+        Ok(text) => text
+            .lines()
+            .find(|l| l.trim_start().starts_with("1:"))
+            .map(|l| l.trim().replace(' ', ","))
+            .unwrap_or_else(|| "no-line-1".into()),
+        Err(e) => format!("unreadable({e})").replace(' ', "_"),
+    }
 }
 
 /// Opens the port (blocking, no controlling tty), attaches `disc` and flushes both ways.

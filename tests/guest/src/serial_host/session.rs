@@ -99,15 +99,20 @@ fn member(pipes: &Pipes, role: &str, own_group: bool) -> ! {
 fn leader(pipes: &Pipes) -> ! {
     let fail = |what: &str| -> ! {
         let err = std::io::Error::last_os_error();
+        let reason = format!("{what}:{err}").replace(' ', "_");
         write_fd(
             pipes.report.1.as_raw_fd(),
-            format!("leader_error={what}:{err} ").replace(' ', "_").as_bytes(),
+            format!("leader_error={reason} line=none ").as_bytes(),
         );
-        write_fd(pipes.report.1.as_raw_fd(), b" ");
         write_fd(pipes.ready.1.as_raw_fd(), b"lmb");
         // SAFETY: Ends this forked child.
         unsafe { libc::_exit(1) }
     };
+    // The test program's end of `go`: closed here (and so in the members forked below), so
+    // that its close reaches everyone as end of file.
+    // SAFETY: Closes a descriptor this forked child inherited and never uses; the `OwnedFd`
+    // holding it is never dropped here (the child ends with `_exit`).
+    unsafe { libc::close(pipes.go.1.as_raw_fd()) };
     // SAFETY: Plain syscalls in the forked child; the path is NUL-terminated.
     let tty = unsafe {
         if libc::setsid() < 0 {
@@ -208,8 +213,12 @@ pub fn signal_case(step: &Step, brkint: bool) -> Result<String, String> {
     let drained = port::drain(&port);
     drop(go.1);
     text.extend(read_to_end(&report.0, 30_000)?);
-    // SAFETY: Reaps our own child.
-    unsafe { libc::waitpid(pid, std::ptr::null_mut(), 0) };
+    // SAFETY: Reaps our own child, then kills whatever is left of its (foreground) group,
+    // so that no process keeps the port as its controlling terminal into the next case.
+    unsafe {
+        libc::waitpid(pid, std::ptr::null_mut(), 0);
+        libc::kill(-pid, libc::SIGKILL);
+    }
     drained?;
     let mut fields: Vec<String> = String::from_utf8_lossy(&text)
         .split_whitespace()
