@@ -54,7 +54,16 @@ pub fn proc_serial_line() -> String {
             .find(|l| l.trim_start().starts_with("1:"))
             .map(|l| l.trim().replace(' ', ","))
             .unwrap_or_else(|| "no-line-1".into()),
-        Err(e) => format!("unreadable({e})").replace(' ', "_"),
+        Err(e) => {
+            let listing: Vec<String> = std::fs::read_dir("/proc/tty/driver")
+                .map(|dir| {
+                    dir.filter_map(|entry| entry.ok())
+                        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+                        .collect()
+                })
+                .unwrap_or_default();
+            format!("unreadable({e};driver/:{})", listing.join("+")).replace(' ', "_")
+        }
     }
 }
 
@@ -130,6 +139,13 @@ pub fn set_mode(port: &OwnedFd, mode: &Mode) -> Result<(), String> {
         sys::check(libc::tcflush(port.as_raw_fd(), libc::TCIOFLUSH) as libc::c_long)
             .map_err(|e| format!("tcflush: {e}"))?;
     }
+    // Input the host sent while the port was closed waits in QEMU's socket and trickles in
+    // after the open: let it come, then flush it too, so that a failed case's leftovers
+    // do not reach the next one.
+    std::thread::sleep(Duration::from_millis(300));
+    // SAFETY: A plain ioctl on an fd we own.
+    sys::check(unsafe { libc::tcflush(port.as_raw_fd(), libc::TCIFLUSH) } as libc::c_long)
+        .map_err(|e| format!("tcflush: {e}"))?;
     Ok(())
 }
 
@@ -157,8 +173,12 @@ pub fn read_until(
         if left.is_zero() {
             return Err(format!("timed out; read so far: {}", hex(&all)));
         }
-        if !sys::wait_readable(port, left.as_millis() as i32).map_err(|e| format!("poll: {e}"))? {
-            continue;
+        // A signal (the SIGINT cases) interrupts poll even with SA_RESTART: poll again.
+        match sys::wait_readable(port, left.as_millis() as i32) {
+            Ok(true) => {}
+            Ok(false) => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(format!("poll: {e}")),
         }
         let mut buf = [0u8; 512];
         // SAFETY: `buf` is valid for writes of its length.
