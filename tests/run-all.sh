@@ -6,7 +6,7 @@
 # (differential test against the host kernel's N_TTY), module (builds n_rust.ko against the
 # test kernel without warnings), guest (tests inside the QEMU guest), kunit (the module's
 # KUnit suites, run when the guest loads it; their KTAP parsed strictly by tests/kunit-parse.py),
-# install (make install and DKMS on scratch trees), and one layer per other kernel
+# serial (ttyS1 driven from the host by tests/serial/serial_host.py, qemu/run.sh --serial), install (make install and DKMS on scratch trees), and one layer per other kernel
 # configuration in N_RUST_TEST_CONFIGS (default "up rt": qemu/configs/*.config, each built
 # into the cache, the module built against it and the guest suites run on it).
 set -uo pipefail
@@ -68,6 +68,27 @@ else
 fi
 record oracle "$oracle_p" "$oracle_f" "$(tail -n1 "$logs/oracle-table.log" | cut -c1-60); $(tail -n1 "$logs/oracle.log")"
 
+# The serial test driven from the host (qemu/run.sh --serial): ttyS1's socket in telnet mode,
+# tests/serial/serial_host.py typing, sending BREAKs and pushing N_RUST_SERIAL_BYTES (64 KiB
+# here; README, "Serial from the host side") while the guest runs each case on N_TTY and n_rust.
+export N_RUST_SERIAL_BYTES=${N_RUST_SERIAL_BYTES:-65536}
+run_serial_layer() {
+	stamp "serial: ttyS1 driven from the host, $N_RUST_SERIAL_BYTES bytes of bulk data"
+	make -s serial-test >"$logs/serial.log" 2>&1
+	local status=$? p f
+	read -r p f < <(sed -n 's/^serial: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' \
+		"$logs/serial.log" | tail -n1)
+	p=${p:-0}
+	f=${f:-1}
+	if [ "$status" -ne 0 ]; then
+		grep -A6 '^not ok' "$logs/serial.log" | head -n 60
+		# No summary: the guest did not boot or the harness died; run.sh printed the console.
+		grep -q '^serial: [0-9]* passed' "$logs/serial.log" || tail -n 60 "$logs/serial.log"
+		[ "$f" -gt 0 ] || f=1
+	fi
+	record serial "$p" "$f" "log: $logs/serial.log"
+}
+
 stamp "module: test kernel and n_rust.ko"
 if make -s module; then
 	record module 1 0 "built without warnings"
@@ -99,15 +120,18 @@ if make -s module; then
 		f=${f:-0}
 		if [ "$kunit_status" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
 		record kunit "$p" "$f" "KTAP report: $logs/kunit.log"
+		run_serial_layer
 	else
 		cat "$logs/initramfs.log"
 		record guest 0 1 "initramfs build failed"
 		record kunit 0 1 "not run: no guest"
+		record serial 0 1 "not run: no guest"
 	fi
 else
 	record module 0 1 "see build/module.log"
 	record guest 0 1 "not run: no module"
 	record kunit 0 1 "not run: no module"
+	record serial 0 1 "not run: no module"
 fi
 
 stamp "install: make install and DKMS on scratch trees"

@@ -9,7 +9,7 @@
 //! `SERIAL READY <case> <discipline> [key=value...]` when the port is set up and waiting
 //! for the host, `SERIAL RESULT <case> <discipline> key=value...` when done (bytes in hex),
 //! and `SERIAL END`. Knobs (kernel command line): `nrust_serial_bytes` (bulk size, default
-//! 262144), `nrust_serial_read_max` (16), `nrust_serial_pause_every` (1),
+//! 65536), `nrust_serial_read_max` (16), `nrust_serial_pause_every` (1),
 //! `nrust_serial_pause_us` (1000).
 
 mod bulk;
@@ -50,9 +50,8 @@ pub struct Step<'a> {
 impl Step<'_> {
     /// Tells the host that the port is set up and waiting for it.
     pub fn ready(&self, extra: &str) {
-        self.markers.say(
-            format!("SERIAL READY {} {} {extra}", self.case, self.disc_name).trim_end(),
-        );
+        self.markers
+            .say(format!("SERIAL READY {} {} {extra}", self.case, self.disc_name).trim_end());
     }
 }
 
@@ -105,7 +104,7 @@ const CASES: [(&str, Case); 7] = [
 fn main() {
     let markers = Markers::open();
     let pace = bulk::Pace {
-        bytes: env_num("nrust_serial_bytes").unwrap_or(262_144) as usize,
+        bytes: env_num("nrust_serial_bytes").unwrap_or(65_536) as usize,
         read_max: env_num("nrust_serial_read_max").unwrap_or(16) as usize,
         pause_every: env_num("nrust_serial_pause_every").unwrap_or(1),
         pause_us: env_num("nrust_serial_pause_us").unwrap_or(1000),

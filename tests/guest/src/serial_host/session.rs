@@ -83,12 +83,12 @@ struct Pipes {
 /// A process of the session other than the leader: says it is ready, waits for the test
 /// program to close `go`, reports its SIGINT count as `role=N`, exits.
 fn member(pipes: &Pipes, role: &str, own_group: bool) -> ! {
-    // SAFETY: setpgid on ourselves; a failure leaves us in the foreground group, which the
-    // report then shows as a SIGINT where none is expected.
     if own_group {
+        // SAFETY: setpgid on ourselves; a failure leaves us in the foreground group, which
+        // the report then shows as a SIGINT where none is expected.
         unsafe { libc::setpgid(0, 0) };
     }
-    write_fd(pipes.ready.1.as_raw_fd(), role[..1].as_bytes());
+    write_fd(pipes.ready.1.as_raw_fd(), &role.as_bytes()[..1]);
     let _ = read_to_end(&pipes.go.0, 120_000);
     write_fd(
         pipes.report.1.as_raw_fd(),
