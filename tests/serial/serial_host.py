@@ -95,8 +95,9 @@ class Line:
             self.received.clear()
             return out
 
-    def push(self, data, chunk, deadline):
-        """Sends `data` while obeying STOP/START; returns the seconds it took."""
+    def push(self, data, chunk, deadline, gave_up):
+        """Sends `data` while obeying STOP/START; returns the seconds it took, or None when
+        `gave_up()` says the guest has already reported (it failed before the end)."""
         start = time.monotonic()
         with self.cond:
             self.flow, self.stopped, self.stops, self.starts = True, False, 0, 0
@@ -105,9 +106,13 @@ class Line:
                 while self.stopped and not self.closed:
                     if time.monotonic() > deadline:
                         raise TimeoutError(f"stopped by the guest at byte {offset}, never started")
+                    if gave_up():
+                        return None
                     self.cond.wait(0.5)
                 if self.closed:
                     raise ConnectionError(f"the guest's port closed at byte {offset}")
+            if offset % (64 * chunk) == 0 and gave_up():
+                return None
             self.send(data[offset:offset + chunk])
             if time.monotonic() > deadline:
                 raise TimeoutError(f"push not done by the deadline, at byte {offset}")
@@ -121,6 +126,16 @@ class Markers:
         self.path = path
         self.offset = 0
         self.partial = b""
+
+    def result_waiting(self, case, disc):
+        """Whether the file already has the RESULT of `case` on `disc` (nothing consumed)."""
+        try:
+            with open(self.path, "rb") as f:
+                f.seek(self.offset)
+                rest = self.partial + f.read()
+        except FileNotFoundError:
+            return False
+        return f"SERIAL RESULT {case} {disc} ".encode() in rest
 
     def next(self, timeout, gone=lambda: False):
         """The next marker; None after `timeout` seconds, or once `gone()` (QEMU closed the
@@ -192,7 +207,7 @@ def proc_counter(line, name):
     return int(m.group(1)) if m else 0
 
 
-def act(line, case, extra, host):
+def act(line, markers, case, disc, extra, host):
     """What the host does for `case` once the guest is READY."""
     pause = 0.3
     if case == "canonical":
@@ -218,7 +233,8 @@ def act(line, case, extra, host):
         size = int(extra["bytes"])
         data = stream(int(extra["seed"], 16), size)
         host["fnv"] = f"{fnv64(data):016x}"
-        host["push_seconds"] = line.push(data, 256, time.monotonic() + 900)
+        host["push_seconds"] = line.push(data, 256, time.monotonic() + 900,
+                                         lambda: markers.result_waiting(case, disc))
         host["stops"], host["starts"] = line.stops, line.starts
 
 
@@ -303,7 +319,7 @@ def main():
                 extra = parse_fields(rest)
                 host = {"size": int(extra.get("bytes", 0))}
                 results[(case, disc)] = {"host": host}
-                act(line, case, extra, host)
+                act(line, markers, case, disc, extra, host)
             elif words[1] == "RESULT":
                 time.sleep(0.2)
                 entry = results.setdefault((case, disc), {"host": {}})
@@ -349,7 +365,7 @@ def main():
             if case == "bulk":
                 obs, host = entry["obs"], entry["host"]
                 print(f"  # {disc}: {obs.get('received')} bytes in {obs.get('seconds')} s in the guest "
-                      f"({host.get('push_seconds', 0):.1f} s to push), {host.get('stops')} STOP / "
+                      f"({host.get('push_seconds') or 0:.1f} s to push), {host.get('stops')} STOP / "
                       f"{host.get('starts')} START from the guest, RTS low in {obs.get('rts_low')} samples, "
                       f"overrun delta {obs.get('overrun_delta')}, buf_overrun delta "
                       f"{obs.get('buf_overrun_delta')}; /proc/tty/driver/serial after: {obs.get('proc_after')}")
