@@ -275,6 +275,8 @@ def check_side(case, obs, echo, host):
         expect("8250 overruns (TIOCGICOUNT overrun) during the run", obs.get("overrun_delta"), "0")
         expect("flip-buffer overruns (TIOCGICOUNT buf_overrun) during the run",
                obs.get("buf_overrun_delta"), "0")
+        if not obs.get("proc_after", "").startswith("1:"):
+            problems.append(f"no line for port 1 in /proc/tty/driver/: {obs.get('proc_after')}")
         for name in ("oe", "bo"):
             expect(f"/proc/tty/driver/serial {name}: before and after",
                    proc_counter(obs.get("proc_after"), name), proc_counter(obs.get("proc_before"), name))

@@ -45,10 +45,13 @@ pub fn icount(port: &OwnedFd) -> Result<Icount, String> {
     Ok(counts)
 }
 
-/// The line of port 1 in `/proc/tty/driver/serial` (its `oe:` and `bo:` fields appear once
-/// non-zero), with spaces turned into commas so that it stays one marker value.
+/// The line of port 1 in `/proc/tty/driver/serial_8250` (`serial` before Linux 7.x; its
+/// `oe:` and `bo:` fields appear once non-zero), with spaces turned into commas so that it
+/// stays one marker value.
 pub fn proc_serial_line() -> String {
-    match std::fs::read_to_string("/proc/tty/driver/serial") {
+    let text = std::fs::read_to_string("/proc/tty/driver/serial_8250")
+        .or_else(|_| std::fs::read_to_string("/proc/tty/driver/serial"));
+    match text {
         Ok(text) => text
             .lines()
             .find(|l| l.trim_start().starts_with("1:"))
