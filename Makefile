@@ -40,6 +40,7 @@ export LLVM N_RUST_CACHE
 # divergences (README), which must not make a gate flaky; set N_RUST_CONC_SEED= to explore.
 N_RUST_CONC_SEED ?= 0x422dbebc1d5b7262
 export N_RUST_DIFF_SCENARIOS N_RUST_DIFF_SEED N_RUST_CONC_SCENARIOS N_RUST_CONC_SEED N_RUST_GUEST_SUITES N_RUST_NTTY_LDISC
+export N_RUST_SERIAL_BYTES N_RUST_SERIAL_READ_MAX N_RUST_SERIAL_PAUSE_EVERY N_RUST_SERIAL_PAUSE_US
 export N_RUST_BENCH_REPS N_RUST_BENCH_MIB N_RUST_BENCH_LINES N_RUST_BENCH_TYPED N_RUST_BENCH_TRIPS N_RUST_BENCH_PTYS
 N_RUST_VT_LDISCS ?= ntty takeover
 export N_RUST_VT_LDISCS
@@ -54,7 +55,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 BUILD := $(CURDIR)/build
 
 .PHONY: all help setup kernel-src kernel module install guest initramfs run test host-test oracle-long mutants bench \
-	fuzz fuzz-short \
+	fuzz fuzz-short serial-test \
 	guest-test guest-takeover vt-test kunit kunit-parse check clean
 
 all: module
@@ -140,6 +141,11 @@ guest-takeover: initramfs
 	@rm -f $(BUILD)/guest-console-takeover.log
 	@qemu/run.sh --takeover "$$(cat $(BUILD)/kdir.path)" $(BUILD); status=$$?; \
 		tests/guest-tap.py $(BUILD)/guest-console-takeover.log && exit $$status
+# The serial test driven from the host: tests/serial/serial_host.py types, sends BREAKs and
+# pushes bulk data into ttyS1 while the guest runs n_rust-test-serial-host (README, "Serial
+# from the host side"). N_RUST_SERIAL_BYTES= sets the bulk size.
+serial-test: initramfs
+	@qemu/run.sh --serial "$$(cat $(BUILD)/kdir.path)" $(BUILD)
 
 # N_TTY and n_rust measured alternately in one guest boot (README, "Benchmark"); the table
 # goes to bench/last.json and bench/last.svg, compared first with the last saved result.

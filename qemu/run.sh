@@ -10,6 +10,10 @@
 #                                         logs BUILD_DIR/guest-console-takeover.log
 #   run.sh --bench KDIR BUILD_DIR         run the N_TTY / n_rust benchmark, print its lines (bench: and
 #                                         bench-json:, for scripts/bench-report.py)
+#   run.sh --serial KDIR BUILD_DIR        the serial test driven from the host: ttyS1's socket in
+#                                         telnet mode, tests/serial/serial_host.py driving it while
+#                                         the guest runs n_rust-test-serial-host (markers on ttyS2,
+#                                         BUILD_DIR/serial-markers.log); its TAP on stdout
 #
 # The machine: serial console on ttyS0 (stdio), a second 8250 port (ttyS1) on the host
 # socket BUILD_DIR/ttyS1.sock, a VGA console with VTs and the PC's PS/2 keyboard, and a
@@ -53,6 +57,12 @@ append="console=ttyS0 loglevel=${N_RUST_LOGLEVEL:-7} panic=-1 kunit.filter_glob=
 for knob in REPS MIB LINES TYPED TRIPS PTYS; do
 	var=N_RUST_BENCH_$knob
 	if [ -n "${!var:-}" ]; then append="$append nrust_bench_${knob,,}=${!var}"; fi
+done
+# Knobs of the serial test (n_rust-test-serial-host): N_RUST_SERIAL_BYTES, _READ_MAX,
+# _PAUSE_EVERY, _PAUSE_US.
+for knob in BYTES READ_MAX PAUSE_EVERY PAUSE_US; do
+	var=N_RUST_SERIAL_$knob
+	if [ -n "${!var:-}" ]; then append="$append nrust_serial_${knob,,}=${!var}"; fi
 done
 
 # The takeover guest: where N_TTY stays reachable; KUnit off there (its suites run in the
@@ -134,13 +144,20 @@ log=$build/guest-console$tag.log
 # on the console the printk thread's lines can land in the middle of user-space output, so
 # the KUnit results are read from here (tests/kunit-parse.py).
 kmsg=$build/guest-kmsg$tag.log
+# --serial: telnet mode on ttyS1, so that the harness's IAC BREAK reaches the UART as a break.
+ttys1="unix:$build/ttyS1.sock,server=on,wait=off"
+[ "$mode" = --serial ] && { ttys1="$ttys1,telnet=on"; kmsg=$build/serial-markers.log; }
 rm -f "$build/ttyS1.sock" "$kmsg"
+[ "$mode" = --serial ] && { "$(dirname "$0")/../tests/serial/serial_host.py" --socket "$build/ttyS1.sock" \
+	--markers "$kmsg" --monitor "$build/monitor.sock" & harness=$!; }
 set +e
 timeout --foreground -k 5 "$timeout_s" qemu-system-x86_64 "${accel_opts[@]}" "${machine[@]}" \
-	-serial "file:$log" -serial "unix:$build/ttyS1.sock,server=on,wait=off" \
+	-serial "file:$log" -serial "$ttys1" \
 	-serial "file:$kmsg" \
 	-append "$append nrust_mode=${mode#--}" </dev/null
 qemu_status=$?
+harness_status=0
+[ "$mode" = --serial ] && { wait "$harness" || harness_status=1; }
 set -e
 status=$(grep -a -o 'N_RUST-GUEST-STATUS [0-9]*' "$log" | tail -n1 | cut -d' ' -f2 || true)
 if [ $qemu_status -eq 124 ] || [ -z "$status" ]; then
@@ -166,4 +183,5 @@ if [ "$mode" = --bench ]; then
 	echo "bench: accelerator: $acc"
 	echo "bench: guest clock source: $(grep -a -o 'clocksource=[a-z_]*' "$log" | head -n1 | cut -d= -f2)"
 fi
+[ "$harness_status" -eq 0 ] || { echo "error: the serial host harness reported failures" >&2; exit 1; }
 exit "$status"

@@ -9,8 +9,9 @@
 # takeover (the guest suites again in a guest whose every tty runs n_rust: the module loaded
 # with takeover=1 before any tty is opened; qemu/init nrust_mode=takeover), vt (a shell on a
 # virtual console typed on through the emulated PS/2 keyboard, on N_TTY and on n_rust in
-# takeover mode; tests/vt/), install (make
-# install and DKMS on scratch trees), and one layer per other kernel
+# takeover mode; tests/vt/), serial (ttyS1 driven from the host by
+# tests/serial/serial_host.py, qemu/run.sh --serial), install (make install and DKMS on
+# scratch trees), and one layer per other kernel
 # configuration in N_RUST_TEST_CONFIGS (default "up rt": qemu/configs/*.config, each built
 # into the cache, the module built against it and the guest suites run on it).
 set -uo pipefail
@@ -97,6 +98,27 @@ else
 fi
 record oracle "$oracle_p" "$oracle_f" "$(tail -n1 "$logs/oracle-table.log" | cut -c1-60); $(tail -n1 "$logs/oracle.log")"
 
+# The serial test driven from the host (qemu/run.sh --serial): ttyS1's socket in telnet mode,
+# tests/serial/serial_host.py typing, sending BREAKs and pushing N_RUST_SERIAL_BYTES (64 KiB
+# here; README, "Serial from the host side") while the guest runs each case on N_TTY and n_rust.
+export N_RUST_SERIAL_BYTES=${N_RUST_SERIAL_BYTES:-65536}
+run_serial_layer() {
+	stamp "serial: ttyS1 driven from the host, $N_RUST_SERIAL_BYTES bytes of bulk data"
+	make -s serial-test >"$logs/serial.log" 2>&1
+	local status=$? p f
+	read -r p f < <(sed -n 's/^serial: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' \
+		"$logs/serial.log" | tail -n1)
+	p=${p:-0}
+	f=${f:-1}
+	if [ "$status" -ne 0 ]; then
+		grep -A6 '^not ok' "$logs/serial.log" | head -n 60
+		# No summary: the guest did not boot or the harness died; run.sh printed the console.
+		grep -q '^serial: [0-9]* passed' "$logs/serial.log" || tail -n 60 "$logs/serial.log"
+		[ "$f" -gt 0 ] || f=1
+	fi
+	record serial "$p" "$f" "log: $logs/serial.log"
+}
+
 stamp "module: test kernel and n_rust.ko"
 if make -s module; then
 	record module 1 0 "built without warnings"
@@ -149,12 +171,14 @@ if make -s module; then
 		fi
 		record takeover "$p" "$f" "console log: $takeover_console"
 		run_vt_layer
+		run_serial_layer
 	else
 		cat "$logs/initramfs.log"
 		record guest 0 1 "initramfs build failed"
 		record kunit 0 1 "not run: no guest"
 		record takeover 0 1 "not run: no guest"
 		record vt 0 1 "not run: no guest"
+		record serial 0 1 "not run: no guest"
 	fi
 else
 	record module 0 1 "see build/module.log"
@@ -162,6 +186,7 @@ else
 	record kunit 0 1 "not run: no module"
 	record takeover 0 1 "not run: no module"
 	record vt 0 1 "not run: no module"
+	record serial 0 1 "not run: no module"
 fi
 
 stamp "install: make install and DKMS on scratch trees"
