@@ -15,6 +15,7 @@ pub mod engine;
 mod layout;
 mod params;
 mod slot_check;
+mod stats_sysfs;
 mod task;
 mod tty_actions;
 mod tty_audit;
@@ -46,6 +47,9 @@ module! {
 /// The loaded module: owns the registration of the discipline.
 struct NRustModule {
     _registration: tty_ldisc::Registration<discipline::NRust>,
+    /// `/sys/kernel/n_rust`, the ttys' counters (`stats_sysfs`): made before the discipline
+    /// is registered and, declared after it, removed after it is unregistered.
+    _stats_root: stats_sysfs::StatsRoot,
 }
 
 impl kernel::Module for NRustModule {
@@ -65,10 +69,12 @@ impl kernel::Module for NRustModule {
                 slot_check::SlotTaken::Unknown(err) => err,
             });
         }
+        let stats_root = stats_sysfs::StatsRoot::create()?;
         let registration = tty_ldisc::Registration::register(c"n_rust", number, module)?;
         pr_info!("registered line discipline n_rust as number {number}\n");
         Ok(Self {
             _registration: registration,
+            _stats_root: stats_root,
         })
     }
 }
