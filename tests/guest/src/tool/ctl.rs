@@ -4,7 +4,6 @@ use n_rust_guest_tests::sys::{self, Pty};
 use n_rust_guest_tests::tap::{ensure, Context, Outcome};
 use std::collections::BTreeMap;
 use std::os::fd::{AsRawFd, OwnedFd};
-use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -33,24 +32,18 @@ impl Ran {
     }
 }
 
-/// Runs `n_rustctl args...`, as user `uid` if given.
-pub fn ctl_as(uid: Option<u32>, args: &[&str]) -> Result<Ran, String> {
-    let mut command = Command::new(tool_path());
-    command.args(args).stdin(Stdio::null());
-    if let Some(uid) = uid {
-        command.uid(uid).gid(uid);
-    }
-    let out = command.output().context("running n_rustctl")?;
+/// Runs `n_rustctl args...`.
+pub fn ctl(args: &[&str]) -> Result<Ran, String> {
+    let out = Command::new(tool_path())
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .context("running n_rustctl")?;
     Ok(Ran {
         status: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     })
-}
-
-/// Runs `n_rustctl args...` as root.
-pub fn ctl(args: &[&str]) -> Result<Ran, String> {
-    ctl_as(None, args)
 }
 
 /// Runs the tool and expects status 0.
@@ -65,8 +58,8 @@ pub fn ctl_ok(args: &[&str]) -> Result<Ran, String> {
 
 /// Expects the tool to fail with `status` and one line on stderr naming the problem
 /// (`needle`), nothing on stdout.
-pub fn expect_failure(uid: Option<u32>, args: &[&str], status: i32, needle: &str) -> Outcome {
-    let ran = ctl_as(uid, args)?;
+pub fn expect_failure(args: &[&str], status: i32, needle: &str) -> Outcome {
+    let ran = ctl(args)?;
     let one_line = ran.stderr.lines().count() == 1 && ran.stderr.starts_with("n_rustctl: ");
     ensure(
         ran.status == status && one_line && ran.stderr.contains(needle) && ran.stdout.is_empty(),
