@@ -17,9 +17,8 @@ pub struct Tty {
     pub dev: (u32, u32),
 }
 
-/// The path of `arg`: as given when it has a `/`, else under `/dev` (`ttyS1`, `pts/3`
-/// are names under `/dev`: `pts/3` has a slash but no leading one, so `/dev/` goes before it
-/// too unless it exists as given).
+/// The path of `arg`: as given when it starts with `/` or `.` or exists from here, else
+/// under `/dev` (`ttyS1` is `/dev/ttyS1`, `pts/3` is `/dev/pts/3`).
 pub fn path_of(arg: &str) -> String {
     if arg.starts_with('/') || arg.starts_with('.') || std::path::Path::new(arg).exists() {
         arg.to_string()
