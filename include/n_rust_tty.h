@@ -35,6 +35,25 @@ extern bool n_rust_param_takeover;
 extern int n_rust_param_ntty_ldisc;
 
 /*
+ * The per-tty counters in sysfs (src/helpers.c, src/stats_sysfs.rs): one file per counter,
+ * in this order, which is the order of the values in src/stats_sysfs.rs (COUNTER_VALUES).
+ */
+#define N_RUST_STATS_COUNTERS(X) \
+	X(received) X(read) X(written) X(echoed) \
+	X(sigint) X(sigquit) X(sigtstp) X(sigttin) X(sigttou) \
+	X(overruns) X(drops) X(throttles) X(unthrottles) X(lines)
+#define N_RUST_STATS_INDEX(name) N_RUST_STATS_##name,
+enum n_rust_stats_counter { N_RUST_STATS_COUNTERS(N_RUST_STATS_INDEX) N_RUST_STATS_NR };
+const unsigned int N_RUST_CONST_STATS_NR = N_RUST_STATS_NR;
+/* Reads counter `index` of the discipline state `owner`. */
+typedef u64 (*n_rust_stats_value_fn)(const void *owner, unsigned int index);
+struct n_rust_stats_dir;
+int n_rust_stats_init(n_rust_stats_value_fn value);
+void n_rust_stats_exit(void);
+struct n_rust_stats_dir *n_rust_stats_dir_add(const char *name, u32 dev, const void *owner);
+void n_rust_stats_dir_remove(struct n_rust_stats_dir *dir);
+
+/*
  * Field offsets, computed by clang from the real headers. The kernel crate's generated
  * layout of struct task_struct does not match the kernel's on this configuration
  * (task_struct::signal comes out 48 bytes early), so n_rust reaches the task fields it needs

@@ -24,7 +24,8 @@
 
 use crate::background_read;
 use crate::bindings;
-use crate::engine::{DriverError, DriverInfo, Engine, LFlag, Termios};
+use crate::engine::{Counters, DriverError, DriverInfo, Engine, LFlag, Signal, Termios};
+use crate::stats_sysfs::StatsDir;
 use crate::tty_actions::{engine_termios, TtyActions};
 use crate::tty_audit;
 use crate::tty_ldisc::{
@@ -51,11 +52,21 @@ struct Locked {
 /// the abstraction's: see [`ReadContext`].)
 #[pin_data]
 pub(crate) struct NRust {
+    /// The counters' files in sysfs, which read `state`: first, so that it is dropped (the
+    /// files removed) before `state`.
+    stats_dir: StatsDir,
     #[pin]
     state: Mutex<Locked>,
 }
 
 impl NRust {
+    /// What the discipline did on this tty since it was opened.
+    ///
+    /// Context: process context; takes the state mutex.
+    pub(crate) fn counters(&self) -> Counters {
+        *self.state.lock().engine.counters()
+    }
+
     /// Runs `f` on the engine under the lock, with the tty's actions.
     ///
     /// Context: process context; takes the state mutex, so `f` must not sleep on anything
@@ -69,6 +80,14 @@ impl NRust {
         let locked = &mut *guard;
         let mut actions = TtyActions { tty };
         f(&mut locked.engine, &locked.termios, &mut actions)
+    }
+
+    /// Counts `sig` when the job-control check of a read or write failed with `error`:
+    /// `ERESTARTSYS` means it sent the signal (`EIO` that it did not).
+    fn count_job_control_signal(&self, tty: &Tty, error: Error, sig: Signal) {
+        if error == ERESTARTSYS {
+            self.with_engine(tty, |engine, _, _| engine.count_signal(sig));
+        }
     }
 
     /// Runs the receive `f` of `data` (with `flags`) on the engine. When the bytes may
@@ -104,6 +123,7 @@ impl NRust {
 impl LineDiscipline for NRust {
     fn open(tty: &OpeningTty) -> impl PinInit<Self, Error> + '_ {
         try_pin_init!(Self {
+            stats_dir: StatsDir::new(),
             state <- {
                 // Before anything is set up: a refused open leaves the tty as it was.
                 tty_audit::check_attach(tty)?;
@@ -138,6 +158,7 @@ impl LineDiscipline for NRust {
                 engine.open(termios, actions)
             });
             tty.unthrottle_at_open();
+            this.stats_dir.add(tty, &this);
             Ok(())
         })
     }
@@ -171,7 +192,10 @@ impl LineDiscipline for NRust {
             }
             return Ok(copied);
         }
-        background_read::check_read(tty, file)?;
+        if let Err(e) = background_read::check_read(tty, file) {
+            self.count_job_control_signal(tty, e, Signal::Ttin);
+            return Err(e);
+        }
         read.lock_readers(file)?;
         // With `termios_rwsem` held: the modes it looks at hold for the whole read.
         tty_audit::check_read(tty)?;
@@ -181,7 +205,10 @@ impl LineDiscipline for NRust {
     fn write(&self, tty: &Tty, file: &TtyFile, buf: &[u8]) -> Result<usize> {
         let tostop = self.with_engine(tty, |_, termios, _| termios.l(LFlag::TOSTOP));
         if tostop && !file.is_console() {
-            tty.check_change_for_write()?;
+            if let Err(e) = tty.check_change_for_write() {
+                self.count_job_control_signal(tty, e, Signal::Ttou);
+                return Err(e);
+            }
         }
         // Pending echoes go out once, before the loop (`n_tty_write`).
         self.with_engine(tty, |engine, termios, actions| {

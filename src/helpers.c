@@ -1,11 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * C wrappers for what Rust cannot call directly: kernel functions that are macros or
- * static inlines in some configurations, and module parameters that must be visible in
- * sysfs. Declared in include/n_rust_tty.h.
+ * static inlines in some configurations, module parameters that must be visible in sysfs,
+ * and the sysfs boilerplate of the per-tty counters (the kernel crate has no kobject or sysfs
+ * abstraction). Declared in include/n_rust_tty.h.
  */
+#include <linux/kobject.h>
+#include <linux/kdev_t.h>
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
+#include <linux/slab.h>
+#include <linux/sysfs.h>
 
 #include "../include/n_rust_tty.h"
 
@@ -34,3 +39,139 @@ int n_rust_param_ntty_ldisc;
 module_param_named(ntty_ldisc, n_rust_param_ntty_ldisc, int, 0444);
 MODULE_PARM_DESC(ntty_ldisc,
 		 "With takeover=1: also register the kernel's N_TTY under this number (1..30, free), so that TIOCSETD can still reach it (default 0: not registered)");
+
+/*
+ * The per-tty counters in sysfs: /sys/kernel/n_rust/<tty name>/, one read-only file per
+ * counter (named by N_RUST_STATS_COUNTERS) and "dev" (major:minor of the tty). The values
+ * come from Rust (src/stats_sysfs.rs) through the function given to n_rust_stats_init().
+ */
+struct n_rust_stats_dir {
+	struct kobject kobj;
+	const void *owner;
+	dev_t dev;
+};
+
+static struct kset *n_rust_stats_kset;
+static n_rust_stats_value_fn n_rust_stats_value;
+/* Serialises the choice of a free name with the directory's creation. */
+static DEFINE_MUTEX(n_rust_stats_naming);
+
+static struct n_rust_stats_dir *to_stats_dir(struct kobject *kobj)
+{
+	return container_of(kobj, struct n_rust_stats_dir, kobj);
+}
+
+static ssize_t n_rust_counter_show(struct kobject *kobj, struct kobj_attribute *attr,
+				   char *buf);
+
+#define N_RUST_STATS_ATTR(name) __ATTR(name, 0444, n_rust_counter_show, NULL),
+static struct kobj_attribute n_rust_counter_attrs[] = {
+	N_RUST_STATS_COUNTERS(N_RUST_STATS_ATTR)
+};
+
+static ssize_t n_rust_counter_show(struct kobject *kobj, struct kobj_attribute *attr,
+				   char *buf)
+{
+	unsigned int index = attr - n_rust_counter_attrs;
+
+	return sysfs_emit(buf, "%llu\n",
+			  n_rust_stats_value(to_stats_dir(kobj)->owner, index));
+}
+
+static ssize_t dev_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
+{
+	dev_t dev = to_stats_dir(kobj)->dev;
+
+	return sysfs_emit(buf, "%u:%u\n", MAJOR(dev), MINOR(dev));
+}
+static struct kobj_attribute n_rust_dev_attr = __ATTR_RO(dev);
+
+#define N_RUST_STATS_ATTR_PTR(name) &n_rust_counter_attrs[N_RUST_STATS_##name].attr,
+static struct attribute *n_rust_stats_attrs[] = {
+	N_RUST_STATS_COUNTERS(N_RUST_STATS_ATTR_PTR)
+	&n_rust_dev_attr.attr,
+	NULL,
+};
+ATTRIBUTE_GROUPS(n_rust_stats);
+
+static void n_rust_stats_release(struct kobject *kobj)
+{
+	kfree(to_stats_dir(kobj));
+}
+
+static const struct kobj_type n_rust_stats_ktype = {
+	.release = n_rust_stats_release,
+	.sysfs_ops = &kobj_sysfs_ops,
+	.default_groups = n_rust_stats_groups,
+};
+
+int n_rust_stats_init(n_rust_stats_value_fn value)
+{
+	n_rust_stats_value = value;
+	n_rust_stats_kset = kset_create_and_add("n_rust", NULL, kernel_kobj);
+	return n_rust_stats_kset ? 0 : -ENOMEM;
+}
+
+void n_rust_stats_exit(void)
+{
+	kset_unregister(n_rust_stats_kset);
+	n_rust_stats_kset = NULL;
+}
+
+/*
+ * Adds the directory of the tty `name` (`dev`), whose counters n_rust_stats_value reads
+ * from `owner`. A name already there (a pty of another devpts instance) gets a suffix:
+ * "pts0.1". Returns NULL when the directory could not be made.
+ */
+struct n_rust_stats_dir *n_rust_stats_dir_add(const char *name, u32 dev, const void *owner)
+{
+	struct n_rust_stats_dir *dir;
+	struct kobject *taken;
+	char unique[80];
+	unsigned int n;
+	int err = -EEXIST;
+
+	if (!n_rust_stats_kset)
+		return NULL;
+	dir = kzalloc(sizeof(*dir), GFP_KERNEL);
+	if (!dir)
+		return NULL;
+	dir->owner = owner;
+	dir->dev = dev;
+	dir->kobj.kset = n_rust_stats_kset;
+	mutex_lock(&n_rust_stats_naming);
+	for (n = 0; n < 100; n++) {
+		if (n)
+			snprintf(unique, sizeof(unique), "%s.%u", name, n);
+		else
+			strscpy(unique, name, sizeof(unique));
+		taken = kset_find_obj(n_rust_stats_kset, unique);
+		if (taken) {
+			kobject_put(taken);
+			continue;
+		}
+		err = kobject_init_and_add(&dir->kobj, &n_rust_stats_ktype, NULL, "%s", unique);
+		break;
+	}
+	mutex_unlock(&n_rust_stats_naming);
+	if (err == -EEXIST && n == 100) {
+		kfree(dir);
+		return NULL;
+	}
+	if (err) {
+		/* kobject_init_and_add() ran: its reference frees the directory. */
+		kobject_put(&dir->kobj);
+		return NULL;
+	}
+	return dir;
+}
+
+/*
+ * Removes the directory. When this returns, no read of its files runs any more (sysfs
+ * drains them), so its owner may go.
+ */
+void n_rust_stats_dir_remove(struct n_rust_stats_dir *dir)
+{
+	kobject_del(&dir->kobj);
+	kobject_put(&dir->kobj);
+}

@@ -19,6 +19,7 @@ pub mod engine;
 mod layout;
 mod params;
 mod slot_check;
+mod stats_sysfs;
 mod takeover;
 mod task;
 mod tty_actions;
@@ -53,6 +54,9 @@ module! {
 struct NRustModule {
     _takeover: Option<takeover::Takeover>,
     _registration: tty_ldisc::Registration<discipline::NRust>,
+    /// `/sys/kernel/n_rust`, the ttys' counters (`stats_sysfs`): made before the discipline
+    /// is registered and, declared after it, removed after it is unregistered.
+    _stats_root: stats_sysfs::StatsRoot,
 }
 
 impl kernel::Module for NRustModule {
@@ -73,6 +77,7 @@ impl kernel::Module for NRustModule {
             });
         }
         let takeover = takeover::check_params(number)?;
+        let stats_root = stats_sysfs::StatsRoot::create()?;
         let registration = tty_ldisc::Registration::register(c"n_rust", number, module)?;
         pr_info!("registered line discipline n_rust as number {number}\n");
         // Last: once slot 0 is taken, a tty may hold the module at once.
@@ -83,6 +88,7 @@ impl kernel::Module for NRustModule {
         Ok(Self {
             _takeover: takeover,
             _registration: registration,
+            _stats_root: stats_root,
         })
     }
 }

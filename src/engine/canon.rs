@@ -3,6 +3,7 @@
 //! (newline, EOF, EOL, EOL2).
 
 use super::actions::Actions;
+use super::counters;
 use super::ctype::{isalnum, iscntrl};
 use super::state::{is_continuation, Engine, DISABLED_CHAR, MASK};
 use super::termios::{LFlag, Termios};
@@ -65,6 +66,7 @@ impl Engine {
         self.flag_set(self.read_head);
         self.put_tty_queue(c);
         self.canon_head = self.read_head;
+        counters::add(&mut self.counters.lines, 1);
         a.input_arrived();
     }
 

@@ -4,6 +4,7 @@
 //! output column.
 
 use super::actions::Sink;
+use super::counters;
 use super::ctype::iscntrl;
 use super::state::{Engine, MASK, N_TTY_BUF_SIZE};
 use super::termios::{LFlag, OFlag, Termios};
@@ -204,7 +205,9 @@ impl Engine {
             }
         }
         self.echo_tail = tail;
-        old_space.saturating_sub(space)
+        let echoed = old_space.saturating_sub(space);
+        counters::add(&mut self.counters.echoed, echoed);
+        echoed
     }
 
     /// A character was echoed: commit the echo ring up to here (`echo_mark`), and write it

@@ -21,6 +21,7 @@
 //! | `output.rs` | OPOST (`do_output_char`, `process_output_block`) and `n_tty_write` |
 //! | `read.rs` | `n_tty_read`'s copies, `input_available_p`, `TIOCINQ` |
 //! | `vmin_vtime.rs` | the VMIN/VTIME decision ([`ReadMode`]: one function per case) |
+//! | `counters.rs` | per-tty counters of what the discipline did ([`Counters`]; none in N_TTY but `num_overrun`) |
 //! | `job_control.rs` | `__tty_check_change(tty, SIGTTIN)` as a decision |
 //! | `termios.rs`, `ctype.rs` | termios values and the C character classes |
 //! | `testing/` | test support, only with `CONFIG_KUNIT` or the host's `test-support` feature |
@@ -46,6 +47,7 @@
 mod actions;
 mod buffers;
 mod canon;
+mod counters;
 mod ctype;
 mod echo;
 pub mod job_control;
@@ -64,6 +66,7 @@ pub use actions::{
     Actions, DriverError, DriverInfo, Signal, Sink, TTY_BREAK, TTY_FRAME, TTY_NORMAL, TTY_OVERRUN,
     TTY_PARITY,
 };
+pub use counters::Counters;
 pub use job_control::{check_job_control, Decision, JobControlQuery};
 pub use output::Written;
 pub use read::{ReadProgress, ReadStep, TIOCPKT_DATA};

@@ -2,6 +2,7 @@
 //! `process_output`, `do_output_char`), and the column it keeps.
 
 use super::actions::{DriverError, Sink};
+use super::counters;
 use super::ctype::{iscntrl, toupper};
 use super::state::{is_continuation, Engine};
 use super::termios::{OFlag, Termios};
@@ -160,7 +161,7 @@ impl Engine {
                 match self.process_output_block(t, rest, s) {
                     Ok(num) => b += num,
                     Err(DriverError::WOULD_BLOCK) => break,
-                    Err(e) => return Written::failed(b, e),
+                    Err(e) => return self.written_failed(b, e),
                 }
                 if b >= data.len() {
                     break;
@@ -178,14 +179,21 @@ impl Engine {
                 match s.write(data.get(b..).unwrap_or(&[])) {
                     Ok(0) => break,
                     Ok(num) => b += num,
-                    Err(e) => return Written::failed(b, e),
+                    Err(e) => return self.written_failed(b, e),
                 }
             }
         }
+        counters::add(&mut self.counters.written, b);
         Written {
             bytes: b,
             error: None,
         }
+    }
+
+    /// A pass that the driver's `error` ended after `bytes`, counted as written.
+    fn written_failed(&mut self, bytes: usize, error: DriverError) -> Written {
+        counters::add(&mut self.counters.written, bytes);
+        Written::failed(bytes, error)
     }
 }
 

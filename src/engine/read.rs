@@ -5,6 +5,7 @@
 //! [`super::vmin_vtime`].
 
 use super::actions::Actions;
+use super::counters;
 use super::state::{Engine, DISABLED_CHAR, MASK, N_TTY_BUF_SIZE};
 use super::termios::{LFlag, Termios, VEOF, VMIN, VTIME};
 use super::vmin_vtime::{AfterCopy, ReadMode};
@@ -172,6 +173,7 @@ impl Engine {
         if self.icanon && !t.l(LFlag::EXTPROC) {
             let rest = out.get_mut(read.copied..).unwrap_or(&mut []);
             let (n, more) = self.canon_copy_from_read_buf(t, rest);
+            counters::add(&mut self.counters.read, n);
             read.copied += n;
             if more {
                 return ReadStep::MoreToRead;
@@ -186,6 +188,7 @@ impl Engine {
             }
             let rest = out.get_mut(read.copied..).unwrap_or(&mut []);
             let (n, more) = self.copy_from_read_buf(t, rest);
+            counters::add(&mut self.counters.read, n);
             read.copied += n;
             if more && read.copied >= read.mode.minimum() {
                 return ReadStep::MoreToRead;
@@ -225,6 +228,7 @@ impl Engine {
         } else {
             self.copy_from_read_buf(t, out)
         };
+        counters::add(&mut self.counters.read, n);
         if !more {
             self.kick_worker(a);
             self.check_unthrottle(a);

@@ -2,7 +2,8 @@
 //! and its overflow, the per-byte flags (break, parity, PARMRK), the dispatch of each
 //! character, and the throttle thresholds.
 
-use super::actions::{Actions, Signal, TTY_BREAK, TTY_FRAME, TTY_NORMAL, TTY_PARITY};
+use super::actions::{Actions, Signal, TTY_BREAK, TTY_FRAME, TTY_NORMAL, TTY_OVERRUN, TTY_PARITY};
+use super::counters;
 use super::ctype::tolower;
 use super::state::{Engine, N_TTY_BUF_SIZE};
 use super::termios::{IFlag, LFlag, Termios};
@@ -36,7 +37,9 @@ impl Engine {
         flags: Option<&[u8]>,
         a: &mut impl Actions,
     ) -> usize {
-        self.receive_common(t, data, flags, false, a)
+        let taken = self.receive_common(t, data, flags, false, a);
+        counters::add(&mut self.counters.drops, data.len().saturating_sub(taken));
+        taken
     }
 
     /// The loop of `n_tty_receive_buf_common`: take chunks as long as there is room (see
@@ -67,13 +70,16 @@ impl Engine {
             let first_flag = fchunk.and_then(|f| f.first().copied());
             if !overflow || first_flag != Some(TTY_PARITY) {
                 self.do_receive_buf(t, chunk, fchunk, a);
+            } else {
+                counters::add(&mut self.counters.drops, n);
             }
             rcvd += n;
         }
+        counters::add(&mut self.counters.received, rcvd);
         self.receive_room = room.max(0) as usize;
         if self.driver.pty {
             if overflow {
-                a.unthrottle();
+                self.unthrottle_driver(a);
             }
         } else {
             self.check_throttle(a);
@@ -107,6 +113,7 @@ impl Engine {
         let overflow = self.icanon && self.canon_head == tail;
         if overflow && room < 0 {
             self.read_head = self.read_head.wrapping_sub(1);
+            counters::add(&mut self.counters.drops, 1);
         }
         let room = i64::from(overflow);
         self.no_room = flow && room == 0;
@@ -318,6 +325,7 @@ impl Engine {
             TTY_BREAK => self.receive_break(t, a),
             TTY_PARITY | TTY_FRAME => self.receive_parity_error(c, t),
             // Overrun is only counted and logged by N_TTY; unknown flags are logged.
+            TTY_OVERRUN => counters::add(&mut self.counters.overruns, 1),
             _ => {}
         }
     }
@@ -377,7 +385,7 @@ impl Engine {
             return;
         }
         if N_TTY_BUF_SIZE.saturating_sub(self.read_cnt()) < TTY_THRESHOLD_THROTTLE {
-            a.throttle();
+            self.throttle_driver(a);
         }
     }
 
@@ -390,7 +398,7 @@ impl Engine {
         if self.driver.pty {
             a.wake_link_writers();
         } else {
-            a.unthrottle();
+            self.unthrottle_driver(a);
         }
     }
 }

@@ -13,6 +13,7 @@ impl Engine {
     /// output and the input (`isig`, with `__isig`).
     pub(super) fn isig(&mut self, sig: Signal, t: &Termios, a: &mut impl Actions) {
         a.signal(sig);
+        self.counters.count_signal(sig);
         if t.l(LFlag::NOFLSH) {
             return;
         }

@@ -3,6 +3,7 @@
 //! and reset rules of `n_tty_open` and `n_tty_flush_buffer`.
 
 use super::actions::DriverInfo;
+use super::counters::Counters;
 use super::termios::{IFlag, Termios};
 
 /// Size of the read buffer and of the echo buffer (`N_TTY_BUF_SIZE`).
@@ -88,6 +89,7 @@ impl PlainData for u32 {}
 impl PlainData for u64 {}
 impl PlainData for usize {}
 impl PlainData for DriverInfo {}
+impl PlainData for Counters {}
 impl<T: PlainData, const N: usize> PlainData for [T; N] {}
 
 engine_state! {
@@ -149,6 +151,8 @@ engine_state! {
         canon_column: u32 = 0,
         /// Next echo byte to write (`echo_tail`).
         echo_tail: usize = 0,
+        /// What the discipline did since it was opened (no field of `n_tty_data`).
+        counters: Counters = Counters::ZERO,
     }
 }
 

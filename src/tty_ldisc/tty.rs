@@ -57,9 +57,8 @@ impl Tty {
         unsafe { core::ptr::read(addr_of!((*self.as_raw()).termios)) }
     }
 
-    /// The tty's name (`tty->name`: `pts3`, `ttyS1`, ...), for log lines (only the TTY-audit
-    /// ones so far).
-    #[cfg(CONFIG_AUDIT)]
+    /// The tty's name (`tty->name`: `pts3`, `ttyS1`, ...), for log lines and the counters'
+    /// directory in sysfs.
     pub(crate) fn name(&self) -> &kernel::str::CStr {
         // SAFETY: By the type invariant the tty is valid; `name` is a character array the tty
         // layer fills when it allocates the tty (`tty_line_name`) and never changes.

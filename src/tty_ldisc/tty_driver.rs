@@ -176,6 +176,13 @@ impl Tty {
         unsafe { bindings::n_tty_ioctl_helper(self.as_raw(), cmd, arg as ffi::c_ulong) }
     }
 
+    /// The tty's device number (`tty_devnum()`: the driver's major and first minor, plus the
+    /// tty's index), in the kernel's `dev_t` encoding.
+    pub(crate) fn device_number(&self) -> u32 {
+        // SAFETY: By the type invariant the tty and its driver are valid.
+        unsafe { bindings::tty_devnum(self.as_raw()) }
+    }
+
     /// `tty_check_change()`: the job-control check for a write with `TOSTOP` (SIGTTOU).
     ///
     /// Context: process context; may sleep.
