@@ -250,6 +250,12 @@ fn read_stream(
     }
 }
 
+/// Sets the speed bits of `c_cflag` (what `TCSETS` reads; glibc's `cfsetspeed` does not link
+/// statically here).
+fn set_speed(t: &mut libc::termios, speed: libc::speed_t) {
+    t.c_cflag = (t.c_cflag & !libc::CBAUD) | speed;
+}
+
 /// Sets `fd` to the base termios of `kind`, with `vmin` and `vtime`.
 pub fn set_base(fd: &OwnedFd, kind: Kind, vmin: u8, vtime: u8, when: i32) -> Result<(), String> {
     // SAFETY: `termios` is plain data, filled by tcgetattr before use.
@@ -265,7 +271,7 @@ pub fn set_base(fd: &OwnedFd, kind: Kind, vmin: u8, vtime: u8, when: i32) -> Res
             t.c_oflag |= libc::OPOST | libc::ONLCR;
         }
         if kind == Kind::Serial {
-            libc::cfsetspeed(&mut t, libc::B115200);
+            set_speed(&mut t, libc::B115200);
         }
         t.c_cc[libc::VMIN] = vmin;
         t.c_cc[libc::VTIME] = vtime;
@@ -304,7 +310,7 @@ pub fn change_termios(knob: &Knob, rng: &mut Rng) -> Result<(), String> {
             }
         }
         let speed = [libc::B9600, libc::B38400, libc::B115200][rng.below(3) as usize];
-        libc::cfsetspeed(&mut t, speed);
+        set_speed(&mut t, speed);
         if libc::tcsetattr(knob.fd.as_raw_fd(), libc::TCSANOW, &t) < 0 {
             return Err(format!("tcsetattr: {}", std::io::Error::last_os_error()));
         }
