@@ -32,7 +32,7 @@
 #   STRESS_SECONDS=, STRESS_CYCLES=, STRESS_MEM=
 #                 `make stress`: seconds of stress (600), insmod/rmmod cycles (100), guest memory (1G);
 #                 N_RUST_STRESS_SECONDS=, N_RUST_LIFECYCLE_CYCLES= set them for make test's guest
-#                 run (default 80 s and 20 cycles; 15 s and 5 cycles on the up and rt kernels)
+#                 run (default 70 s and 20 cycles; 10 s and 3 cycles on the up and rt kernels)
 
 N_RUST_CACHE ?= $(HOME)/.cache/n_rust
 LLVM ?= -19
