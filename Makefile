@@ -9,6 +9,8 @@
 #   make mutants  mutation testing of the engine against the host tests (about 25 minutes)
 #   make fuzz     the engine fuzzer (cargo-fuzz), 10 million executions (about 35 minutes)
 #   make fuzz-short  the engine fuzzer for FUZZ_SHORT_SECONDS (45 s after its build)
+#   make stress   the stress run and 100 load/unload cycles on the debug kernel (KASAN, kmemleak,
+#                 UBSAN, lockdep; qemu/configs/debug.config), STRESS_SECONDS (600) of stress
 #
 # Variables:
 #   KERNEL_SRC=   your own Linux tree (with Rust support); else Linux 7.3 is fetched
@@ -32,6 +34,10 @@
 #                 e.g. MUTANTS_ARGS="--re 'engine/canon\.rs:'" (one file) or "--iterate"
 #   FUZZ_RUNS=, FUZZ_SECONDS=
 #                 `make fuzz`: executions (default 10000000), or a time limit in seconds instead
+#   STRESS_SECONDS=, STRESS_CYCLES=, STRESS_MEM=
+#                 `make stress`: seconds of stress (600), insmod/rmmod cycles (100), guest memory (1G);
+#                 N_RUST_STRESS_SECONDS=, N_RUST_LIFECYCLE_CYCLES= set them for make test's guest
+#                 run (default 70 s and 20 cycles; 10 s and 3 cycles on the up and rt kernels)
 
 N_RUST_CACHE ?= $(HOME)/.cache/n_rust
 LLVM ?= -19
@@ -41,6 +47,7 @@ export LLVM N_RUST_CACHE
 N_RUST_CONC_SEED ?= 0x422dbebc1d5b7262
 export N_RUST_DIFF_SCENARIOS N_RUST_DIFF_SEED N_RUST_CONC_SCENARIOS N_RUST_CONC_SEED N_RUST_GUEST_SUITES N_RUST_NTTY_LDISC
 export N_RUST_SERIAL_BYTES N_RUST_SERIAL_READ_MAX N_RUST_SERIAL_PAUSE_EVERY N_RUST_SERIAL_PAUSE_US
+export N_RUST_STRESS_SECONDS N_RUST_STRESS_SEED N_RUST_LIFECYCLE_CYCLES
 export N_RUST_BENCH_REPS N_RUST_BENCH_MIB N_RUST_BENCH_LINES N_RUST_BENCH_TYPED N_RUST_BENCH_TRIPS N_RUST_BENCH_PTYS
 N_RUST_VT_LDISCS ?= ntty takeover
 export N_RUST_VT_LDISCS
@@ -49,19 +56,22 @@ MUTANTS_ARGS ?=
 FUZZ_RUNS ?= 10000000
 FUZZ_SECONDS ?=
 FUZZ_SHORT_SECONDS ?= 45
+STRESS_SECONDS ?= 600
+STRESS_CYCLES ?= 100
+STRESS_MEM ?= 1G
 export LIBCLANG_PATH ?= /usr/lib/llvm-19/lib
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
 BUILD := $(CURDIR)/build
 
 .PHONY: all help setup kernel-src kernel module install guest initramfs run test host-test oracle-long mutants bench \
-	fuzz fuzz-short serial-test \
+	fuzz fuzz-short serial-test stress \
 	guest-test guest-takeover vt-test kunit kunit-parse check clean
 
 all: module
 
 help:
-	@sed -n '3,29p' Makefile
+	@sed -n '3,40p' Makefile
 
 setup:
 	@scripts/setup-toolchain.sh
@@ -121,6 +131,16 @@ fuzz:
 
 fuzz-short:
 	@FUZZ_SECONDS=$(FUZZ_SHORT_SECONDS) scripts/fuzz-engine.sh
+
+# The stress run on the debug kernel (qemu/configs/debug.config over qemu/kernel.config, built
+# into the cache like the other configurations, 15-30 minutes the first time): only the guest
+# programs n_rust-test-stress and n_rust-test-lifecycle, then KUnit's results of the loads.
+# See README.md, "Stress run".
+stress: kernel-src guest
+	@N_RUST_GUEST_SUITES=n_rust-test-stress,n_rust-test-lifecycle \
+		N_RUST_STRESS_SECONDS=$(STRESS_SECONDS) N_RUST_LIFECYCLE_CYCLES=$(STRESS_CYCLES) \
+		N_RUST_GUEST_MEM=$(STRESS_MEM) N_RUST_GUEST_TIMEOUT=$$(($(STRESS_SECONDS) + 2400)) \
+		scripts/test-config.sh debug
 
 # The guest programs' TAP is checked too: every plan kept, no program missing (tests/guest-tap.py).
 guest-test: initramfs

@@ -20,6 +20,7 @@
 # monitor socket BUILD_DIR/monitor.sock; in --test mode a third port (ttyS2) that receives the
 # guest's kernel log, BUILD_DIR/guest-kmsg.log. KVM is used when a short probe boot works,
 # else TCG.
+# N_RUST_GUEST_MEM: the guest's memory (default 512M; `make stress` gives the KASAN kernel 1G).
 # A test guest that does not finish within N_RUST_GUEST_TIMEOUT seconds (default 900; 3600
 # for --bench) is
 # killed, its console log printed, and the run fails.
@@ -39,7 +40,7 @@ if [ "$mode" = --bench ]; then timeout_s=${N_RUST_GUEST_TIMEOUT:-3600}; else tim
 command -v qemu-system-x86_64 >/dev/null || { echo "error: qemu-system-x86_64 is missing; run 'make setup'" >&2; exit 1; }
 
 machine=(
-	-m 512M -smp 2 -no-reboot
+	-m "${N_RUST_GUEST_MEM:-512M}" -smp 2 -no-reboot
 	-kernel "$kernel" -initrd "$initrd"
 	-vga std -display none
 	-monitor "unix:$build/monitor.sock,server=on,wait=off"
@@ -51,6 +52,10 @@ append="console=ttyS0 loglevel=${N_RUST_LOGLEVEL:-7} panic=-1 kunit.filter_glob=
 [ -n "${N_RUST_DIFF_SEED:-}" ] && append="$append nrust_diff_seed=$N_RUST_DIFF_SEED"
 [ -n "${N_RUST_CONC_SCENARIOS:-}" ] && append="$append nrust_conc_scenarios=$N_RUST_CONC_SCENARIOS"
 [ -n "${N_RUST_CONC_SEED:-}" ] && append="$append nrust_conc_seed=$N_RUST_CONC_SEED"
+# Knobs of the stress run (n_rust-test-stress) and of the load/unload cycles (n_rust-test-lifecycle).
+[ -n "${N_RUST_STRESS_SECONDS:-}" ] && append="$append nrust_stress_seconds=$N_RUST_STRESS_SECONDS"
+[ -n "${N_RUST_STRESS_SEED:-}" ] && append="$append nrust_stress_seed=$N_RUST_STRESS_SEED"
+[ -n "${N_RUST_LIFECYCLE_CYCLES:-}" ] && append="$append nrust_lifecycle_cycles=$N_RUST_LIFECYCLE_CYCLES"
 # N_RUST_GUEST_SUITES=a,b: run only these guest programs (names as in qemu/init), for iterating.
 [ -n "${N_RUST_GUEST_SUITES:-}" ] && append="$append nrust_suites=$N_RUST_GUEST_SUITES"
 # Knobs of the benchmark (n_rust-bench): N_RUST_BENCH_REPS, _MIB, _LINES, _TYPED, _TRIPS, _PTYS.
@@ -172,7 +177,11 @@ if [ $qemu_status -eq 124 ] || [ -z "$status" ]; then
 	exit 1
 fi
 # Kernel log lines (they carry a printk timestamp) that mean the kernel saw a problem.
-problems='^\[ *[0-9]+\.[0-9]+\] .*(WARNING:|BUG:|Oops|Kernel panic|possible circular locking|possible recursive locking|INFO: task .* blocked|suspicious RCU usage|UBSAN:)'
+# KASAN reports start with "BUG: KASAN:"; debug objects' with "ODEBUG:". kmemleak is judged
+# by the programs that scan (n_rust-test-stress, n_rust-test-lifecycle: the debug kernel has
+# no automatic scans): each first scans and clears what was there before it (boot-time
+# suspects, reported in its output but not failed), then fails on a new suspect.
+problems='^\[ *[0-9]+\.[0-9]+\] .*(WARNING:|BUG:|Oops|Kernel panic|possible circular locking|possible recursive locking|inconsistent lock state|possible irq lock inversion|INFO: task .* blocked|suspicious RCU usage|UBSAN:|KASAN:|ODEBUG:|list_(add|del) corruption)'
 if grep -a -qE "$problems" "$log"; then
 	grep -a -nE -A20 "$problems" "$log" | head -n 60 >&2
 	echo "error: the kernel reported a problem during the guest run (see $log)" >&2

@@ -11,7 +11,10 @@
 # fewer scenarios than on the test kernel (N_RUST_CONFIG_DIFF_SCENARIOS, default 300), and the
 # concurrent test only its named cases (N_RUST_CONFIG_CONC_SCENARIOS, default 0: its random
 # scenarios depend on timing, and on the uniprocessor kernel scenario 33 of the fixed seed
-# diverged once in two runs; see README "Kernel configurations").
+# diverged once in two runs; see README "Kernel configurations"). The stress run and the
+# load/unload cycles run shorter there too: N_RUST_CONFIG_STRESS_SECONDS (10) and
+# N_RUST_CONFIG_LIFECYCLE_CYCLES (3), unless N_RUST_STRESS_SECONDS / N_RUST_LIFECYCLE_CYCLES
+# are set (`make stress` sets them for the debug configuration).
 # Prints a line per step and, last, "config NAME: P passed, F failed" (the module build
 # counts as one test, then every guest and KUnit case); exits non-zero on any failure.
 set -uo pipefail
@@ -66,6 +69,8 @@ cp -r "$build/guest" "$cfg/guest"
 rm -f "$cfg/guest-console.log" "$cfg/guest-kmsg.log"
 N_RUST_DIFF_SCENARIOS=${N_RUST_CONFIG_DIFF_SCENARIOS:-300} \
 	N_RUST_CONC_SCENARIOS=${N_RUST_CONFIG_CONC_SCENARIOS:-0} \
+	N_RUST_STRESS_SECONDS=${N_RUST_STRESS_SECONDS:-${N_RUST_CONFIG_STRESS_SECONDS:-10}} \
+	N_RUST_LIFECYCLE_CYCLES=${N_RUST_LIFECYCLE_CYCLES:-${N_RUST_CONFIG_LIFECYCLE_CYCLES:-3}} \
 	"$tree/qemu/run.sh" --test "$kdir" "$cfg" >"$cfg/run.out" 2>&1
 run_status=$?
 if "$top/tests/guest-tap.py" "$cfg/guest-console.log" >"$cfg/guest-tap.out" 2>&1 && [ $run_status -eq 0 ]; then
