@@ -1,0 +1,323 @@
+//! `n_rust-test-sysfuzz`: a syscall fuzzer on ttys, n_rust against N_TTY.
+//!
+//! ```text
+//! n_rust-test-sysfuzz [--calls N] [--seed S] [--seconds T] [--block B]
+//!                     [--against D]   (D = 0: N_TTY against itself, a self-test of the harness)
+//!                     [--settle-us U] (sleep between settling samples: outside the test guest)
+//! ```
+//!
+//! Two pty pairs, one slave on N_TTY (0) and one on n_rust (29, loaded by `/init`), get the
+//! same random calls, drawn from a seed (`call.rs`): `TCSETS`/`TCSETSW`/`TCSETSF`, `TCGETS`,
+//! `TIOCSETD` (the own discipline, a switch to the other and back, unregistered numbers),
+//! `TIOCGETD`, `FIONREAD`, `TIOCOUTQ`, `TCFLSH`, `TCXONC`, `TCSBRK`, `TCSBRKP`, `TIOCPKT`,
+//! `TIOCSTI`, `TIOCSWINSZ`/`TIOCGWINSZ`, `TIOCVHANGUP`, unknown ioctls, `read`, `write`,
+//! `poll`, `open` and `close`, on the slave, the master or a second slave descriptor, with
+//! integer arguments out of range, bad pointers (NULL, low, unmapped, kernel, an object
+//! running into an unmapped page) and sizes from 0 to 1 MiB. Every descriptor is
+//! nonblocking, so no call waits.
+//!
+//! After each call both sides are settled and compared: every system call's return value,
+//! errno and the bytes it wrote to user memory (the data read, the termios, the queue
+//! counts, the poll mask), then each side's `FIONREAD` and poll mask on the slave and the
+//! master. Only the pty numbers and descriptor numbers differ by nature, and are not
+//! compared. Input written to a master (and output to it) is received by the flip-buffer
+//! worker later; settling makes that deterministic in practice: a `poll` of a tty with no
+//! input waits for its pending flip work (`tty_buffer_flush_work`), and the queue counts
+//! are sampled until two samples around a `sched_yield` agree (the process and the unbound
+//! workqueues run on CPU 0). A divergence is reported with the seed and the call number,
+//! the pairs are replaced and the run goes on.
+//!
+//! Defaults come from the environment (the kernel command line passes them to `/init`):
+//! `nrust_sysfuzz_calls` (default 20000), `nrust_sysfuzz_seed` (default: random, printed),
+//! `nrust_sysfuzz_seconds` (default 50: the run stops there even if calls are left),
+//! `nrust_sysfuzz_against` (default 29; 0 for the self-test).
+
+mod call;
+mod side;
+
+use call::{gen_call, Call};
+use n_rust_guest_tests::run_env::{env_num, in_test_guest, pin_to_cpu0, restore_wq_mask};
+use n_rust_guest_tests::sys::kernel_problems;
+use n_rust_oracle::cli::{self, random_seed, Args};
+use n_rust_oracle::gen::Rng;
+use side::{Res, Side, N_RUST, N_TTY};
+use std::time::{Duration, Instant};
+
+/// Calls in the default run (`make test`).
+const DEFAULT_CALLS: u64 = 20_000;
+/// Seconds the default run may take at most.
+const DEFAULT_SECONDS: u64 = 50;
+/// Fresh pty pairs every so many calls.
+const DEFAULT_BLOCK: u64 = 5000;
+/// Divergences shown in full.
+const SHOWN: usize = 10;
+
+struct Opts {
+    calls: u64,
+    seed: u64,
+    seconds: u64,
+    block: u64,
+    /// The second side's discipline.
+    against: i32,
+    /// Microseconds slept between the samples of the settling.
+    settle_us: u32,
+}
+
+fn opts() -> Opts {
+    let mut o = Opts {
+        calls: env_num("nrust_sysfuzz_calls").unwrap_or(DEFAULT_CALLS),
+        seed: env_num("nrust_sysfuzz_seed").unwrap_or_else(random_seed),
+        seconds: env_num("nrust_sysfuzz_seconds").unwrap_or(DEFAULT_SECONDS),
+        block: DEFAULT_BLOCK,
+        against: env_num("nrust_sysfuzz_against").map_or(N_RUST, |d| d as i32),
+        settle_us: 0,
+    };
+    let mut args = Args::from_env();
+    while let Some(option) = args.next_option() {
+        match option.as_str() {
+            "--calls" => o.calls = args.number(&option),
+            "--seed" => o.seed = args.number(&option),
+            "--seconds" => o.seconds = args.number(&option),
+            "--block" => o.block = args.number(&option).max(1),
+            "--against" => o.against = args.number(&option) as i32,
+            "--settle-us" => o.settle_us = args.number(&option) as u32,
+            _ => cli::unknown(&option),
+        }
+    }
+    o
+}
+
+/// The disciplines registered now (`/proc/tty/ldiscs`: "n_tty 0", ...).
+fn registered_discs() -> Vec<i32> {
+    std::fs::read_to_string("/proc/tty/ldiscs")
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(1)?.parse().ok())
+        .collect()
+}
+
+/// What is compared after each call besides its results: per side, `FIONREAD` and the poll
+/// mask of the slave and of the master.
+type Snapshot = Vec<(i64, i64, i16, i16)>;
+
+fn fionread(fd: libc::c_int) -> i64 {
+    let mut v: libc::c_int = -1;
+    // SAFETY: FIONREAD writes one int to a valid pointer.
+    let r = unsafe { libc::ioctl(fd, libc::FIONREAD, &mut v) };
+    if r < 0 {
+        -i64::from(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
+    } else {
+        i64::from(v)
+    }
+}
+
+fn poll_mask(fd: libc::c_int) -> i16 {
+    let mut p = libc::pollfd {
+        fd,
+        events: libc::POLLIN | libc::POLLOUT | libc::POLLPRI,
+        revents: 0,
+    };
+    // SAFETY: One valid pollfd.
+    if unsafe { libc::poll(&mut p, 1, 0) } < 0 {
+        -1
+    } else {
+        p.revents
+    }
+}
+
+fn snapshot(sides: &[Side; 2]) -> Snapshot {
+    use std::os::fd::AsRawFd;
+    sides
+        .iter()
+        .map(|s| {
+            // The polls first: one that finds no input waits for the pending flip work.
+            let (ps, pm) = (
+                poll_mask(s.slave.as_raw_fd()),
+                poll_mask(s.master.as_raw_fd()),
+            );
+            (
+                fionread(s.slave.as_raw_fd()),
+                fionread(s.master.as_raw_fd()),
+                ps,
+                pm,
+            )
+        })
+        .collect()
+}
+
+/// Waits until the flip work of both sides has settled: three samples in a row agree, each
+/// after a `sched_yield` (and a sleep of `sleep_us`, for a run whose workqueues are not on
+/// this CPU).
+fn settle(sides: &[Side; 2], sleep_us: u32) -> Snapshot {
+    let mut last = snapshot(sides);
+    let mut same = 0;
+    for _ in 0..200 {
+        // SAFETY: Plain syscalls.
+        unsafe {
+            libc::sched_yield();
+            if sleep_us > 0 {
+                libc::usleep(sleep_us);
+            }
+        }
+        let now = snapshot(sides);
+        if now == last {
+            same += 1;
+            if same == 2 {
+                return now;
+            }
+        } else {
+            same = 0;
+        }
+        last = now;
+    }
+    last
+}
+
+fn fresh(against: i32) -> std::io::Result<[Side; 2]> {
+    Ok([Side::open(N_TTY)?, Side::open(against)?])
+}
+
+struct Divergence {
+    index: u64,
+    call: Call,
+    results: [Vec<Res>; 2],
+    snaps: Option<Snapshot>,
+}
+
+fn main() {
+    let o = opts();
+    let registered = registered_discs();
+    let pinned = if in_test_guest() { pin_to_cpu0() } else { None };
+    println!("TAP version 13");
+    println!("1..2");
+    println!(
+        "# sysfuzz: seed {:#x}, {} calls at most, {} s at most, fresh pty pairs every {}, against {}, disciplines {registered:?}",
+        o.seed, o.calls, o.seconds, o.block, o.against
+    );
+    let t0 = Instant::now();
+    let limit = Duration::from_secs(o.seconds);
+    let mut r = Rng::new(o.seed);
+    let mut divergences: Vec<Divergence> = Vec::new();
+    let mut sides = match fresh(o.against) {
+        Ok(s) => s,
+        Err(e) => {
+            println!("not ok 1 - sysfuzz: opening the pty pairs: {e}");
+            println!("not ok 2 - sysfuzz: no kernel report # not run");
+            std::process::exit(1);
+        }
+    };
+    let (mut done, mut syscalls, mut hangups) = (0u64, 0u64, 0u64);
+    let mut fresh_in: Option<u32> = None;
+    while done < o.calls && t0.elapsed() < limit {
+        if done > 0 && (done % o.block == 0 || fresh_in == Some(0)) {
+            match fresh(o.against) {
+                Ok(s) => sides = s,
+                Err(e) => {
+                    println!("# sysfuzz: fresh pty pairs after {done} calls: {e}");
+                    break;
+                }
+            }
+            fresh_in = None;
+        }
+        if done % 256 == 0 {
+            // A call that hangs ends the program (SIGALRM), and the plan is not met.
+            // SAFETY: A plain syscall.
+            unsafe { libc::alarm(60) };
+        }
+        let call = gen_call(&mut r, &registered);
+        let mut results: [Vec<Res>; 2] = [Vec::new(), Vec::new()];
+        for (side, out) in sides.iter_mut().zip(results.iter_mut()) {
+            side.run(&call, out);
+        }
+        syscalls += 2 * results[0].len() as u64;
+        if let Call::Hangup { .. } = call {
+            hangups += 1;
+            fresh_in = Some(8);
+        }
+        fresh_in = fresh_in.map(|n| n.saturating_sub(1));
+        let snaps = settle(&sides, o.settle_us);
+        let snap_diff = snaps[0] != snaps[1];
+        if results[0] != results[1] || snap_diff {
+            if divergences.len() < SHOWN {
+                println!("# sysfuzz: call {done} diverges: {}", call::show(&call));
+                println!("#   n_tty:  {}", side::show(&results[0]));
+                println!("#   n_rust: {}", side::show(&results[1]));
+                if snap_diff {
+                    println!("#   after (FIONREAD slave, master; poll slave, master): n_tty {:?}, n_rust {:?}", snaps[0], snaps[1]);
+                }
+            }
+            divergences.push(Divergence {
+                index: done,
+                call,
+                results,
+                snaps: snap_diff.then_some(snaps),
+            });
+            fresh_in = Some(0);
+        }
+        done += 1;
+        if done % 100_000 == 0 {
+            println!(
+                "# sysfuzz: {done} calls, {} diverged, {:.1} s",
+                divergences.len(),
+                t0.elapsed().as_secs_f64()
+            );
+        }
+    }
+    // SAFETY: A plain syscall (disarms the watchdog).
+    unsafe { libc::alarm(0) };
+    drop(sides);
+    let secs = t0.elapsed().as_secs_f64();
+    if let Some(mask) = &pinned {
+        restore_wq_mask(mask);
+    }
+    println!(
+        "# sysfuzz: {done} calls ({syscalls} system calls on the two sides, {hangups} hangups), seed {:#x}, {secs:.1} s, {} diverged",
+        o.seed,
+        divergences.len()
+    );
+    let mut failed = 0;
+    if divergences.is_empty() {
+        println!("ok 1 - sysfuzz: n_rust and N_TTY agree on {done} calls");
+    } else {
+        failed += 1;
+        println!(
+            "not ok 1 - sysfuzz: {} of {done} calls diverge",
+            divergences.len()
+        );
+        for d in divergences.iter().take(SHOWN) {
+            println!(
+                "  # seed {:#x} call {}: {} -> n_tty {}, n_rust {}{}",
+                o.seed,
+                d.index,
+                call::show(&d.call),
+                side::show(&d.results[0]),
+                side::show(&d.results[1]),
+                d.snaps.as_ref().map_or(String::new(), |s| format!(
+                    ", after {:?} / {:?}",
+                    s[0], s[1]
+                ))
+            );
+        }
+        println!(
+            "  # reproduce (guest shell, module loaded): n_rust-test-sysfuzz --seed {:#x} --calls {}",
+            o.seed,
+            divergences[0].index + 1
+        );
+    }
+    match kernel_problems() {
+        Ok(p) if p.is_empty() => println!("ok 2 - sysfuzz: no kernel report"),
+        Ok(p) => {
+            failed += 1;
+            println!("not ok 2 - sysfuzz: {} kernel report lines", p.len());
+            for l in p.iter().take(20) {
+                println!("  # {l}");
+            }
+        }
+        Err(e) => {
+            failed += 1;
+            println!("not ok 2 - sysfuzz: {e}");
+        }
+    }
+    println!("# sysfuzz: {} passed, {failed} failed", 2 - failed);
+    std::process::exit(i32::from(failed != 0));
+}
