@@ -8,6 +8,7 @@
 #   make mutants  mutation testing of the engine against the host tests (about 25 minutes)
 #   make fuzz     the engine fuzzer (cargo-fuzz), 10 million executions (about 35 minutes)
 #   make fuzz-short  the engine fuzzer for FUZZ_SHORT_SECONDS (45 s after its build)
+#   make fuzz-guest  the guest syscall fuzzer alone (n_rust-test-sysfuzz), FUZZ_GUEST_CALLS calls
 #
 # Variables:
 #   KERNEL_SRC=   your own Linux tree (with Rust support); else Linux 7.3 is fetched
@@ -27,6 +28,9 @@
 #                 e.g. MUTANTS_ARGS="--re 'engine/canon\.rs:'" (one file) or "--iterate"
 #   FUZZ_RUNS=, FUZZ_SECONDS=
 #                 `make fuzz`: executions (default 10000000), or a time limit in seconds instead
+#   FUZZ_GUEST_CALLS=, FUZZ_GUEST_SECONDS=, FUZZ_GUEST_SEED=
+#                 `make fuzz-guest`: calls (default 1000000), time limit (default 5400 s), seed
+#                 (default random); N_RUST_SYSFUZZ_CALLS= etc. set the short run in make test
 
 N_RUST_CACHE ?= $(HOME)/.cache/n_rust
 LLVM ?= -19
@@ -35,19 +39,23 @@ export LLVM N_RUST_CACHE
 # divergences (README), which must not make a gate flaky; set N_RUST_CONC_SEED= to explore.
 N_RUST_CONC_SEED ?= 0x422dbebc1d5b7262
 export N_RUST_DIFF_SCENARIOS N_RUST_DIFF_SEED N_RUST_CONC_SCENARIOS N_RUST_CONC_SEED N_RUST_GUEST_SUITES
+export N_RUST_SYSFUZZ_CALLS N_RUST_SYSFUZZ_SEED N_RUST_SYSFUZZ_SECONDS N_RUST_SYSFUZZ_AGAINST
 export N_RUST_BENCH_REPS N_RUST_BENCH_MIB N_RUST_BENCH_LINES N_RUST_BENCH_TYPED N_RUST_BENCH_TRIPS N_RUST_BENCH_PTYS
 MUTANTS_JOBS ?= 2
 MUTANTS_ARGS ?=
 FUZZ_RUNS ?= 10000000
 FUZZ_SECONDS ?=
 FUZZ_SHORT_SECONDS ?= 45
+FUZZ_GUEST_CALLS ?= 1000000
+FUZZ_GUEST_SECONDS ?= 5400
+FUZZ_GUEST_SEED ?=
 export LIBCLANG_PATH ?= /usr/lib/llvm-19/lib
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
 BUILD := $(CURDIR)/build
 
 .PHONY: all help setup kernel-src kernel module install guest initramfs run test host-test oracle-long mutants bench \
-	fuzz fuzz-short \
+	fuzz fuzz-short fuzz-guest \
 	guest-test kunit kunit-parse check clean
 
 all: module
@@ -113,6 +121,17 @@ fuzz:
 
 fuzz-short:
 	@FUZZ_SECONDS=$(FUZZ_SHORT_SECONDS) scripts/fuzz-engine.sh
+
+# The guest syscall fuzzer alone, long (README, "Fuzzing"): one guest boot running only
+# n_rust-test-sysfuzz; the console log is build/guest-console.log.
+fuzz-guest: initramfs
+	@rm -f $(BUILD)/guest-console.log
+	@N_RUST_GUEST_SUITES=n_rust-test-sysfuzz N_RUST_SYSFUZZ_CALLS=$(FUZZ_GUEST_CALLS) \
+		N_RUST_SYSFUZZ_SECONDS=$(FUZZ_GUEST_SECONDS) N_RUST_SYSFUZZ_SEED=$(FUZZ_GUEST_SEED) \
+		N_RUST_GUEST_TIMEOUT=$$(($(FUZZ_GUEST_SECONDS) + 600)) \
+		qemu/run.sh --test "$$(cat $(BUILD)/kdir.path)" $(BUILD); status=$$?; \
+		grep -a '^# sysfuzz:' $(BUILD)/guest-console.log; \
+		tests/guest-tap.py $(BUILD)/guest-console.log && exit $$status
 
 # The guest programs' TAP is checked too: every plan kept, no program missing (tests/guest-tap.py).
 guest-test: initramfs

@@ -3,7 +3,7 @@
 //! ```text
 //! n_rust-test-sysfuzz [--calls N] [--seed S] [--seconds T] [--block B]
 //!                     [--against D]   (D = 0: N_TTY against itself, a self-test of the harness)
-//!                     [--settle-us U] (sleep between settling samples: outside the test guest)
+//!                     [--settle-us U] (sleep between settling samples, default 200)
 //! ```
 //!
 //! Two pty pairs, one slave on N_TTY (0) and one on n_rust (29, loaded by `/init`), get the
@@ -22,9 +22,10 @@
 //! master. Only the pty numbers and descriptor numbers differ by nature, and are not
 //! compared. Input written to a master (and output to it) is received by the flip-buffer
 //! worker later; settling makes that deterministic in practice: a `poll` of a tty with no
-//! input waits for its pending flip work (`tty_buffer_flush_work`), and the queue counts
-//! are sampled until two samples around a `sched_yield` agree (the process and the unbound
-//! workqueues run on CPU 0). A divergence is reported with the seed and the call number,
+//! input waits for its pending flip work (`tty_buffer_flush_work`); while some tty has
+//! input, the queue counts and poll masks are sampled 200 us apart until three agree (the
+//! process and the unbound workqueues run on CPU 0). A divergence is reported with the
+//! seed and the call number,
 //! the pairs are replaced and the run goes on.
 //!
 //! Defaults come from the environment (the kernel command line passes them to `/init`):
@@ -70,7 +71,7 @@ fn opts() -> Opts {
         seconds: env_num("nrust_sysfuzz_seconds").unwrap_or(DEFAULT_SECONDS),
         block: DEFAULT_BLOCK,
         against: env_num("nrust_sysfuzz_against").map_or(N_RUST, |d| d as i32),
-        settle_us: 0,
+        settle_us: 200,
     };
     let mut args = Args::from_env();
     while let Some(option) = args.next_option() {
@@ -145,19 +146,21 @@ fn snapshot(sides: &[Side; 2]) -> Snapshot {
         .collect()
 }
 
-/// Waits until the flip work of both sides has settled: three samples in a row agree, each
-/// after a `sched_yield` (and a sleep of `sleep_us`, for a run whose workqueues are not on
-/// this CPU).
+/// Waits until the flip work of both sides has settled. A `poll` of a tty with no input
+/// waits for its pending flip work, so when no slave and no master has input (the slaves
+/// polled first: their receive may echo to the masters) one sample is settled. Otherwise
+/// samples are taken `sleep_us` apart until three in a row agree.
 fn settle(sides: &[Side; 2], sleep_us: u32) -> Snapshot {
     let mut last = snapshot(sides);
     let mut same = 0;
     for _ in 0..200 {
+        if last.iter().all(|s| (s.2 | s.3) & libc::POLLIN == 0) {
+            return last;
+        }
         // SAFETY: Plain syscalls.
         unsafe {
             libc::sched_yield();
-            if sleep_us > 0 {
-                libc::usleep(sleep_us);
-            }
+            libc::usleep(sleep_us);
         }
         let now = snapshot(sides);
         if now == last {

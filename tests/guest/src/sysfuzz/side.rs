@@ -195,8 +195,10 @@ impl Side {
                 ptr,
             } => {
                 let mut k = t;
+                // Through the master too: the termios ioctls of a pty master act on its
+                // slave (`tty_mode_ioctl`'s `real_tty`).
                 if own_line {
-                    k.line = self.own_of(fd) as u8;
+                    k.line = self.own as u8;
                 }
                 // SAFETY: KTermios is plain data of the kernel's layout, 36 bytes.
                 let bytes =
@@ -212,9 +214,10 @@ impl Side {
                 } else {
                     Vec::new()
                 };
-                // c_line: the side's own discipline is the same answer on both sides.
+                // c_line (the slave's, also through the master): the side's own discipline
+                // is the same answer on both sides.
                 if let Some(l) = got.get_mut(16) {
-                    if i32::from(*l) == self.own_of(fd) {
+                    if i32::from(*l) == self.own {
                         *l = 0xee;
                     }
                 }
