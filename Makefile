@@ -28,9 +28,10 @@
 #                 e.g. MUTANTS_ARGS="--re 'engine/canon\.rs:'" (one file) or "--iterate"
 #   FUZZ_RUNS=, FUZZ_SECONDS=
 #                 `make fuzz`: executions (default 10000000), or a time limit in seconds instead
-#   FUZZ_GUEST_CALLS=, FUZZ_GUEST_SECONDS=, FUZZ_GUEST_SEED=
+#   FUZZ_GUEST_CALLS=, FUZZ_GUEST_SECONDS=, FUZZ_GUEST_SEED=, FUZZ_GUEST_SELFTEST=
 #                 `make fuzz-guest`: calls (default 1000000), time limit (default 5400 s), seed
-#                 (default random); N_RUST_SYSFUZZ_CALLS= etc. set the short run in make test
+#                 (default random), seconds of N_TTY against itself first (default 120);
+#                 N_RUST_SYSFUZZ_CALLS=, _SECONDS=, _SEED= set the short run in make test
 
 N_RUST_CACHE ?= $(HOME)/.cache/n_rust
 LLVM ?= -19
@@ -40,6 +41,7 @@ export LLVM N_RUST_CACHE
 N_RUST_CONC_SEED ?= 0x422dbebc1d5b7262
 export N_RUST_DIFF_SCENARIOS N_RUST_DIFF_SEED N_RUST_CONC_SCENARIOS N_RUST_CONC_SEED N_RUST_GUEST_SUITES
 export N_RUST_SYSFUZZ_CALLS N_RUST_SYSFUZZ_SEED N_RUST_SYSFUZZ_SECONDS N_RUST_SYSFUZZ_AGAINST
+export N_RUST_SYSFUZZ_SELFTEST N_RUST_SYSFUZZ_UNTIL
 export N_RUST_BENCH_REPS N_RUST_BENCH_MIB N_RUST_BENCH_LINES N_RUST_BENCH_TYPED N_RUST_BENCH_TRIPS N_RUST_BENCH_PTYS
 MUTANTS_JOBS ?= 2
 MUTANTS_ARGS ?=
@@ -49,6 +51,7 @@ FUZZ_SHORT_SECONDS ?= 45
 FUZZ_GUEST_CALLS ?= 1000000
 FUZZ_GUEST_SECONDS ?= 5400
 FUZZ_GUEST_SEED ?=
+FUZZ_GUEST_SELFTEST ?= 120
 export LIBCLANG_PATH ?= /usr/lib/llvm-19/lib
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
@@ -128,7 +131,8 @@ fuzz-guest: initramfs
 	@rm -f $(BUILD)/guest-console.log
 	@N_RUST_GUEST_SUITES=n_rust-test-sysfuzz N_RUST_SYSFUZZ_CALLS=$(FUZZ_GUEST_CALLS) \
 		N_RUST_SYSFUZZ_SECONDS=$(FUZZ_GUEST_SECONDS) N_RUST_SYSFUZZ_SEED=$(FUZZ_GUEST_SEED) \
-		N_RUST_GUEST_TIMEOUT=$$(($(FUZZ_GUEST_SECONDS) + 600)) \
+		N_RUST_SYSFUZZ_SELFTEST=$(FUZZ_GUEST_SELFTEST) \
+		N_RUST_GUEST_TIMEOUT=$$(($(FUZZ_GUEST_SECONDS) + $(FUZZ_GUEST_SELFTEST) + 600)) \
 		qemu/run.sh --test "$$(cat $(BUILD)/kdir.path)" $(BUILD); status=$$?; \
 		grep -a '^# sysfuzz:' $(BUILD)/guest-console.log; \
 		tests/guest-tap.py $(BUILD)/guest-console.log && exit $$status

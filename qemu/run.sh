@@ -46,6 +46,8 @@ append="console=ttyS0 loglevel=${N_RUST_LOGLEVEL:-7} panic=-1 kunit.filter_glob=
 [ -n "${N_RUST_SYSFUZZ_SEED:-}" ] && append="$append nrust_sysfuzz_seed=$N_RUST_SYSFUZZ_SEED"
 [ -n "${N_RUST_SYSFUZZ_SECONDS:-}" ] && append="$append nrust_sysfuzz_seconds=$N_RUST_SYSFUZZ_SECONDS"
 [ -n "${N_RUST_SYSFUZZ_AGAINST:-}" ] && append="$append nrust_sysfuzz_against=$N_RUST_SYSFUZZ_AGAINST"
+[ -n "${N_RUST_SYSFUZZ_SELFTEST:-}" ] && append="$append nrust_sysfuzz_selftest=$N_RUST_SYSFUZZ_SELFTEST"
+[ -n "${N_RUST_SYSFUZZ_UNTIL:-}" ] && append="$append nrust_sysfuzz_until=$N_RUST_SYSFUZZ_UNTIL"
 # N_RUST_GUEST_SUITES=a,b: run only these guest programs (names as in qemu/init), for iterating.
 [ -n "${N_RUST_GUEST_SUITES:-}" ] && append="$append nrust_suites=$N_RUST_GUEST_SUITES"
 # Knobs of the benchmark (n_rust-bench): N_RUST_BENCH_REPS, _MIB, _LINES, _TYPED, _TRIPS, _PTYS.

@@ -4,6 +4,7 @@
 //! n_rust-test-sysfuzz [--calls N] [--seed S] [--seconds T] [--block B]
 //!                     [--against D]   (D = 0: N_TTY against itself, a self-test of the harness)
 //!                     [--settle-us U] (sleep between settling samples, default 200)
+//!                     [--selftest T]  (T seconds of N_TTY against N_TTY first)
 //! ```
 //!
 //! Two pty pairs, one slave on N_TTY (0) and one on n_rust (29, loaded by `/init`), get the
@@ -31,7 +32,10 @@
 //! Defaults come from the environment (the kernel command line passes them to `/init`):
 //! `nrust_sysfuzz_calls` (default 20000), `nrust_sysfuzz_seed` (default: random, printed),
 //! `nrust_sysfuzz_seconds` (default 50: the run stops there even if calls are left),
-//! `nrust_sysfuzz_against` (default 29; 0 for the self-test).
+//! `nrust_sysfuzz_against` (default 29), `nrust_sysfuzz_selftest` (seconds of a first phase
+//! with N_TTY on both sides, the same seed: a check that what is compared is deterministic;
+//! default 0, none), `nrust_sysfuzz_until` (no call after this time, in seconds since the
+//! epoch: the guest's clock is the host's).
 
 mod call;
 mod side;
@@ -62,6 +66,10 @@ struct Opts {
     against: i32,
     /// Microseconds slept between the samples of the settling.
     settle_us: u32,
+    /// Seconds of a self-test phase (N_TTY against N_TTY) first.
+    selftest: u64,
+    /// No call after this wall-clock time (seconds since the epoch).
+    until: Option<u64>,
 }
 
 fn opts() -> Opts {
@@ -72,6 +80,8 @@ fn opts() -> Opts {
         block: DEFAULT_BLOCK,
         against: env_num("nrust_sysfuzz_against").map_or(N_RUST, |d| d as i32),
         settle_us: 200,
+        selftest: env_num("nrust_sysfuzz_selftest").unwrap_or(0),
+        until: env_num("nrust_sysfuzz_until"),
     };
     let mut args = Args::from_env();
     while let Some(option) = args.next_option() {
@@ -82,6 +92,7 @@ fn opts() -> Opts {
             "--block" => o.block = args.number(&option).max(1),
             "--against" => o.against = args.number(&option) as i32,
             "--settle-us" => o.settle_us = args.number(&option) as u32,
+            "--selftest" => o.selftest = args.number(&option),
             _ => cli::unknown(&option),
         }
     }
@@ -187,140 +198,205 @@ struct Divergence {
     snaps: Option<Snapshot>,
 }
 
-fn main() {
-    let o = opts();
-    let registered = registered_discs();
-    let pinned = if in_test_guest() { pin_to_cpu0() } else { None };
-    println!("TAP version 13");
-    println!("1..2");
-    println!(
-        "# sysfuzz: seed {:#x}, {} calls at most, {} s at most, fresh pty pairs every {}, against {}, disciplines {registered:?}",
-        o.seed, o.calls, o.seconds, o.block, o.against
-    );
+/// What one phase did.
+struct Phase {
+    done: u64,
+    syscalls: u64,
+    hangups: u64,
+    secs: f64,
+    divergences: Vec<Divergence>,
+    /// Opening the pairs failed: the reason.
+    broken: Option<String>,
+}
+
+/// Runs calls from `seed` on a pair with N_TTY and one with `against` until `calls` are
+/// done or `until` has come.
+fn run_phase(o: &Opts, against: i32, until: Instant, registered: &[i32]) -> Phase {
     let t0 = Instant::now();
-    let limit = Duration::from_secs(o.seconds);
+    let mut p = Phase {
+        done: 0,
+        syscalls: 0,
+        hangups: 0,
+        secs: 0.0,
+        divergences: Vec::new(),
+        broken: None,
+    };
     let mut r = Rng::new(o.seed);
-    let mut divergences: Vec<Divergence> = Vec::new();
-    let mut sides = match fresh(o.against) {
+    let mut sides = match fresh(against) {
         Ok(s) => s,
         Err(e) => {
-            println!("not ok 1 - sysfuzz: opening the pty pairs: {e}");
-            println!("not ok 2 - sysfuzz: no kernel report # not run");
-            std::process::exit(1);
+            p.broken = Some(format!("opening the pty pairs: {e}"));
+            return p;
         }
     };
-    let (mut done, mut syscalls, mut hangups) = (0u64, 0u64, 0u64);
     let mut fresh_in: Option<u32> = None;
-    while done < o.calls && t0.elapsed() < limit {
-        if done > 0 && (done % o.block == 0 || fresh_in == Some(0)) {
-            match fresh(o.against) {
+    while p.done < o.calls && Instant::now() < until {
+        if p.done > 0 && (p.done % o.block == 0 || fresh_in == Some(0)) {
+            match fresh(against) {
                 Ok(s) => sides = s,
                 Err(e) => {
-                    println!("# sysfuzz: fresh pty pairs after {done} calls: {e}");
+                    p.broken = Some(format!("fresh pty pairs after {} calls: {e}", p.done));
                     break;
                 }
             }
             fresh_in = None;
         }
-        if done % 256 == 0 {
+        if p.done % 256 == 0 {
             // A call that hangs ends the program (SIGALRM), and the plan is not met.
             // SAFETY: A plain syscall.
             unsafe { libc::alarm(60) };
         }
-        let call = gen_call(&mut r, &registered);
+        let call = gen_call(&mut r, registered);
         let mut results: [Vec<Res>; 2] = [Vec::new(), Vec::new()];
         for (side, out) in sides.iter_mut().zip(results.iter_mut()) {
             side.run(&call, out);
         }
-        syscalls += 2 * results[0].len() as u64;
+        p.syscalls += 2 * results[0].len() as u64;
         if let Call::Hangup { .. } = call {
-            hangups += 1;
+            p.hangups += 1;
             fresh_in = Some(8);
         }
         fresh_in = fresh_in.map(|n| n.saturating_sub(1));
         let snaps = settle(&sides, o.settle_us);
         let snap_diff = snaps[0] != snaps[1];
         if results[0] != results[1] || snap_diff {
-            if divergences.len() < SHOWN {
-                println!("# sysfuzz: call {done} diverges: {}", call::show(&call));
+            if p.divergences.len() < SHOWN {
+                println!("# sysfuzz: call {} diverges: {}", p.done, call::show(&call));
                 println!("#   n_tty:  {}", side::show(&results[0]));
-                println!("#   n_rust: {}", side::show(&results[1]));
+                println!("#   other:  {}", side::show(&results[1]));
                 if snap_diff {
-                    println!("#   after (FIONREAD slave, master; poll slave, master): n_tty {:?}, n_rust {:?}", snaps[0], snaps[1]);
+                    println!(
+                        "#   after (FIONREAD slave, master; poll slave, master): n_tty {:?}, other {:?}",
+                        snaps[0], snaps[1]
+                    );
                 }
             }
-            divergences.push(Divergence {
-                index: done,
+            p.divergences.push(Divergence {
+                index: p.done,
                 call,
                 results,
                 snaps: snap_diff.then_some(snaps),
             });
             fresh_in = Some(0);
         }
-        done += 1;
-        if done % 100_000 == 0 {
+        p.done += 1;
+        if p.done % 100_000 == 0 {
             println!(
-                "# sysfuzz: {done} calls, {} diverged, {:.1} s",
-                divergences.len(),
+                "# sysfuzz: {} calls, {} diverged, {:.1} s",
+                p.done,
+                p.divergences.len(),
                 t0.elapsed().as_secs_f64()
             );
         }
     }
     // SAFETY: A plain syscall (disarms the watchdog).
     unsafe { libc::alarm(0) };
-    drop(sides);
-    let secs = t0.elapsed().as_secs_f64();
+    p.secs = t0.elapsed().as_secs_f64();
+    p
+}
+
+/// Prints the TAP line of a phase (number `n`, named `what`); returns whether it passed.
+fn report(o: &Opts, n: u32, what: &str, against: i32, p: &Phase) -> bool {
+    println!(
+        "# sysfuzz: {what}: {} calls ({} system calls on the two sides, {} hangups), seed {:#x}, {:.1} s, {} diverged",
+        p.done,
+        p.syscalls,
+        p.hangups,
+        o.seed,
+        p.secs,
+        p.divergences.len()
+    );
+    if let Some(why) = &p.broken {
+        println!("not ok {n} - sysfuzz: {what}: {why}");
+        return false;
+    }
+    if p.divergences.is_empty() {
+        println!("ok {n} - sysfuzz: {what}: agree on {} calls", p.done);
+        return true;
+    }
+    println!(
+        "not ok {n} - sysfuzz: {what}: {} of {} calls diverge",
+        p.divergences.len(),
+        p.done
+    );
+    for d in p.divergences.iter().take(SHOWN) {
+        println!(
+            "  # seed {:#x} call {}: {} -> n_tty {}, other {}{}",
+            o.seed,
+            d.index,
+            call::show(&d.call),
+            side::show(&d.results[0]),
+            side::show(&d.results[1]),
+            d.snaps.as_ref().map_or(String::new(), |s| format!(
+                ", after {:?} / {:?}",
+                s[0], s[1]
+            ))
+        );
+    }
+    println!(
+        "  # reproduce (guest shell, module loaded): n_rust-test-sysfuzz --seed {:#x} --against {against} --calls {}",
+        o.seed,
+        p.divergences[0].index + 1
+    );
+    false
+}
+
+/// Now plus `secs`, capped by the wall-clock time `until` (seconds since the epoch; the
+/// guest's clock is the host's, from the RTC).
+fn deadline(secs: u64, until: Option<u64>) -> Instant {
+    let mut d = Duration::from_secs(secs);
+    if let Some(u) = until {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |t| t.as_secs());
+        d = d.min(Duration::from_secs(u.saturating_sub(now)));
+    }
+    Instant::now() + d
+}
+
+fn main() {
+    let o = opts();
+    let registered = registered_discs();
+    let pinned = if in_test_guest() { pin_to_cpu0() } else { None };
+    let plan = if o.selftest > 0 { 3 } else { 2 };
+    println!("TAP version 13");
+    println!("1..{plan}");
+    println!(
+        "# sysfuzz: seed {:#x}, {} calls at most, {} s at most (self-test first: {} s), fresh pty pairs every {}, against {}, disciplines {registered:?}",
+        o.seed, o.calls, o.seconds, o.selftest, o.block, o.against
+    );
+    let mut failed = 0;
+    let mut n = 1;
+    if o.selftest > 0 {
+        let p = run_phase(&o, N_TTY, deadline(o.selftest, o.until), &registered);
+        failed += u32::from(!report(&o, n, "self-test (N_TTY against N_TTY)", N_TTY, &p));
+        n += 1;
+    }
+    let p = run_phase(&o, o.against, deadline(o.seconds, o.until), &registered);
+    let what = if o.against == N_RUST {
+        "n_rust against N_TTY".to_string()
+    } else {
+        format!("discipline {} against N_TTY", o.against)
+    };
+    failed += u32::from(!report(&o, n, &what, o.against, &p));
+    n += 1;
     if let Some(mask) = &pinned {
         restore_wq_mask(mask);
     }
-    println!(
-        "# sysfuzz: {done} calls ({syscalls} system calls on the two sides, {hangups} hangups), seed {:#x}, {secs:.1} s, {} diverged",
-        o.seed,
-        divergences.len()
-    );
-    let mut failed = 0;
-    if divergences.is_empty() {
-        println!("ok 1 - sysfuzz: n_rust and N_TTY agree on {done} calls");
-    } else {
-        failed += 1;
-        println!(
-            "not ok 1 - sysfuzz: {} of {done} calls diverge",
-            divergences.len()
-        );
-        for d in divergences.iter().take(SHOWN) {
-            println!(
-                "  # seed {:#x} call {}: {} -> n_tty {}, n_rust {}{}",
-                o.seed,
-                d.index,
-                call::show(&d.call),
-                side::show(&d.results[0]),
-                side::show(&d.results[1]),
-                d.snaps.as_ref().map_or(String::new(), |s| format!(
-                    ", after {:?} / {:?}",
-                    s[0], s[1]
-                ))
-            );
-        }
-        println!(
-            "  # reproduce (guest shell, module loaded): n_rust-test-sysfuzz --seed {:#x} --calls {}",
-            o.seed,
-            divergences[0].index + 1
-        );
-    }
     match kernel_problems() {
-        Ok(p) if p.is_empty() => println!("ok 2 - sysfuzz: no kernel report"),
+        Ok(p) if p.is_empty() => println!("ok {n} - sysfuzz: no kernel report"),
         Ok(p) => {
             failed += 1;
-            println!("not ok 2 - sysfuzz: {} kernel report lines", p.len());
+            println!("not ok {n} - sysfuzz: {} kernel report lines", p.len());
             for l in p.iter().take(20) {
                 println!("  # {l}");
             }
         }
         Err(e) => {
             failed += 1;
-            println!("not ok 2 - sysfuzz: {e}");
+            println!("not ok {n} - sysfuzz: {e}");
         }
     }
-    println!("# sysfuzz: {} passed, {failed} failed", 2 - failed);
+    println!("# sysfuzz: {} passed, {failed} failed", plan - failed);
     std::process::exit(i32::from(failed != 0));
 }
