@@ -231,7 +231,7 @@ fn run_phase(o: &Opts, against: i32, until: Instant, registered: &[i32]) -> Phas
     };
     let mut fresh_in: Option<u32> = None;
     while p.done < o.calls && Instant::now() < until {
-        if p.done > 0 && (p.done % o.block == 0 || fresh_in == Some(0)) {
+        if p.done > 0 && (p.done.is_multiple_of(o.block) || fresh_in == Some(0)) {
             match fresh(against) {
                 Ok(s) => sides = s,
                 Err(e) => {
@@ -241,7 +241,7 @@ fn run_phase(o: &Opts, against: i32, until: Instant, registered: &[i32]) -> Phas
             }
             fresh_in = None;
         }
-        if p.done % 256 == 0 {
+        if p.done.is_multiple_of(256) {
             // A call that hangs ends the program (SIGALRM), and the plan is not met.
             // SAFETY: A plain syscall.
             unsafe { libc::alarm(60) };
@@ -280,7 +280,7 @@ fn run_phase(o: &Opts, against: i32, until: Instant, registered: &[i32]) -> Phas
             fresh_in = Some(0);
         }
         p.done += 1;
-        if p.done % 100_000 == 0 {
+        if p.done.is_multiple_of(100_000) {
             println!(
                 "# sysfuzz: {} calls, {} diverged, {:.1} s",
                 p.done,
