@@ -11,6 +11,7 @@
 #   make fuzz-short  the engine fuzzer for FUZZ_SHORT_SECONDS (45 s after its build)
 #   make stress   the stress run and 100 load/unload cycles on the debug kernel (KASAN, kmemleak,
 #                 UBSAN, lockdep; qemu/configs/debug.config), STRESS_SECONDS (600) of stress
+#   make fuzz-guest  the guest syscall fuzzer alone (n_rust-test-sysfuzz), FUZZ_GUEST_CALLS calls
 #
 # Variables:
 #   KERNEL_SRC=   your own Linux tree (with Rust support); else Linux 7.3 is fetched
@@ -38,6 +39,10 @@
 #                 `make stress`: seconds of stress (600), insmod/rmmod cycles (100), guest memory (1G);
 #                 N_RUST_STRESS_SECONDS=, N_RUST_LIFECYCLE_CYCLES= set them for make test's guest
 #                 run (default 70 s and 20 cycles; 10 s and 3 cycles on the up and rt kernels)
+#   FUZZ_GUEST_CALLS=, FUZZ_GUEST_SECONDS=, FUZZ_GUEST_SEED=, FUZZ_GUEST_SELFTEST=
+#                 `make fuzz-guest`: calls (default 1000000), time limit (default 5400 s), seed
+#                 (default random), seconds of N_TTY against itself first (default 120);
+#                 N_RUST_SYSFUZZ_CALLS=, _SECONDS=, _SEED= set the short run in make test
 
 N_RUST_CACHE ?= $(HOME)/.cache/n_rust
 LLVM ?= -19
@@ -48,6 +53,8 @@ N_RUST_CONC_SEED ?= 0x422dbebc1d5b7262
 export N_RUST_DIFF_SCENARIOS N_RUST_DIFF_SEED N_RUST_CONC_SCENARIOS N_RUST_CONC_SEED N_RUST_GUEST_SUITES N_RUST_NTTY_LDISC
 export N_RUST_SERIAL_BYTES N_RUST_SERIAL_READ_MAX N_RUST_SERIAL_PAUSE_EVERY N_RUST_SERIAL_PAUSE_US
 export N_RUST_STRESS_SECONDS N_RUST_STRESS_SEED N_RUST_LIFECYCLE_CYCLES
+export N_RUST_SYSFUZZ_CALLS N_RUST_SYSFUZZ_SEED N_RUST_SYSFUZZ_SECONDS N_RUST_SYSFUZZ_AGAINST
+export N_RUST_SYSFUZZ_SELFTEST N_RUST_SYSFUZZ_UNTIL
 export N_RUST_BENCH_REPS N_RUST_BENCH_MIB N_RUST_BENCH_LINES N_RUST_BENCH_TYPED N_RUST_BENCH_TRIPS N_RUST_BENCH_PTYS
 N_RUST_VT_LDISCS ?= ntty takeover
 export N_RUST_VT_LDISCS
@@ -59,19 +66,23 @@ FUZZ_SHORT_SECONDS ?= 45
 STRESS_SECONDS ?= 600
 STRESS_CYCLES ?= 100
 STRESS_MEM ?= 1G
+FUZZ_GUEST_CALLS ?= 1000000
+FUZZ_GUEST_SECONDS ?= 5400
+FUZZ_GUEST_SEED ?=
+FUZZ_GUEST_SELFTEST ?= 120
 export LIBCLANG_PATH ?= /usr/lib/llvm-19/lib
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
 BUILD := $(CURDIR)/build
 
 .PHONY: all help setup kernel-src kernel module install guest initramfs run test host-test oracle-long mutants bench \
-	fuzz fuzz-short serial-test stress \
+	fuzz fuzz-short fuzz-guest serial-test stress \
 	guest-test guest-takeover vt-test kunit kunit-parse check clean
 
 all: module
 
 help:
-	@sed -n '3,40p' Makefile
+	@sed -n '3,45p' Makefile
 
 setup:
 	@scripts/setup-toolchain.sh
@@ -141,6 +152,17 @@ stress: kernel-src guest
 		N_RUST_STRESS_SECONDS=$(STRESS_SECONDS) N_RUST_LIFECYCLE_CYCLES=$(STRESS_CYCLES) \
 		N_RUST_GUEST_MEM=$(STRESS_MEM) N_RUST_GUEST_TIMEOUT=$$(($(STRESS_SECONDS) + 2400)) \
 		scripts/test-config.sh debug
+# The guest syscall fuzzer alone, long (README, "Fuzzing"): one guest boot running only
+# n_rust-test-sysfuzz; the console log is build/guest-console.log.
+fuzz-guest: initramfs
+	@rm -f $(BUILD)/guest-console.log
+	@N_RUST_GUEST_SUITES=n_rust-test-sysfuzz N_RUST_SYSFUZZ_CALLS=$(FUZZ_GUEST_CALLS) \
+		N_RUST_SYSFUZZ_SECONDS=$(FUZZ_GUEST_SECONDS) N_RUST_SYSFUZZ_SEED=$(FUZZ_GUEST_SEED) \
+		N_RUST_SYSFUZZ_SELFTEST=$(FUZZ_GUEST_SELFTEST) \
+		N_RUST_GUEST_TIMEOUT=$$(($(FUZZ_GUEST_SECONDS) + $(FUZZ_GUEST_SELFTEST) + 600)) \
+		qemu/run.sh --test "$$(cat $(BUILD)/kdir.path)" $(BUILD); status=$$?; \
+		grep -a '^# sysfuzz:' $(BUILD)/guest-console.log; \
+		tests/guest-tap.py $(BUILD)/guest-console.log && exit $$status
 
 # The guest programs' TAP is checked too: every plan kept, no program missing (tests/guest-tap.py).
 guest-test: initramfs

@@ -56,6 +56,13 @@ append="console=ttyS0 loglevel=${N_RUST_LOGLEVEL:-7} panic=-1 kunit.filter_glob=
 [ -n "${N_RUST_STRESS_SECONDS:-}" ] && append="$append nrust_stress_seconds=$N_RUST_STRESS_SECONDS"
 [ -n "${N_RUST_STRESS_SEED:-}" ] && append="$append nrust_stress_seed=$N_RUST_STRESS_SEED"
 [ -n "${N_RUST_LIFECYCLE_CYCLES:-}" ] && append="$append nrust_lifecycle_cycles=$N_RUST_LIFECYCLE_CYCLES"
+# The syscall fuzzer (n_rust-test-sysfuzz): calls, seed, time limit, second discipline.
+[ -n "${N_RUST_SYSFUZZ_CALLS:-}" ] && append="$append nrust_sysfuzz_calls=$N_RUST_SYSFUZZ_CALLS"
+[ -n "${N_RUST_SYSFUZZ_SEED:-}" ] && append="$append nrust_sysfuzz_seed=$N_RUST_SYSFUZZ_SEED"
+[ -n "${N_RUST_SYSFUZZ_SECONDS:-}" ] && append="$append nrust_sysfuzz_seconds=$N_RUST_SYSFUZZ_SECONDS"
+[ -n "${N_RUST_SYSFUZZ_AGAINST:-}" ] && append="$append nrust_sysfuzz_against=$N_RUST_SYSFUZZ_AGAINST"
+[ -n "${N_RUST_SYSFUZZ_SELFTEST:-}" ] && append="$append nrust_sysfuzz_selftest=$N_RUST_SYSFUZZ_SELFTEST"
+[ -n "${N_RUST_SYSFUZZ_UNTIL:-}" ] && append="$append nrust_sysfuzz_until=$N_RUST_SYSFUZZ_UNTIL"
 # N_RUST_GUEST_SUITES=a,b: run only these guest programs (names as in qemu/init), for iterating.
 [ -n "${N_RUST_GUEST_SUITES:-}" ] && append="$append nrust_suites=$N_RUST_GUEST_SUITES"
 # Knobs of the benchmark (n_rust-bench): N_RUST_BENCH_REPS, _MIB, _LINES, _TYPED, _TRIPS, _PTYS.

@@ -15,12 +15,16 @@ use n_rust_engine::{
 use ops::{Input, Op, MAX_DATA, MAX_OPS};
 use tty_double::TtyDouble;
 
-/// Could receiving `data` in canonical mode with ECHO, `line` bytes into the line, queue
-/// more echo bytes than the echo ring holds? Each byte echoes at most two; each erase or
-/// reprint (KILL, WERASE, ERASE, REPRINT, after ISTRIP or IUCLC) up to six per character of
-/// the line. `commit_echoes` writes them out only when their count crosses a multiple of 256
-/// exactly, so they add up over a receive.
-fn echo_may_overfill(t: &Termios, data: &[u8], line: usize) -> bool {
+/// Could receiving `data` (after a flush in its middle, so the echo bytes it queued are not
+/// known) queue more echo bytes than the echo ring holds, `pending` bytes already queued and
+/// `line` bytes into the line? Each character echoes at most two bytes (`^X`, an escaped
+/// 0xff), plus the `/` closing an ECHOPRT erase; in canonical mode each erase or reprint
+/// (KILL, WERASE, ERASE, REPRINT, after ISTRIP or IUCLC) up to six per character of the
+/// line, counted twice over for a margin.
+fn echo_may_overfill(t: &Termios, canon: bool, data: &[u8], line: usize, pending: usize) -> bool {
+    if !t.l(LFlag::ECHO) && !t.l(LFlag::ECHONL) {
+        return false;
+    }
     let editing = [VERASE, VKILL, VWERASE, VREPRINT].map(|i| t.cc(i));
     let is_editing = |c: u8| {
         let lower = if c.is_ascii_uppercase() || (0xc0..=0xde).contains(&c) {
@@ -30,8 +34,13 @@ fn echo_may_overfill(t: &Termios, data: &[u8], line: usize) -> bool {
         };
         [c, c & 0x7f, lower].iter().any(|x| editing.contains(x))
     };
-    let edits = data.iter().filter(|&&c| is_editing(c)).count();
-    2 * data.len() + 6 * (line + data.len()) * edits > N_TTY_BUF_SIZE / 2
+    let edits = if canon {
+        data.iter().filter(|&&c| is_editing(c)).count()
+    } else {
+        0
+    };
+    let bound = 2 * data.len() + 1 + 12 * (line + data.len()) * edits;
+    pending + bound > N_TTY_BUF_SIZE
 }
 
 /// Largest read asked for.
@@ -114,20 +123,30 @@ impl Run {
                 let canon = self.e.icanon();
                 let line = ix.read_head.wrapping_sub(ix.canon_head).min(N_TTY_BUF_SIZE);
                 kind.canon_parmrk_receive = canon && self.t.i(IFlag::PARMRK);
-                kind.canon_echo_receive = canon && self.t.l(LFlag::ECHO);
                 let (bytes, flags): (Vec<u8>, Vec<u8>) =
                     data.iter().map(|b| b.decode(&self.t)).unzip();
                 let times = usize::from(*repeat) + 1;
                 let bytes = repeat_bounded(&bytes, times);
                 let flags = repeat_bounded(&flags, times);
                 let flags = flagged.then_some(flags.as_slice());
-                // An erase or reprint of a long line can overfill the echo ring, whose
-                // overwritten bytes (ops included) are then replayed: no column to expect.
-                if kind.canon_echo_receive && echo_may_overfill(&self.t, &bytes, line) {
-                    column_exact = false;
-                }
+                let t = self.t;
                 let flushed = self.receive(&bytes, flags, *noflow, usize::from(*lookahead));
                 kind.lookahead_flushed = flushed;
+                // More echo bytes queued than the echo ring had free (an erase or reprint of
+                // a long line, or two-byte echoes stepping over every multiple of 256 that
+                // `commit_echoes` writes at): the ring may have been overfilled and its
+                // overwritten bytes (ops included) replayed, so no column to expect. Without
+                // a flush the bytes queued are known; a flush restarts the ring.
+                let pending = ix.echo_head.wrapping_sub(ix.echo_tail);
+                let queued = self.e.indices().echo_head.wrapping_sub(ix.echo_head);
+                kind.echo_overfill_receive = if flushed {
+                    echo_may_overfill(&t, canon, &bytes, line, pending)
+                } else {
+                    pending.saturating_add(queued) > N_TTY_BUF_SIZE
+                };
+                if kind.echo_overfill_receive {
+                    column_exact = false;
+                }
             }
             Op::Read { size, packet } => {
                 kind.extproc_canon_read = self.e.icanon() && self.t.l(LFlag::EXTPROC);

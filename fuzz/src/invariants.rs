@@ -9,7 +9,11 @@
 //!   for a break, `\377 \377` for 0xff), so the head runs past the tail;
 //! - the echo ring can hold more than `N_TTY_BUF_SIZE` bytes: one erase of a long line
 //!   (KILL with ECHOKE, WERASE, a long UTF-8 sequence with ECHOPRT) queues three or more echo
-//!   bytes per character erased before `commit_echoes` runs;
+//!   bytes per character erased before `commit_echoes` runs; and in any mode `commit_echoes`
+//!   writes only when the count of pending bytes lands on a multiple of 256 exactly, which
+//!   two-byte echoes (`^X` with ECHOCTL, an escaped 0xff) can step over, so one receive of
+//!   more than 2048 characters can queue more than the ring holds. The overwritten bytes
+//!   are then replayed by `__process_echoes` (ops included, up to the masked commit index);
 //! - a full buffer in canonical mode steps `read_head` back once per pass of the receive
 //!   loop (the overflow case), and then lets one byte in, or none: the loop looks for room
 //!   once more after the last byte, and a parity error as that one byte is dropped. So a run
@@ -54,8 +58,9 @@ pub struct Overfill {
 pub struct OpKind {
     /// A receive in canonical mode with PARMRK (may overfill the read ring).
     pub canon_parmrk_receive: bool,
-    /// A receive in canonical mode with ECHO (an erase may overfill the echo ring).
-    pub canon_echo_receive: bool,
+    /// A receive with ECHO that queued (or, if it flushed, may have queued) more echo bytes
+    /// than the echo ring had free: it may have overfilled the ring.
+    pub echo_overfill_receive: bool,
     /// A receive whose signal character flushed the input (may wrap `lookahead_count` below
     /// zero if some of the bytes were looked ahead).
     pub lookahead_flushed: bool,
@@ -250,7 +255,7 @@ fn check_echo_ring(e: &Engine, op: OpKind, over: &mut Overfill) {
     let committed = span(ix.echo_tail, ix.echo_commit, "echo_commit");
     assert!(committed <= echo, "echo_commit past echo_head");
     span(ix.echo_mark, ix.echo_head, "echo_head behind echo_mark");
-    over.echo = echo > N_TTY_BUF_SIZE && (over.echo || op.canon_echo_receive);
+    over.echo = echo > N_TTY_BUF_SIZE && (over.echo || op.echo_overfill_receive);
     assert!(
         echo <= N_TTY_BUF_SIZE || over.echo,
         "echo ring holds {echo} bytes"

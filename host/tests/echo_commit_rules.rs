@@ -156,3 +156,39 @@ fn erased_tab_waiting_for_room_is_written_whole_later() {
         assert_eq!(r.master_bytes(), want.as_slice(), "{count} then {more}");
     }
 }
+
+/// Two-byte echoes can step over every multiple of 256 (`commit_echoes` writes only when
+/// `nr % ECHO_BLOCK` falls to `old % ECHO_BLOCK`), so one receive can queue more echo bytes
+/// than the 4096-byte ring holds; `add_echo_byte` overwrites the oldest, and `flush_echoes`
+/// replays what the ring holds up to the masked commit index (`__process_echoes` compares
+/// masked indices), ops included, then discards down to the watermark. Non-canonical, 'a'
+/// and 2100 `^A`: the op (2 bytes) and 'a' make 3 pending, each `^A` 2 more, always odd, so
+/// no commit until the end: 4203 bytes, the first 107 slots overwritten. Every even slot now
+/// holds 0x01 and every odd one `ECHO_OP_START`, so from slot 0 the replay writes a raw 0x01
+/// (no column) and 53 `^A` (106 columns) up to slot 107, then discards up to 397 (4203 -
+/// 397 < 3808, at op boundaries). The 3806 bytes left are 1903 `^A`, written by the next
+/// `process_echoes`. The fuzzer's terminal model met this as a column one too high
+/// (`fuzz/seeds/column-4118-vs-model-4117`): `^X` counts two columns whatever X is.
+#[test]
+fn echo_ring_overrun_in_one_receive_replays_the_overwritten_slots() {
+    let t = Termios::SANE.minus_l(LFlag::ICANON);
+    let (mut e, mut r) = open(&t);
+    let mut input = vec![b'a'];
+    input.resize(2101, 0x01);
+    feed(&mut e, &t, &mut r, &input);
+    let mut want = vec![0x01];
+    for _ in 0..53 {
+        want.extend_from_slice(b"^A");
+    }
+    assert_eq!(r.master_bytes(), want.as_slice());
+    assert_eq!(e.column(), 106);
+    let ix = e.indices();
+    assert_eq!(
+        (ix.echo_tail, ix.echo_commit, ix.echo_head),
+        (397, 4203, 4203)
+    );
+    r.clear_master();
+    e.process_echoes_to(&t, &mut r);
+    assert_eq!(r.master_bytes(), b"^A".repeat(1903).as_slice());
+    assert_eq!(e.column(), 106 + 3806);
+}

@@ -1,0 +1,430 @@
+//! `n_rust-test-sysfuzz`: a syscall fuzzer on ttys, n_rust against N_TTY.
+//!
+//! ```text
+//! n_rust-test-sysfuzz [--calls N] [--seed S] [--seconds T] [--block B]
+//!                     [--against D]   (D = 0: N_TTY against itself, a self-test of the harness)
+//!                     [--settle-us U] (sleep between settling samples, default 200)
+//!                     [--selftest T]  (T seconds of N_TTY against N_TTY first)
+//! ```
+//!
+//! Two pty pairs, one slave on N_TTY (0) and one on n_rust (29, loaded by `/init`), get the
+//! same random calls, drawn from a seed (`call.rs`): `TCSETS`/`TCSETSW`/`TCSETSF`, `TCGETS`,
+//! `TIOCSETD` (the own discipline, a switch to the other and back, unregistered numbers),
+//! `TIOCGETD`, `FIONREAD`, `TIOCOUTQ`, `TCFLSH`, `TCXONC`, `TCSBRK`, `TCSBRKP`, `TIOCPKT`,
+//! `TIOCSTI`, `TIOCSWINSZ`/`TIOCGWINSZ`, `TIOCVHANGUP`, unknown ioctls, `read`, `write`,
+//! `poll`, `open` and `close`, on the slave, the master or a second slave descriptor, with
+//! integer arguments out of range, bad pointers (NULL, low, unmapped, kernel, an object
+//! running into an unmapped page) and sizes from 0 to 1 MiB. Every descriptor is
+//! nonblocking, so no call waits.
+//!
+//! After each call both sides are settled and compared: every system call's return value,
+//! errno and the bytes it wrote to user memory (the data read, the termios, the queue
+//! counts, the poll mask), then each side's `FIONREAD` and poll mask on the slave and the
+//! master. Only the pty numbers and descriptor numbers differ by nature, and are not
+//! compared. Input written to a master (and output to it) is received by the flip-buffer
+//! worker later; settling makes that deterministic in practice: a `poll` of a tty with no
+//! input waits for its pending flip work (`tty_buffer_flush_work`); while some tty has
+//! input, the queue counts and poll masks are sampled 200 us apart until three agree (the
+//! process and the unbound workqueues run on CPU 0). A divergence is reported with the
+//! seed and the call number,
+//! the pairs are replaced and the run goes on.
+//!
+//! Defaults come from the environment (the kernel command line passes them to `/init`):
+//! `nrust_sysfuzz_calls` (default 20000), `nrust_sysfuzz_seed` (default: random, printed),
+//! `nrust_sysfuzz_seconds` (default 50: the run stops there even if calls are left),
+//! `nrust_sysfuzz_against` (default 29), `nrust_sysfuzz_selftest` (seconds of a first phase
+//! with N_TTY on both sides, the same seed: a check that what is compared is deterministic;
+//! default 0, none), `nrust_sysfuzz_until` (no call after this time, in seconds since the
+//! epoch: the guest's clock is the host's).
+
+mod call;
+mod side;
+
+use call::{gen_call, Call};
+use n_rust_guest_tests::run_env::{env_num, in_test_guest, pin_to_cpu0, restore_wq_mask};
+use n_rust_guest_tests::sys::kernel_problems;
+use n_rust_oracle::cli::{self, random_seed, Args};
+use n_rust_oracle::gen::Rng;
+use side::{Res, Side, N_RUST, N_TTY};
+use std::time::{Duration, Instant};
+
+/// Calls in the default run (`make test`).
+const DEFAULT_CALLS: u64 = 20_000;
+/// Seconds the default run may take at most.
+const DEFAULT_SECONDS: u64 = 50;
+/// Fresh pty pairs every so many calls.
+const DEFAULT_BLOCK: u64 = 5000;
+/// Divergences shown in full.
+const SHOWN: usize = 10;
+
+struct Opts {
+    calls: u64,
+    seed: u64,
+    seconds: u64,
+    block: u64,
+    /// The second side's discipline.
+    against: i32,
+    /// Microseconds slept between the samples of the settling.
+    settle_us: u32,
+    /// Seconds of a self-test phase (N_TTY against N_TTY) first.
+    selftest: u64,
+    /// No call after this wall-clock time (seconds since the epoch).
+    until: Option<u64>,
+}
+
+fn opts() -> Opts {
+    let mut o = Opts {
+        calls: env_num("nrust_sysfuzz_calls").unwrap_or(DEFAULT_CALLS),
+        seed: env_num("nrust_sysfuzz_seed").unwrap_or_else(random_seed),
+        seconds: env_num("nrust_sysfuzz_seconds").unwrap_or(DEFAULT_SECONDS),
+        block: DEFAULT_BLOCK,
+        against: env_num("nrust_sysfuzz_against").map_or(N_RUST, |d| d as i32),
+        settle_us: 200,
+        selftest: env_num("nrust_sysfuzz_selftest").unwrap_or(0),
+        until: env_num("nrust_sysfuzz_until"),
+    };
+    let mut args = Args::from_env();
+    while let Some(option) = args.next_option() {
+        match option.as_str() {
+            "--calls" => o.calls = args.number(&option),
+            "--seed" => o.seed = args.number(&option),
+            "--seconds" => o.seconds = args.number(&option),
+            "--block" => o.block = args.number(&option).max(1),
+            "--against" => o.against = args.number(&option) as i32,
+            "--settle-us" => o.settle_us = args.number(&option) as u32,
+            "--selftest" => o.selftest = args.number(&option),
+            _ => cli::unknown(&option),
+        }
+    }
+    o
+}
+
+/// The disciplines registered now (`/proc/tty/ldiscs`: "n_tty 0", ...).
+fn registered_discs() -> Vec<i32> {
+    std::fs::read_to_string("/proc/tty/ldiscs")
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(1)?.parse().ok())
+        .collect()
+}
+
+/// What is compared after each call besides its results: per side, `FIONREAD` and the poll
+/// mask of the slave and of the master.
+type Snapshot = Vec<(i64, i64, i16, i16)>;
+
+fn fionread(fd: libc::c_int) -> i64 {
+    let mut v: libc::c_int = -1;
+    // SAFETY: FIONREAD writes one int to a valid pointer.
+    let r = unsafe { libc::ioctl(fd, libc::FIONREAD, &mut v) };
+    if r < 0 {
+        -i64::from(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
+    } else {
+        i64::from(v)
+    }
+}
+
+fn poll_mask(fd: libc::c_int) -> i16 {
+    let mut p = libc::pollfd {
+        fd,
+        events: libc::POLLIN | libc::POLLOUT | libc::POLLPRI,
+        revents: 0,
+    };
+    // SAFETY: One valid pollfd.
+    if unsafe { libc::poll(&mut p, 1, 0) } < 0 {
+        -1
+    } else {
+        p.revents
+    }
+}
+
+fn snapshot(sides: &[Side; 2]) -> Snapshot {
+    use std::os::fd::AsRawFd;
+    sides
+        .iter()
+        .map(|s| {
+            // The polls first: one that finds no input waits for the pending flip work.
+            let (ps, pm) = (
+                poll_mask(s.slave.as_raw_fd()),
+                poll_mask(s.master.as_raw_fd()),
+            );
+            (
+                fionread(s.slave.as_raw_fd()),
+                fionread(s.master.as_raw_fd()),
+                ps,
+                pm,
+            )
+        })
+        .collect()
+}
+
+/// Waits until the flip work of both sides has settled. A `poll` of a tty with no input
+/// waits for its pending flip work, so when no slave and no master has input (the slaves
+/// polled first: their receive may echo to the masters) one sample is settled. Otherwise
+/// samples are taken `sleep_us` apart until three in a row agree.
+fn settle(sides: &[Side; 2], sleep_us: u32) -> Snapshot {
+    let mut last = snapshot(sides);
+    let mut same = 0;
+    for _ in 0..200 {
+        if last.iter().all(|s| (s.2 | s.3) & libc::POLLIN == 0) {
+            return last;
+        }
+        // SAFETY: Plain syscalls.
+        unsafe {
+            libc::sched_yield();
+            libc::usleep(sleep_us);
+        }
+        let now = snapshot(sides);
+        if now == last {
+            same += 1;
+            if same == 2 {
+                return now;
+            }
+        } else {
+            same = 0;
+        }
+        last = now;
+    }
+    last
+}
+
+fn fresh(against: i32) -> std::io::Result<[Side; 2]> {
+    Ok([Side::open(N_TTY)?, Side::open(against)?])
+}
+
+struct Divergence {
+    index: u64,
+    call: Call,
+    results: [Vec<Res>; 2],
+    snaps: Option<Snapshot>,
+}
+
+/// What one phase did.
+struct Phase {
+    done: u64,
+    syscalls: u64,
+    hangups: u64,
+    secs: f64,
+    divergences: Vec<Divergence>,
+    /// Calls after which only the settled queue counts or poll masks differed, with equal
+    /// results (timing: see the module's doc), and the first few of them.
+    unsettled: u64,
+    unsettled_shown: Vec<Divergence>,
+    /// Opening the pairs failed: the reason.
+    broken: Option<String>,
+}
+
+/// Runs calls from `seed` on a pair with N_TTY and one with `against` until `calls` are
+/// done or `until` has come.
+fn run_phase(o: &Opts, against: i32, until: Instant, registered: &[i32]) -> Phase {
+    let t0 = Instant::now();
+    let mut p = Phase {
+        done: 0,
+        syscalls: 0,
+        hangups: 0,
+        secs: 0.0,
+        divergences: Vec::new(),
+        unsettled: 0,
+        unsettled_shown: Vec::new(),
+        broken: None,
+    };
+    let mut r = Rng::new(o.seed);
+    let mut sides = match fresh(against) {
+        Ok(s) => s,
+        Err(e) => {
+            p.broken = Some(format!("opening the pty pairs: {e}"));
+            return p;
+        }
+    };
+    let mut fresh_in: Option<u32> = None;
+    while p.done < o.calls && Instant::now() < until {
+        if p.done > 0 && (p.done.is_multiple_of(o.block) || fresh_in == Some(0)) {
+            match fresh(against) {
+                Ok(s) => sides = s,
+                Err(e) => {
+                    p.broken = Some(format!("fresh pty pairs after {} calls: {e}", p.done));
+                    break;
+                }
+            }
+            fresh_in = None;
+        }
+        if p.done.is_multiple_of(256) {
+            // A call that hangs ends the program (SIGALRM), and the plan is not met.
+            // SAFETY: A plain syscall.
+            unsafe { libc::alarm(60) };
+        }
+        let call = gen_call(&mut r, registered);
+        let mut results: [Vec<Res>; 2] = [Vec::new(), Vec::new()];
+        for (side, out) in sides.iter_mut().zip(results.iter_mut()) {
+            side.run(&call, out);
+        }
+        p.syscalls += 2 * results[0].len() as u64;
+        if let Call::Hangup { .. } = call {
+            p.hangups += 1;
+            fresh_in = Some(8);
+        }
+        fresh_in = fresh_in.map(|n| n.saturating_sub(1));
+        let snaps = settle(&sides, o.settle_us);
+        let snap_diff = snaps[0] != snaps[1];
+        if results[0] != results[1] || snap_diff {
+            let d = Divergence {
+                index: p.done,
+                call,
+                results,
+                snaps: snap_diff.then_some(snaps),
+            };
+            if d.results[0] == d.results[1] {
+                p.unsettled += 1;
+                if p.unsettled_shown.len() < 3 {
+                    p.unsettled_shown.push(d);
+                }
+            } else {
+                if p.divergences.len() < SHOWN {
+                    println!(
+                        "# sysfuzz: call {} diverges: {}",
+                        p.done,
+                        call::show(&d.call)
+                    );
+                    println!("#   n_tty:  {}", side::show(&d.results[0]));
+                    println!("#   other:  {}", side::show(&d.results[1]));
+                }
+                p.divergences.push(d);
+            }
+            // The pairs differ now: fresh ones for the next call.
+            fresh_in = Some(0);
+        }
+        p.done += 1;
+        if p.done.is_multiple_of(100_000) {
+            println!(
+                "# sysfuzz: {} calls, {} diverged, {} unsettled, {:.1} s",
+                p.done,
+                p.divergences.len(),
+                p.unsettled,
+                t0.elapsed().as_secs_f64()
+            );
+        }
+    }
+    // SAFETY: A plain syscall (disarms the watchdog).
+    unsafe { libc::alarm(0) };
+    p.secs = t0.elapsed().as_secs_f64();
+    p
+}
+
+fn show_divergence(o: &Opts, d: &Divergence) {
+    println!(
+        "  # seed {:#x} call {}: {} -> n_tty {}, other {}{}",
+        o.seed,
+        d.index,
+        call::show(&d.call),
+        side::show(&d.results[0]),
+        side::show(&d.results[1]),
+        d.snaps.as_ref().map_or(String::new(), |s| format!(
+            ", after (FIONREAD slave, master; poll slave, master) {:?} / {:?}",
+            s[0], s[1]
+        ))
+    );
+}
+
+/// Prints the TAP line of a phase (number `n`, named `what`); returns whether it passed.
+fn report(o: &Opts, n: u32, what: &str, against: i32, p: &Phase) -> bool {
+    println!(
+        "# sysfuzz: {what}: {} calls ({} system calls on the two sides, {} hangups), seed {:#x}, {:.1} s, {} diverged, {} unsettled",
+        p.done,
+        p.syscalls,
+        p.hangups,
+        o.seed,
+        p.secs,
+        p.divergences.len(),
+        p.unsettled
+    );
+    if p.unsettled > 0 {
+        println!(
+            "# sysfuzz: {what}: after {} calls only the queue counts or poll masks differed (equal results; timing, as in the self-test), e.g.:",
+            p.unsettled
+        );
+        for d in &p.unsettled_shown {
+            show_divergence(o, d);
+        }
+    }
+    if let Some(why) = &p.broken {
+        println!("not ok {n} - sysfuzz: {what}: {why}");
+        return false;
+    }
+    if p.divergences.is_empty() {
+        println!("ok {n} - sysfuzz: {what}: agree on {} calls", p.done);
+        return true;
+    }
+    println!(
+        "not ok {n} - sysfuzz: {what}: {} of {} calls diverge",
+        p.divergences.len(),
+        p.done
+    );
+    for d in p.divergences.iter().take(SHOWN) {
+        show_divergence(o, d);
+    }
+    println!(
+        "  # reproduce (guest shell, module loaded): n_rust-test-sysfuzz --seed {:#x} --against {against} --calls {}",
+        o.seed,
+        p.divergences[0].index + 1
+    );
+    false
+}
+
+/// Now plus `secs`, capped by the wall-clock time `until` (seconds since the epoch; the
+/// guest's clock is the host's, from the RTC).
+fn deadline(secs: u64, until: Option<u64>) -> Instant {
+    let mut d = Duration::from_secs(secs);
+    if let Some(u) = until {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |t| t.as_secs());
+        d = d.min(Duration::from_secs(u.saturating_sub(now)));
+    }
+    Instant::now() + d
+}
+
+fn main() {
+    let o = opts();
+    let registered = registered_discs();
+    let pinned = if in_test_guest() { pin_to_cpu0() } else { None };
+    let plan = if o.selftest > 0 { 3 } else { 2 };
+    println!("TAP version 13");
+    println!("1..{plan}");
+    println!(
+        "# sysfuzz: seed {:#x}, {} calls at most, {} s at most (self-test first: {} s), fresh pty pairs every {}, against {}, disciplines {registered:?}",
+        o.seed, o.calls, o.seconds, o.selftest, o.block, o.against
+    );
+    let mut failed = 0;
+    let mut n = 1;
+    if o.selftest > 0 {
+        let p = run_phase(&o, N_TTY, deadline(o.selftest, o.until), &registered);
+        failed += u32::from(!report(&o, n, "self-test (N_TTY against N_TTY)", N_TTY, &p));
+        n += 1;
+    }
+    let p = run_phase(&o, o.against, deadline(o.seconds, o.until), &registered);
+    let what = if o.against == N_RUST {
+        "n_rust against N_TTY".to_string()
+    } else {
+        format!("discipline {} against N_TTY", o.against)
+    };
+    failed += u32::from(!report(&o, n, &what, o.against, &p));
+    n += 1;
+    if let Some(mask) = &pinned {
+        restore_wq_mask(mask);
+    }
+    match kernel_problems() {
+        Ok(p) if p.is_empty() => println!("ok {n} - sysfuzz: no kernel report"),
+        Ok(p) => {
+            failed += 1;
+            println!("not ok {n} - sysfuzz: {} kernel report lines", p.len());
+            for l in p.iter().take(20) {
+                println!("  # {l}");
+            }
+        }
+        Err(e) => {
+            failed += 1;
+            println!("not ok {n} - sysfuzz: {e}");
+        }
+    }
+    println!("# sysfuzz: {} passed, {failed} failed", plan - failed);
+    std::process::exit(i32::from(failed != 0));
+}
