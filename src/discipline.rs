@@ -7,7 +7,12 @@
 //!
 //! One mutex per tty guards the engine and its copy of the termios. N_TTY instead relies on
 //! `termios_rwsem`, two mutexes and lock-free ring indices; a single lock is simpler to
-//! reason about and the engine's work under it is short. `termios_rwsem` is taken where
+//! reason about and the engine's work under it is short. It is taken once per flip-buffer
+//! chunk by the receive worker, and once per `read()` by a reader that finds input: the first
+//! call of the `read()` keeps it across its copies (letting go only to wait for the worker or
+//! to sleep) and, when it asks to be called again, leaves it locked for the continuation
+//! calls, the last of which unlocks it (`call_again_locked`), so `tty_read()`'s 64-byte calls
+//! cost no lock each; a write takes it once per pass. `termios_rwsem` is taken where
 //! N_TTY's rules depend on it: for reading from the first to the last call of one `read()`
 //! (released around sleeping and the flip-buffer flush), for writing by `flush_buffer` and
 //! by a receive that may flush the input (ISIG), so neither cuts into a `read()`. The receive path runs in the
@@ -33,6 +38,7 @@ use crate::tty_ldisc::{
 use kernel::new_mutex;
 use kernel::prelude::*;
 use kernel::sync::Mutex;
+use kernel::sync::MutexGuard;
 use kernel::uaccess::{UserPtr, UserSlice};
 
 mod blocking_read;
@@ -65,10 +71,36 @@ impl NRust {
         tty: &Tty,
         f: impl FnOnce(&mut Engine, &Termios, &mut TtyActions<'_>) -> R,
     ) -> R {
-        let mut guard = self.state.lock();
-        let locked = &mut *guard;
+        Self::run(&mut self.state.lock(), tty, f)
+    }
+
+    /// Runs `f` on the engine of `guard`, with the tty's actions.
+    fn run<R>(
+        guard: &mut MutexGuard<'_, Locked>,
+        tty: &Tty,
+        f: impl FnOnce(&mut Engine, &Termios, &mut TtyActions<'_>) -> R,
+    ) -> R {
+        let locked = &mut **guard;
         let mut actions = TtyActions { tty };
         f(&mut locked.engine, &locked.termios, &mut actions)
+    }
+
+    /// Asks `tty_read()` to call again within this `read()` and, when it will (this call
+    /// copied something: `copied` > 0), keeps the state lock held for that call, as N_TTY
+    /// keeps its read-side state to itself between the calls of one `read()`: the next call
+    /// takes it over ([`NRust::read`]) instead of locking again, so one `read()` locks once.
+    /// Otherwise `guard` unlocks here.
+    ///
+    /// Context: in a `read()` that holds the reader lock; the next call runs in the same task
+    /// and system call, and does not sleep (a continuation).
+    fn call_again_locked(guard: MutexGuard<'_, Locked>, read: &mut ReadContext<'_>, copied: usize) {
+        read.call_again();
+        if copied > 0 {
+            // Unlocked by the guard the next call makes of it: `tty_read()` calls again after
+            // every call that returned bytes with the cookie set, even with no room left (to
+            // let the discipline finish) or after a failed copy to user space.
+            core::mem::forget(guard);
+        }
     }
 
     /// Runs the receive `f` of `data` (with `flags`) on the engine. When the bytes may
@@ -163,11 +195,15 @@ impl LineDiscipline for NRust {
         read: &mut ReadContext<'_>,
     ) -> Result<usize> {
         if read.is_continuation() {
-            let (copied, more) = self.with_engine(tty, |engine, termios, actions| {
+            // SAFETY: This task holds the state lock: the previous call of this `read()` asked
+            // to be called again after copying bytes, which is the only case in which there
+            // is a continuation, and then kept the lock (`call_again_locked`).
+            let mut guard = unsafe { MutexGuard::new(&self.state, ()) };
+            let (copied, more) = Self::run(&mut guard, tty, |engine, termios, actions| {
                 engine.read_continue(termios, buf, actions)
             });
             if more {
-                read.call_again();
+                Self::call_again_locked(guard, read, copied);
             }
             return Ok(copied);
         }
@@ -179,14 +215,14 @@ impl LineDiscipline for NRust {
     }
 
     fn write(&self, tty: &Tty, file: &TtyFile, buf: &[u8]) -> Result<usize> {
-        let tostop = self.with_engine(tty, |_, termios, _| termios.l(LFlag::TOSTOP));
+        // The tty's own flag, without a lock, as `n_tty_write` reads `L_TOSTOP(tty)`.
+        let tostop = tty.termios().c_lflag & LFlag::TOSTOP.bits() != 0;
         if tostop && !file.is_console() {
             tty.check_change_for_write()?;
         }
-        // Pending echoes go out once, before the loop (`n_tty_write`).
-        self.with_engine(tty, |engine, termios, actions| {
-            engine.process_echoes_to(termios, actions)
-        });
+        // Pending echoes go out once, before the loop (`n_tty_write`): in the lock of the
+        // loop's first pass, or on their own when the loop ends before it.
+        let mut echoes_pending = true;
         let mut written = 0usize;
         let result = {
             // On the write queue until the loop ends.
@@ -199,7 +235,11 @@ impl LineDiscipline for NRust {
                     break Err(EIO);
                 }
                 let rest = buf.get(written..).unwrap_or(&[]);
+                let echoes = core::mem::take(&mut echoes_pending);
                 let pass = self.with_engine(tty, |engine, termios, actions| {
+                    if echoes {
+                        engine.process_echoes_to(termios, actions);
+                    }
                     engine.write_output(termios, rest, actions)
                 });
                 written += pass.bytes;
@@ -217,6 +257,11 @@ impl LineDiscipline for NRust {
                 waiter.sleep(bindings::MAX_SCHEDULE_TIMEOUT);
             }
         };
+        if echoes_pending {
+            self.with_engine(tty, |engine, termios, actions| {
+                engine.process_echoes_to(termios, actions)
+            });
+        }
         // Someone asked for SIGIO when there is room again (`n_tty_write`).
         if written < buf.len() && tty.has_fasync() {
             tty.set_flag(bindings::TTY_DO_WRITE_WAKEUP);
