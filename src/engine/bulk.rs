@@ -121,13 +121,13 @@ impl Engine {
         while i < data.len() {
             let rest = data.get(i..).unwrap_or(&[]);
             let frest = flags.get(i..).unwrap_or(&[]);
-            let normal = frest.iter().take_while(|&&f| f == TTY_NORMAL).count();
-            // Past the end of the flags every byte is normal.
-            let normal = if normal == frest.len() {
-                rest.len()
-            } else {
-                normal
-            };
+            // The flags may run past this chunk's bytes; past the end of the flags every byte
+            // is normal.
+            let normal = rest
+                .iter()
+                .zip(frest.iter().chain(core::iter::repeat(&TTY_NORMAL)))
+                .take_while(|(_, &f)| f == TTY_NORMAL)
+                .count();
             if normal > 0 {
                 self.put_tty_queue_block(rest.get(..normal).unwrap_or(&[]));
                 i += normal;
