@@ -88,7 +88,7 @@ fn canonical_reads_end_exactly_at_each_line_end_across_ring_wraps() {
         let line: Vec<u8> = (0..len).map(|_| b'a' + (rng.next() % 26) as u8).collect();
         input.extend_from_slice(&line);
         let mut returned = line;
-        if rng.next() % 4 == 0 {
+        if rng.next().is_multiple_of(4) {
             input.push(4); // VEOF: ends the line and is not read
         } else {
             input.push(b'\n');
