@@ -88,8 +88,10 @@ fn work_raw(e: &mut Engine, t: &Termios, data: &[u8], a: &mut Drain) -> usize {
     let mut off = 0;
     while off < data.len() {
         let end = (off + FLIP_CHUNK).min(data.len());
+        // The glue asks first whether the bytes may flush the input (ISIG).
+        let may_flush = e.receive_may_flush(t, &data[off..end], None);
         let took = e.receive(t, &data[off..end], None, a);
-        off += took;
+        off += took + usize::from(may_flush);
         let n = e.read(t, &mut out, a).unwrap_or(0);
         sum = sum.wrapping_add(n).wrapping_add(out[0] as usize);
     }
@@ -110,7 +112,8 @@ fn work_canon(e: &mut Engine, t: &Termios, data: &[u8], a: &mut Drain) -> usize 
     let mut off = 0;
     while off < data.len() {
         let end = (off + FLIP_CHUNK).min(data.len());
-        off += e.receive(t, &data[off..end], None, a);
+        let may_flush = e.receive_may_flush(t, &data[off..end], None);
+        off += e.receive(t, &data[off..end], None, a) + usize::from(may_flush);
         while let Ok(n) = e.read(t, &mut out, a) {
             if n == 0 {
                 break;
@@ -128,7 +131,9 @@ fn work_echo(e: &mut Engine, t: &Termios, data: &[u8], a: &mut Drain) -> usize {
     let mut sum = 0usize;
     for line in data.chunks(LINE) {
         for c in line.chunks(1) {
+            let may_flush = e.receive_may_flush(t, c, None);
             e.receive(t, c, None, a);
+            sum = sum.wrapping_add(usize::from(may_flush));
         }
         let n = e.read(t, &mut out, a).unwrap_or(0);
         sum = sum.wrapping_add(n);

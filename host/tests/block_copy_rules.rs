@@ -169,3 +169,33 @@ fn output_column_counts_printable_runs_before_a_tab() {
         assert_eq!(e.column() as usize, column + spaces);
     }
 }
+
+/// Whether a receive may flush (ISIG's INTR, QUIT or SUSP anywhere in the chunk), looked for
+/// eight bytes at a time: found at every position of chunks of every length up to 40, among
+/// bytes one above and below each signal character and with the top bit set (the borrows of
+/// the word-at-a-time test), and not found when absent.
+#[test]
+fn signal_character_is_found_at_every_position_of_a_chunk() {
+    let t = Termios::SANE;
+    let (e, _) = open(&t);
+    let signals = [t.cc(VINTR), t.cc(VQUIT), t.cc(VSUSP)];
+    let near: Vec<u8> = signals
+        .iter()
+        .flat_map(|&s| [s + 1, s - 1, s | 0x80, s ^ 0x01])
+        .filter(|c| !signals.contains(c))
+        .collect();
+    for len in 0..40 {
+        let filler: Vec<u8> = (0..len).map(|i| near[i % near.len()]).collect();
+        assert!(
+            !e.receive_may_flush(&t, &filler, None),
+            "none in {filler:?}"
+        );
+        for at in 0..len {
+            for s in signals {
+                let mut data = filler.clone();
+                data[at] = s;
+                assert!(e.receive_may_flush(&t, &data, None), "{s} at {at} of {len}");
+            }
+        }
+    }
+}

@@ -19,6 +19,31 @@ fn split(from: usize, n: usize) -> (usize, usize, usize) {
     (start, first, n - first)
 }
 
+/// Whether any byte of `data` is one of `bytes`, eight bytes at a time: a byte of a word
+/// equals `b` where the word XOR `b` in every byte has a zero byte, which the borrow of
+/// `x - 0x01…01` shows in that byte's top bit (set only where `x` had a zero byte or, above
+/// one, a borrow; the first zero byte is always seen).
+pub(super) fn contains_any(data: &[u8], bytes: [u8; 3]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    let has_zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS != 0;
+    let words = data.chunks_exact(8);
+    let tail = words.remainder();
+    for word in words {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(word);
+        let w = u64::from_ne_bytes(w);
+        if bytes
+            .iter()
+            .any(|&b| has_zero_byte(w ^ (ONES.wrapping_mul(u64::from(b)))))
+        {
+            return true;
+        }
+    }
+    let [b0, b1, b2] = bytes;
+    tail.iter().any(|&c| c == b0 || c == b1 || c == b2)
+}
+
 impl Engine {
     /// Appends `data` to the read ring (`put_tty_queue` for each byte, in two copies at
     /// most, as `n_tty_receive_buf_real_raw` does). `data` must fit: the caller checked the
@@ -140,7 +165,7 @@ impl Engine {
     }
 
     /// Neither ISTRIP nor IUCLC with IEXTEN: [`Engine::preops`] leaves every byte as it is.
-    fn preops_is_identity(t: &Termios) -> bool {
+    pub(super) fn preops_is_identity(t: &Termios) -> bool {
         !(t.i(IFlag::ISTRIP) || (t.i(IFlag::IUCLC) && t.l(LFlag::IEXTEN)))
     }
 
