@@ -49,7 +49,7 @@ const WAKEUP_CHARS: usize = 256;
 
 /// The engine and the termios it was last told about.
 struct Locked {
-    engine: KVBox<Engine>,
+    engine: Engine,
     termios: Termios,
 }
 
@@ -139,17 +139,13 @@ impl LineDiscipline for NRust {
             state <- {
                 // Before anything is set up: a refused open leaves the tty as it was.
                 tty_audit::check_attach(tty)?;
-                let driver = DriverInfo {
-                    real_raw: tty.driver_is_real_raw(),
-                    pty: tty.is_pty(),
-                };
-                // The engine is about 12 KiB: built in place, zeroed, never on the stack, in
-                // virtually contiguous memory as N_TTY's `vzalloc` (no order-2 allocation).
-                let mut engine: KVBox<Engine> =
-                    KVBox::init(pin_init::init_zeroed::<Engine>(), GFP_KERNEL)?;
-                engine.set_driver(driver);
-                let termios = engine_termios(&tty.termios());
-                let locked = Locked { engine, termios };
+                // The engine is about 9 KiB: built in place, zeroed, never on the stack, in
+                // the pages the abstraction takes from vmalloc for the whole per-tty state, as
+                // N_TTY's `vzalloc` (no order-2 allocation); set up in `pin_chain` below.
+                let locked = pin_init::init!(Locked {
+                    engine <- pin_init::init_zeroed(),
+                    termios: engine_termios(&tty.termios()),
+                });
                 // A pty slave's lock is a lock class of its own, as pty.c gives the slave's
                 // termios_rwsem and buffer lock the TTY_LOCK_SLAVE subclass: an ISIG flush
                 // under the slave's lock takes the master's buffer lock (pty_flush_buffer),
@@ -166,7 +162,12 @@ impl LineDiscipline for NRust {
             // What `n_tty_open` does once its state is allocated.
             tty.clear_closing();
             tty.clear_flag(bindings::TTY_LDISC_HALTED);
+            let driver = DriverInfo {
+                real_raw: tty.driver_is_real_raw(),
+                pty: tty.is_pty(),
+            };
             this.with_engine(tty, |engine, termios, actions| {
+                engine.set_driver(driver);
                 engine.open(termios, actions)
             });
             tty.unthrottle_at_open();
