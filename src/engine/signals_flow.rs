@@ -40,7 +40,8 @@ impl Engine {
             c == t.cc(VINTR) || c == t.cc(VQUIT) || c == t.cc(VSUSP)
         };
         if t.l(LFlag::ISIG) {
-            let found = if Self::preops_is_identity(t) {
+            // Word at a time where there are words (a typed byte is not worth the set-up).
+            let found = if data.len() >= 8 && Self::preops_is_identity(t) {
                 contains_any(data, [t.cc(VINTR), t.cc(VQUIT), t.cc(VSUSP)])
             } else {
                 data.iter().any(|&c| signal_char(c))
