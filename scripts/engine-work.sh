@@ -4,6 +4,7 @@
 # only inside its work_* function. Prints one line per path: instructions, bytes, per byte.
 set -eu
 cd "$(dirname "$0")/.."
+command -v valgrind >/dev/null || { echo "engine-work: needs valgrind (apt-get install valgrind)" >&2; exit 1; }
 # As the kernel compiles Rust here: CONFIG_CC_OPTIMIZE_FOR_SIZE (opt-level s, which tinyconfig
 # selects) and CONFIG_RUST_OVERFLOW_CHECKS; a target directory of its own for that profile.
 CARGO_PROFILE_RELEASE_OPT_LEVEL=${ENGINE_WORK_OPT_LEVEL:-s} CARGO_PROFILE_RELEASE_OVERFLOW_CHECKS=true \
