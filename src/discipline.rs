@@ -95,12 +95,8 @@ impl NRust {
     /// and system call, and does not sleep (a continuation).
     fn call_again_locked(guard: MutexGuard<'_, Locked>, read: &mut ReadContext<'_>, copied: usize) {
         read.call_again();
-        if copied > 0 {
-            // Unlocked by the guard the next call makes of it: `tty_read()` calls again after
-            // every call that returned bytes with the cookie set, even with no room left (to
-            // let the discipline finish) or after a failed copy to user space.
-            core::mem::forget(guard);
-        }
+        let _ = copied;
+        drop(guard);
     }
 
     /// Runs the receive `f` of `data` (with `flags`) on the engine. When the bytes may
@@ -196,10 +192,7 @@ impl LineDiscipline for NRust {
         read: &mut ReadContext<'_>,
     ) -> Result<usize> {
         if read.is_continuation() {
-            // SAFETY: This task holds the state lock: the previous call of this `read()` asked
-            // to be called again after copying bytes, which is the only case in which there
-            // is a continuation, and then kept the lock (`call_again_locked`).
-            let mut guard = unsafe { MutexGuard::new(&self.state, ()) };
+            let mut guard = self.state.lock();
             let (copied, more) = Self::run(&mut guard, tty, |engine, termios, actions| {
                 engine.read_continue(termios, buf, actions)
             });
