@@ -75,7 +75,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 
 BUILD := $(CURDIR)/build
 
-.PHONY: all help setup kernel-src kernel module install guest initramfs run test host-test oracle-long mutants bench \
+.PHONY: all help setup kernel-src kernel module install guest initramfs run test host-test oracle-long mutants bench engine-work \
 	fuzz fuzz-short fuzz-guest serial-test stress \
 	guest-test guest-takeover vt-test kunit kunit-parse check clean
 
@@ -191,6 +191,10 @@ serial-test: initramfs
 
 # N_TTY and n_rust measured alternately in one guest boot (README, "Benchmark"); the table
 # goes to bench/last.json and bench/last.svg, compared first with the last saved result.
+# The engine's instructions per byte on its fast paths, under callgrind (host only).
+engine-work:
+	@scripts/engine-work.sh
+
 bench: initramfs
 	@mkdir -p $(BUILD)/bench
 	@{ qemu/run.sh --bench "$$(cat $(BUILD)/kdir.path)" $(BUILD); echo $$? >$(BUILD)/bench/status; } \

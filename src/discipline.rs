@@ -7,7 +7,12 @@
 //!
 //! One mutex per tty guards the engine and its copy of the termios. N_TTY instead relies on
 //! `termios_rwsem`, two mutexes and lock-free ring indices; a single lock is simpler to
-//! reason about and the engine's work under it is short. `termios_rwsem` is taken where
+//! reason about and the engine's work under it is short. It is taken once per flip-buffer
+//! chunk by the receive worker, and once per call of `read()` that finds input: the first call
+//! keeps it across its copies (letting go only to wait for the worker or to sleep), and each
+//! continuation call (`tty_read()` calls again for each 64 bytes, copying to user space in
+//! between, which may fault and sleep) takes it afresh, so the worker, writers and `poll()`
+//! never wait for a page fault of a reader; a write takes it once per pass. `termios_rwsem` is taken where
 //! N_TTY's rules depend on it: for reading from the first to the last call of one `read()`
 //! (released around sleeping and the flip-buffer flush), for writing by `flush_buffer` and
 //! by a receive that may flush the input (ISIG), so neither cuts into a `read()`. The receive path runs in the
@@ -34,6 +39,7 @@ use crate::tty_ldisc::{
 use kernel::new_mutex;
 use kernel::prelude::*;
 use kernel::sync::Mutex;
+use kernel::sync::MutexGuard;
 use kernel::uaccess::{UserPtr, UserSlice};
 
 mod blocking_read;
@@ -44,7 +50,7 @@ const WAKEUP_CHARS: usize = 256;
 
 /// The engine and the termios it was last told about.
 struct Locked {
-    engine: KVBox<Engine>,
+    engine: Engine,
     termios: Termios,
 }
 
@@ -76,8 +82,16 @@ impl NRust {
         tty: &Tty,
         f: impl FnOnce(&mut Engine, &Termios, &mut TtyActions<'_>) -> R,
     ) -> R {
-        let mut guard = self.state.lock();
-        let locked = &mut *guard;
+        Self::run(&mut self.state.lock(), tty, f)
+    }
+
+    /// Runs `f` on the engine of `guard`, with the tty's actions.
+    fn run<R>(
+        guard: &mut MutexGuard<'_, Locked>,
+        tty: &Tty,
+        f: impl FnOnce(&mut Engine, &Termios, &mut TtyActions<'_>) -> R,
+    ) -> R {
+        let locked = &mut **guard;
         let mut actions = TtyActions { tty };
         f(&mut locked.engine, &locked.termios, &mut actions)
     }
@@ -127,17 +141,13 @@ impl LineDiscipline for NRust {
             state <- {
                 // Before anything is set up: a refused open leaves the tty as it was.
                 tty_audit::check_attach(tty)?;
-                let driver = DriverInfo {
-                    real_raw: tty.driver_is_real_raw(),
-                    pty: tty.is_pty(),
-                };
-                // The engine is about 12 KiB: built in place, zeroed, never on the stack, in
-                // virtually contiguous memory as N_TTY's `vzalloc` (no order-2 allocation).
-                let mut engine: KVBox<Engine> =
-                    KVBox::init(pin_init::init_zeroed::<Engine>(), GFP_KERNEL)?;
-                engine.set_driver(driver);
-                let termios = engine_termios(&tty.termios());
-                let locked = Locked { engine, termios };
+                // The engine is about 9 KiB: built in place, zeroed, never on the stack, in
+                // the pages the abstraction takes from vmalloc for the whole per-tty state, as
+                // N_TTY's `vzalloc` (no order-2 allocation); set up in `pin_chain` below.
+                let locked = pin_init::init!(Locked {
+                    engine <- pin_init::init_zeroed(),
+                    termios: engine_termios(&tty.termios()),
+                });
                 // A pty slave's lock is a lock class of its own, as pty.c gives the slave's
                 // termios_rwsem and buffer lock the TTY_LOCK_SLAVE subclass: an ISIG flush
                 // under the slave's lock takes the master's buffer lock (pty_flush_buffer),
@@ -154,7 +164,12 @@ impl LineDiscipline for NRust {
             // What `n_tty_open` does once its state is allocated.
             tty.clear_closing();
             tty.clear_flag(bindings::TTY_LDISC_HALTED);
+            let driver = DriverInfo {
+                real_raw: tty.driver_is_real_raw(),
+                pty: tty.is_pty(),
+            };
             this.with_engine(tty, |engine, termios, actions| {
+                engine.set_driver(driver);
                 engine.open(termios, actions)
             });
             tty.unthrottle_at_open();
@@ -184,6 +199,9 @@ impl LineDiscipline for NRust {
         read: &mut ReadContext<'_>,
     ) -> Result<usize> {
         if read.is_continuation() {
+            // The state lock per call: `tty_read()` copies to user space between the calls,
+            // which may fault and sleep, and the receive worker, writers and `poll()` must not
+            // wait for that (N_TTY keeps only the reader lock and `termios_rwsem` there).
             let (copied, more) = self.with_engine(tty, |engine, termios, actions| {
                 engine.read_continue(termios, buf, actions)
             });
@@ -203,17 +221,17 @@ impl LineDiscipline for NRust {
     }
 
     fn write(&self, tty: &Tty, file: &TtyFile, buf: &[u8]) -> Result<usize> {
-        let tostop = self.with_engine(tty, |_, termios, _| termios.l(LFlag::TOSTOP));
+        // The tty's own flag, without a lock, as `n_tty_write` reads `L_TOSTOP(tty)`.
+        let tostop = tty.local_modes_unlocked() & LFlag::TOSTOP.bits() != 0;
         if tostop && !file.is_console() {
             if let Err(e) = tty.check_change_for_write() {
                 self.count_job_control_signal(tty, e, Signal::Ttou);
                 return Err(e);
             }
         }
-        // Pending echoes go out once, before the loop (`n_tty_write`).
-        self.with_engine(tty, |engine, termios, actions| {
-            engine.process_echoes_to(termios, actions)
-        });
+        // Pending echoes go out once, before the loop (`n_tty_write`): in the lock of the
+        // loop's first pass, or on their own when the loop ends before it.
+        let mut echoes_pending = true;
         let mut written = 0usize;
         let result = {
             // On the write queue until the loop ends.
@@ -226,7 +244,11 @@ impl LineDiscipline for NRust {
                     break Err(EIO);
                 }
                 let rest = buf.get(written..).unwrap_or(&[]);
+                let echoes = core::mem::take(&mut echoes_pending);
                 let pass = self.with_engine(tty, |engine, termios, actions| {
+                    if echoes {
+                        engine.process_echoes_to(termios, actions);
+                    }
                     engine.write_output(termios, rest, actions)
                 });
                 written += pass.bytes;
@@ -244,6 +266,11 @@ impl LineDiscipline for NRust {
                 waiter.sleep(bindings::MAX_SCHEDULE_TIMEOUT);
             }
         };
+        if echoes_pending {
+            self.with_engine(tty, |engine, termios, actions| {
+                engine.process_echoes_to(termios, actions)
+            });
+        }
         // Someone asked for SIGIO when there is room again (`n_tty_write`).
         if written < buf.len() && tty.has_fasync() {
             tty.set_flag(bindings::TTY_DO_WRITE_WAKEUP);

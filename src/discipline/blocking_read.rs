@@ -20,6 +20,10 @@ impl NRust {
     /// mode says (`termios_rwsem` released meanwhile). Asks for a continuation through
     /// `read` when more can be returned at once.
     ///
+    /// The state lock is taken once for the call and let go only around waiting for the
+    /// worker and sleeping; it is let go before returning, also when the read asks to be
+    /// called again (the next call locks afresh: `tty_read()` copies to user space between).
+    ///
     /// Context: process context; sleeps, without the state lock held.
     pub(super) fn read_first(
         &self,
@@ -29,8 +33,10 @@ impl NRust {
         read: &mut ReadContext<'_>,
     ) -> Result<usize> {
         let packet = tty.packet_mode();
-        let mut progress =
-            self.with_engine(tty, |engine, termios, _| engine.read_begin(termios, packet));
+        // One hold of the state lock for the whole call while there is input: released only
+        // around waiting for the flip-buffer worker and around sleeping.
+        let mut guard = self.state.lock();
+        let mut progress = guard.engine.read_begin(&guard.termios, packet);
         let mut timer = jiffies(progress.mode().timer());
         let outcome = {
             // On the read queue until the loop ends.
@@ -50,15 +56,17 @@ impl NRust {
                     }
                     break Ok(false);
                 }
-                let mut step = self.with_engine(tty, |engine, termios, actions| {
+                let mut step = Self::run(&mut guard, tty, |engine, termios, actions| {
                     engine.read_step(termios, &mut progress, buf, actions)
                 });
                 if let ReadStep::Empty = step {
                     // Let the flip-buffer worker deliver what it holds, then look again at
                     // once, before any status change (`tty_buffer_flush_work`, which is not
                     // exported, between N_TTY's two `input_available_p`).
+                    drop(guard);
                     read.unlocked(|| tty.flush_input_work());
-                    step = self.with_engine(tty, |engine, termios, actions| {
+                    guard = self.state.lock();
+                    step = Self::run(&mut guard, tty, |engine, termios, actions| {
                         engine.read_step(termios, &mut progress, buf, actions)
                     });
                 }
@@ -86,16 +94,21 @@ impl NRust {
                 if kernel::current!().signal_pending() {
                     break Err(ERESTARTSYS);
                 }
+                drop(guard);
                 timer = read.unlocked(|| waiter.sleep(timer));
+                guard = self.state.lock();
             }
         };
         if let Ok(true) = outcome {
+            let copied = progress.copied();
+            drop(guard);
             read.call_again();
-            return Ok(progress.copied());
+            return Ok(copied);
         }
-        self.with_engine(tty, |engine, _, actions| {
+        Self::run(&mut guard, tty, |engine, _, actions| {
             engine.read_end(&progress, actions)
         });
+        drop(guard);
         match outcome {
             _ if progress.copied() > 0 => Ok(progress.copied()),
             Err(e) => Err(e),

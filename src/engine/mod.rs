@@ -13,6 +13,7 @@
 //! | `actions.rs` | what the engine asks of the tty ([`Actions`], [`Sink`], [`Signal`]) and is told ([`DriverInfo`], `TTY_*` flags) |
 //! | `state.rs` | `struct n_tty_data` ([`Engine`]), its constructor and in-place reset |
 //! | `buffers.rs` | the read ring, line-end bitmap and character map; open, flush |
+//! | `bulk.rs` | the read ring a block at a time: copies in and out, the next line end |
 //! | `termios_change.rs` | `n_tty_set_termios` |
 //! | `receive.rs` | `n_tty_receive_buf_common` and below: room, overflow, flags, PARMRK, dispatch, throttling |
 //! | `canon.rs` | canonical line editing: ERASE, WERASE, KILL (`eraser`), LNEXT, REPRINT, line ends |
@@ -46,6 +47,7 @@
 
 mod actions;
 mod buffers;
+mod bulk;
 mod canon;
 mod counters;
 mod ctype;

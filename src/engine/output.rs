@@ -99,8 +99,23 @@ impl Engine {
             return Ok(0);
         }
         let nr = buf.len().min(space);
+        let olcuc = t.o(OFlag::OLCUC);
         let mut i = 0;
         while i < nr {
+            if !olcuc {
+                // A run of printable ASCII: one column each, nothing else to look at.
+                let run = buf
+                    .get(i..nr)
+                    .unwrap_or(&[])
+                    .iter()
+                    .take_while(|&&c| (b' '..0x7f).contains(&c))
+                    .count();
+                self.column = self.column.wrapping_add(run as u32);
+                i += run;
+                if i >= nr {
+                    break;
+                }
+            }
             let c = buf.get(i).copied().unwrap_or(0);
             match c {
                 b'\n' => {

@@ -54,9 +54,7 @@ impl Engine {
     /// password typed does not linger in the buffer (`zero_buffer`).
     fn zero_buffer(&mut self, t: &Termios, from: usize, n: usize) {
         if t.l(LFlag::ICANON) && !t.l(LFlag::ECHO) {
-            for i in 0..n {
-                self.rb_set(from.wrapping_add(i), 0);
-            }
+            self.zero_ring(from, n);
         }
     }
 
@@ -71,9 +69,7 @@ impl Engine {
         if n == 0 {
             return (0, false);
         }
-        for (i, o) in out.iter_mut().take(n).enumerate() {
-            *o = self.rb(tail + i);
-        }
+        self.copy_out_of_ring(tail, out.get_mut(..n).unwrap_or(&mut []));
         let is_eof = n == 1 && self.rb(tail) == t.cc(VEOF);
         self.zero_buffer(t, tail, n);
         self.read_tail = self.read_tail.wrapping_add(n);
@@ -97,13 +93,7 @@ impl Engine {
         let avail = canon_head.wrapping_sub(self.read_tail).min(N_TTY_BUF_SIZE);
         let n0 = out.len().min(avail);
         let tail = self.read_tail;
-        let mut eol = None;
-        for i in 0..n0 {
-            if self.flag_test(tail.wrapping_add(i)) {
-                eol = Some(i);
-                break;
-            }
-        }
+        let eol = self.next_line_end(tail, n0);
         let (mut n, c, found) = match eol {
             Some(i) => (i, i + 1, true),
             None => (n0, n0, false),
@@ -111,9 +101,7 @@ impl Engine {
         if !found || self.rb(tail.wrapping_add(n)) != DISABLED_CHAR {
             n = c;
         }
-        for (i, o) in out.iter_mut().take(n).enumerate() {
-            *o = self.rb(tail.wrapping_add(i));
-        }
+        self.copy_out_of_ring(tail, out.get_mut(..n).unwrap_or(&mut []));
         self.zero_buffer(t, tail, n);
         if found {
             self.flag_clear(tail.wrapping_add(c - 1));

@@ -144,18 +144,9 @@ impl Engine {
             None => (None, None),
         };
         if self.real_raw {
-            for &c in data {
-                self.put_tty_queue(c);
-            }
+            self.put_tty_queue_block(data);
         } else if self.raw || (extproc && !preops) {
-            for (i, &c) in data.iter().enumerate() {
-                let flag = flags.and_then(|f| f.get(i).copied()).unwrap_or(TTY_NORMAL);
-                if flag == TTY_NORMAL {
-                    self.put_tty_queue(c);
-                } else {
-                    self.receive_char_flagged(c, flag, t, a);
-                }
-            }
+            self.receive_buf_raw(t, data, flags, a);
         } else if self.closing && !extproc {
             for (part, fpart, done) in [(la, fla, true), (rest, frest, false)] {
                 for (i, &c) in part.iter().enumerate() {
@@ -187,7 +178,8 @@ impl Engine {
 
     /// Character by character (`n_tty_receive_buf_standard`): the literal-next character,
     /// flagged bytes, ISTRIP/IUCLC, EXTPROC, then the special characters of the map or an
-    /// ordinary one; `lookahead_done` says flow control was done ahead.
+    /// ordinary one (runs of them stored at once: `bulk.rs`); `lookahead_done` says flow
+    /// control was done ahead.
     fn receive_buf_standard(
         &mut self,
         t: &Termios,
@@ -196,8 +188,20 @@ impl Engine {
         lookahead_done: bool,
         a: &mut impl Actions,
     ) {
-        for (i, &c) in data.iter().enumerate() {
+        let plain_ok = Self::plain_runs_allowed(t);
+        let mut i = 0;
+        while i < data.len() {
+            if plain_ok && !self.lnext {
+                let frest = flags.map(|f| f.get(i..).unwrap_or(&[]));
+                let run = self.receive_plain_run(t, data.get(i..).unwrap_or(&[]), frest, a);
+                if run > 0 {
+                    i += run;
+                    continue;
+                }
+            }
+            let c = data.get(i).copied().unwrap_or(0);
             let flag = flags.and_then(|f| f.get(i).copied()).unwrap_or(TTY_NORMAL);
+            i += 1;
             if self.lnext {
                 self.receive_char_lnext(c, flag, t, a);
                 continue;
@@ -320,7 +324,13 @@ impl Engine {
 
     /// A byte the driver flagged (`n_tty_receive_char_flagged`): a break or a parity/framing
     /// error; overruns and unknown flags are only logged by N_TTY, so ignored here.
-    fn receive_char_flagged(&mut self, c: u8, flag: u8, t: &Termios, a: &mut impl Actions) {
+    pub(super) fn receive_char_flagged(
+        &mut self,
+        c: u8,
+        flag: u8,
+        t: &Termios,
+        a: &mut impl Actions,
+    ) {
         match flag {
             TTY_BREAK => self.receive_break(t, a),
             TTY_PARITY | TTY_FRAME => self.receive_parity_error(c, t),

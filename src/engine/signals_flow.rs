@@ -4,6 +4,7 @@
 //! (`n_tty_lookahead_flow_ctrl`) and the closing tty (`n_tty_receive_char_closing`).
 
 use super::actions::{Actions, Signal, TTY_BREAK, TTY_NORMAL};
+use super::bulk::contains_any;
 use super::state::Engine;
 use super::termios::{IFlag, LFlag, Termios};
 use super::termios::{VINTR, VQUIT, VSTART, VSTOP, VSUSP};
@@ -39,8 +40,16 @@ impl Engine {
             let c = Self::preops(c, t);
             c == t.cc(VINTR) || c == t.cc(VQUIT) || c == t.cc(VSUSP)
         };
-        if t.l(LFlag::ISIG) && data.iter().any(|&c| signal_char(c)) {
-            return true;
+        if t.l(LFlag::ISIG) {
+            // Word at a time where there are words (a typed byte is not worth the set-up).
+            let found = if data.len() >= 8 && Self::preops_is_identity(t) {
+                contains_any(data, [t.cc(VINTR), t.cc(VQUIT), t.cc(VSUSP)])
+            } else {
+                data.iter().any(|&c| signal_char(c))
+            };
+            if found {
+                return true;
+            }
         }
         t.i(IFlag::BRKINT) && !t.i(IFlag::IGNBRK) && flags.is_some_and(|f| f.contains(&TTY_BREAK))
     }

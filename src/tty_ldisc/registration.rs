@@ -136,7 +136,7 @@ impl<T: LineDiscipline> LdiscVTable<T> {
     /// `tty` must be valid with this discipline open on it (between `open` and `close`) for
     /// `'a`.
     unsafe fn data<'a>(tty: *mut bindings::tty_struct) -> &'a TtyLdiscData<T> {
-        // SAFETY: `open` stored a pinned `KBox<TtyLdiscData<T>>` there, freed only by `close`.
+        // SAFETY: `open` stored a pinned `VBox<TtyLdiscData<T>>` there, freed only by `close`.
         unsafe { &*(*tty).disc_data.cast::<TtyLdiscData<T>>() }
     }
 
@@ -181,11 +181,13 @@ impl<T: LineDiscipline> LdiscVTable<T> {
         // SAFETY: `tty_ldisc_open()` passes a valid tty with `tty_lock` held (or a pty slave
         // just allocated), before any other operation of this discipline runs on it.
         let opening = unsafe { OpeningTty::from_raw(tty) };
-        match KBox::pin_init(TtyLdiscData::<T>::new(opening), GFP_KERNEL) {
+        // In whole pages from vmalloc, as N_TTY's `vzalloc` of its state: a discipline's
+        // per-tty state with its buffers is several pages, and one allocation holds it all.
+        match VBox::pin_init(TtyLdiscData::<T>::new(opening), GFP_KERNEL) {
             Ok(data) => {
-                // SAFETY: The box is turned back into a `Pin<KBox<_>>` only in `close`; it is
+                // SAFETY: The box is turned back into a `Pin<VBox<_>>` only in `close`; it is
                 // never moved out of.
-                let raw = KBox::into_raw(unsafe { Pin::into_inner_unchecked(data) });
+                let raw = VBox::into_raw(unsafe { Pin::into_inner_unchecked(data) });
                 // SAFETY: The tty is valid; `disc_data` belongs to the discipline.
                 unsafe { (*tty).disc_data = raw.cast() };
                 0
@@ -206,7 +208,7 @@ impl<T: LineDiscipline> LdiscVTable<T> {
         let data = unsafe {
             let raw = (*tty).disc_data.cast::<TtyLdiscData<T>>();
             (*tty).disc_data = core::ptr::null_mut();
-            Pin::new_unchecked(KBox::from_raw(raw))
+            Pin::new_unchecked(VBox::from_raw(raw))
         };
         if T::HAS_CLOSE {
             // SAFETY: The tty is valid for the call.
