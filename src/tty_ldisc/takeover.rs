@@ -63,7 +63,8 @@ const PTMX: &CStr = c"/dev/ptmx";
 impl PermanentOps {
     /// The table slot 0 holds now, read from the discipline of a pty master opened (and
     /// closed) for the purpose: `tty_ldisc_init()` gave it the slot's table. Fails when no
-    /// pty can be opened, and with `EBUSY` when a module owns the table (another discipline
+    /// pty can be opened or `/dev/ptmx` is not the tty layer's ptmx (character device 5:2
+    /// opened through its cdev: in a chroot or container the name may be any file), and with `EBUSY` when a module owns the table (another discipline
     /// serves slot 0: putting its table back after that module is gone would leave slot 0
     /// pointing into freed memory).
     ///
@@ -75,13 +76,18 @@ impl PermanentOps {
         let file = kernel::error::from_err_ptr(unsafe {
             bindings::filp_open(PTMX.as_char_ptr(), flags as ffi::c_int, 0)
         })?;
-        // SAFETY: `file` is an open tty file (a pty master): its `private_data` is its
-        // `tty_file_private`, whose tty is valid while the file is open. `tty_ldisc_ref()`
-        // returns the tty's discipline with its semaphore held for reading, or null; the
-        // table it points to is read before `tty_ldisc_deref()` lets it change.
+        // SAFETY: `file` is open. `n_rust_ptmx_tty()` returns its tty only if the file is a
+        // pty master opened by the tty layer's `ptmx_open()` (see `src/helpers.c`), whose tty
+        // is valid while the file is open; else null. `tty_ldisc_ref()` returns the tty's
+        // discipline with its semaphore held for reading, or null; the table it points to is
+        // read before `tty_ldisc_deref()` lets it change.
         let ops = unsafe {
-            let tty = (*(*file).private_data.cast::<bindings::tty_file_private>()).tty;
-            let ld = bindings::tty_ldisc_ref(tty);
+            let tty = bindings::n_rust_ptmx_tty(file);
+            let ld = if tty.is_null() {
+                core::ptr::null_mut()
+            } else {
+                bindings::tty_ldisc_ref(tty)
+            };
             if ld.is_null() {
                 None
             } else {
