@@ -79,9 +79,10 @@ impl PermanentOps {
         // SAFETY: `file` is open. `n_rust_ptmx_tty()` returns its tty only if the file is a
         // pty master opened by the tty layer's `ptmx_open()` (see `src/helpers.c`), whose tty
         // is valid while the file is open; else null. `tty_ldisc_ref()` returns the tty's
-        // discipline with its semaphore held for reading, or null; the table it points to is
-        // read before `tty_ldisc_deref()` lets it change.
-        let ops = unsafe {
+        // discipline with its semaphore held for reading, or null; while it is held the
+        // discipline, and the table it points to, cannot change or go, so the table's number
+        // and owner are read before `tty_ldisc_deref()`.
+        let observed = unsafe {
             let tty = bindings::n_rust_ptmx_tty(file);
             let ld = if tty.is_null() {
                 core::ptr::null_mut()
@@ -92,17 +93,16 @@ impl PermanentOps {
                 None
             } else {
                 let ops = (*ld).ops;
+                let seen = (ops, (*ops).num, (*ops).owner);
                 bindings::tty_ldisc_deref(ld);
-                Some(ops)
+                Some(seen)
             }
         };
         // SAFETY: `file` came from filp_open and is closed once, here; it was never installed
         // in a file table, so no owner id is needed.
         unsafe { bindings::filp_close(file, core::ptr::null_mut()) };
-        let ops = NonNull::new(ops.ok_or(EIO)?.cast_mut()).ok_or(EIO)?;
-        // SAFETY: The table is registered in slot 0 (a new pty's master got it from there);
-        // a registered table stays valid at least while its slot holds it.
-        let (num, owner) = unsafe { (ops.as_ref().num, ops.as_ref().owner) };
+        let (ops, num, owner) = observed.ok_or(EIO)?;
+        let ops = NonNull::new(ops.cast_mut()).ok_or(EIO)?;
         if num != 0 || !owner.is_null() {
             return Err(EBUSY);
         }
