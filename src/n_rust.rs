@@ -73,13 +73,18 @@ impl kernel::Module for NRustModule {
             });
         }
         let takeover = takeover::check_params(number)?;
-        let registration = tty_ldisc::Registration::register(c"n_rust", number, module)?;
-        pr_info!("registered line discipline n_rust as number {number}\n");
-        // Last: once slot 0 is taken, a tty may hold the module at once.
+        // Every step that can fail comes before the first registration: a failed init frees
+        // the module whatever its count, so a tty that took one of its tables in between
+        // would be left pointing into freed memory. The registrations themselves cannot fail.
+        let registration = tty_ldisc::Registration::prepare(c"n_rust", number, module)?;
         let takeover = match takeover {
-            Some(request) => Some(request.start(module)?),
+            Some(request) => Some(request.prepare(module)?),
             None => None,
         };
+        let registration = registration.register();
+        pr_info!("registered line discipline n_rust as number {number}\n");
+        // Slot 0 last: from then on every new tty holds the module.
+        let takeover = takeover.map(takeover::PreparedTakeover::start);
         Ok(Self {
             _takeover: takeover,
             _registration: registration,

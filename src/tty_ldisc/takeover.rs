@@ -35,6 +35,7 @@
 
 use super::registration::LdiscVTable;
 use super::LineDiscipline;
+use super::PreparedOps;
 use crate::bindings;
 use core::marker::PhantomData;
 use core::ptr::NonNull;
@@ -151,35 +152,55 @@ unsafe impl<T: LineDiscipline> Send for SlotZero<T> {}
 // SAFETY: See above.
 unsafe impl<T: LineDiscipline> Sync for SlotZero<T> {}
 
+/// `T`'s table for slot 0, allocated, not registered yet (see [`PreparedOps`]).
+pub(crate) struct PreparedSlotZero<T: LineDiscipline> {
+    ops: PreparedOps,
+    restore: PermanentOps,
+    _discipline: PhantomData<T>,
+}
+
 impl<T: LineDiscipline> SlotZero<T> {
-    /// Registers `T` under number 0 and `name`; `restore` goes back on drop. Nothing that can
-    /// fail may follow this in module init: a tty may take the table (and a module reference)
-    /// at once, and a failed init frees the module regardless.
-    ///
-    /// Context: process context (module init); may sleep.
-    pub(crate) fn take(
+    /// Prepares `T` for number 0 under `name`; `restore` goes back on drop. Nothing is
+    /// registered yet.
+    pub(crate) fn prepare(
         name: &'static CStr,
         module: &'static ThisModule,
         restore: PermanentOps,
-    ) -> Result<Self> {
-        let ops = KBox::new(
-            bindings::tty_ldisc_ops {
-                name: name.as_char_ptr().cast_mut(),
-                num: bindings::N_TTY as ffi::c_int,
-                owner: module.as_ptr(),
-                ..LdiscVTable::<T>::VTABLE
-            },
-            GFP_KERNEL,
-        )?;
-        // SAFETY: `ops` is a complete table whose callbacks are valid for `T`, at one address
-        // until `drop` has replaced it in the slot.
-        kernel::error::to_result(unsafe { bindings::tty_register_ldisc(&*ops) })?;
-        // INVARIANT: Registered just above; replaced in `drop`.
-        Ok(Self {
-            _ops: ops,
+    ) -> Result<PreparedSlotZero<T>> {
+        let ops = PreparedOps::new(bindings::tty_ldisc_ops {
+            name: name.as_char_ptr().cast_mut(),
+            num: bindings::N_TTY as ffi::c_int,
+            owner: module.as_ptr(),
+            ..LdiscVTable::<T>::VTABLE
+        })?;
+        Ok(PreparedSlotZero {
+            ops,
             restore,
             _discipline: PhantomData,
         })
+    }
+
+    /// The name of the table that goes back on drop, for the log.
+    pub(crate) fn restore_name(&self) -> &CStr {
+        self.restore.name()
+    }
+}
+
+impl<T: LineDiscipline> PreparedSlotZero<T> {
+    /// Registers the table in slot 0; cannot fail. From here every new tty takes it, and a
+    /// module reference, so module init must not fail after this.
+    ///
+    /// Context: process context (module init); may sleep.
+    pub(crate) fn take(self) -> SlotZero<T> {
+        // SAFETY: A complete table whose callbacks are valid for `T`, owned by the module
+        // they are in; `SlotZero` keeps the box until `drop` has replaced it in the slot.
+        let ops = unsafe { self.ops.register() };
+        // INVARIANT: Registered just above; replaced in `drop`.
+        SlotZero {
+            _ops: ops,
+            restore: self.restore,
+            _discipline: PhantomData,
+        }
     }
 }
 
@@ -214,24 +235,37 @@ unsafe impl Send for NttyRegistration {}
 // SAFETY: See above.
 unsafe impl Sync for NttyRegistration {}
 
+/// N_TTY's operations for a spare number, allocated, not registered yet (see
+/// [`PreparedOps`]).
+pub(crate) struct PreparedNtty(PreparedOps);
+
 impl NttyRegistration {
-    /// Registers N_TTY's operations (`n_tty_inherit_ops()`) as number `number`, named
-    /// `n_tty`, owned by `module`. `number` must already be validated.
-    ///
-    /// Context: process context (module init); may sleep.
-    pub(crate) fn register(number: u32, module: &'static ThisModule) -> Result<Self> {
-        let mut ops = KBox::new(bindings::tty_ldisc_ops::default(), GFP_KERNEL)?;
+    /// Prepares N_TTY's operations (`n_tty_inherit_ops()`) as number `number`, named
+    /// `n_tty`, owned by `module`; nothing is registered yet. `number` must already be
+    /// validated.
+    pub(crate) fn prepare(number: u32, module: &'static ThisModule) -> Result<PreparedNtty> {
+        let mut ops = bindings::tty_ldisc_ops::default();
         // SAFETY: `ops` is a valid table to overwrite.
-        unsafe { bindings::n_tty_inherit_ops(&mut *ops) };
+        unsafe { bindings::n_tty_inherit_ops(&mut ops) };
         ops.num = number as ffi::c_int;
         // The functions are the kernel's, but the table is this module's memory: every tty
         // on it must hold the module, which `get_ldops()` does through `owner`.
         ops.owner = module.as_ptr();
-        // SAFETY: `ops` is a complete table (N_TTY's functions), at one address until `drop`
+        Ok(PreparedNtty(PreparedOps::new(ops)?))
+    }
+}
+
+impl PreparedNtty {
+    /// Registers the table; cannot fail.
+    ///
+    /// Context: process context (module init); may sleep.
+    pub(crate) fn register(self) -> NttyRegistration {
+        // SAFETY: A complete table of N_TTY's functions (in the kernel image), owned by this
+        // module, whose memory it is; `NttyRegistration` keeps the box until `drop`
         // unregisters it.
-        kernel::error::to_result(unsafe { bindings::tty_register_ldisc(&*ops) })?;
+        let ops = unsafe { self.0.register() };
         // INVARIANT: Registered just above; unregistered in `drop`.
-        Ok(Self { ops })
+        NttyRegistration { ops }
     }
 }
 
