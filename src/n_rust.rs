@@ -49,10 +49,11 @@ module! {
 }
 
 /// The loaded module: owns the registration of the discipline and, in takeover mode, slot 0.
-/// Fields drop in order: slot 0 is given back before number `ldisc` is unregistered.
+/// On drop, slot 0 is given back before number `ldisc` is unregistered, and both before
+/// anything is printed.
 struct NRustModule {
-    _takeover: Option<takeover::Takeover>,
-    _registration: tty_ldisc::Registration<discipline::NRust>,
+    takeover: Option<takeover::Takeover>,
+    registration: Option<tty_ldisc::Registration<discipline::NRust>>,
 }
 
 impl kernel::Module for NRustModule {
@@ -86,14 +87,17 @@ impl kernel::Module for NRustModule {
         // Slot 0 last: from then on every new tty holds the module.
         let takeover = takeover.map(takeover::PreparedTakeover::start);
         Ok(Self {
-            _takeover: takeover,
-            _registration: registration,
+            takeover,
+            registration: Some(registration),
         })
     }
 }
 
 impl Drop for NRustModule {
     fn drop(&mut self) {
-        pr_info!("unregistering line discipline n_rust\n");
+        // The printing comes last: slot 0 must be given back first (see `takeover::Takeover`).
+        drop(self.takeover.take());
+        drop(self.registration.take());
+        pr_info!("unregistered line discipline n_rust\n");
     }
 }

@@ -71,10 +71,11 @@ pub(crate) fn check_params(ldisc: u32) -> Result<Option<TakeoverRequest>> {
     }))
 }
 
-/// Slot 0 served by n_rust, and N_TTY under its spare number. The fields drop in order:
-/// N_TTY goes back into slot 0 before its spare number is unregistered.
+/// Slot 0 served by n_rust, and N_TTY under its spare number. On drop, N_TTY goes back into
+/// slot 0 first (before anything is printed: see `Drop`), then its spare number is
+/// unregistered.
 pub(crate) struct Takeover {
-    _slot_zero: SlotZero<NRust>,
+    slot_zero: Option<SlotZero<NRust>>,
     _ntty: Option<NttyRegistration>,
 }
 
@@ -126,7 +127,7 @@ impl PreparedTakeover {
             pr_info!("takeover: N_TTY registered as number {number} (n_tty)\n");
         }
         Takeover {
-            _slot_zero: slot_zero,
+            slot_zero: Some(slot_zero),
             _ntty: ntty.map(|(_, registration)| registration),
         }
     }
@@ -134,6 +135,10 @@ impl PreparedTakeover {
 
 impl Drop for Takeover {
     fn drop(&mut self) {
-        pr_info!("takeover: putting N_TTY back in line discipline 0\n");
+        // Slot 0 first, the message after: until the slot is given back, every lookup of
+        // N_TTY fails (this module is going, `try_module_get()` refuses it), and a message
+        // on a serial console takes milliseconds.
+        drop(self.slot_zero.take());
+        pr_info!("takeover: N_TTY is back in line discipline 0\n");
     }
 }

@@ -28,10 +28,13 @@
 //!   and be unregistered and freed on unload.
 //!
 //! A gap the kernel leaves: `rmmod` marks the module as going before it calls the module's
-//! exit. In the microseconds in between, `try_module_get()` on it fails, so a tty opened then
-//! fails with `EAGAIN`, and a hung-up tty reopened or a console hung up then (both
-//! `tty_ldisc_reinit(tty, N_TTY)`) hits the `BUG_ON`. Nothing runs n_rust at that point
-//! (the module's count is 0), so only ttys that meet slot 0 in that instant are concerned.
+//! exit, and from then until the exit has put N_TTY back, `try_module_get()` on it fails, so
+//! a tty opened then fails with `EAGAIN`, and a hung-up tty reopened or a console hung up
+//! then (a VT logout: `tty_vhangup_session()`; both `tty_ldisc_reinit(tty, N_TTY)`) hits the
+//! `BUG_ON`. The window is short only if the exit gives the slot back before anything slow:
+//! n_rust's exit does it first, before it prints anything (a message on a serial console
+//! takes milliseconds). Nothing runs n_rust at that point (the module's count is 0), so only
+//! ttys that meet slot 0 in that window are concerned.
 
 use super::registration::LdiscVTable;
 use super::LineDiscipline;
