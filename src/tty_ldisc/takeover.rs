@@ -208,6 +208,12 @@ impl<T: LineDiscipline> PreparedSlotZero<T> {
 }
 
 impl<T: LineDiscipline> Drop for SlotZero<T> {
+    /// Puts `restore` in slot 0 whatever the slot holds by then. If another module registered
+    /// slot 0 after this one, its table is replaced too (its ttys keep it and hold that
+    /// module; new ttys get N_TTY). Nothing exported tells what a slot holds without a
+    /// lookup, and a lookup here (a pty opened) would widen the window in which slot 0 fails
+    /// (see the module documentation); such a module would be replacing n_rust's table
+    /// without a word anyway, as `tty_register_ldisc()` allows.
     fn drop(&mut self) {
         // SAFETY: `restore` is a complete table for number 0 that outlives the kernel
         // (`PermanentOps`). Registering it replaces `self.ops` in one store under the tty
