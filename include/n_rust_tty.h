@@ -30,6 +30,12 @@ int tty_check_change(struct tty_struct *tty);
  */
 bool n_rust_mutex_is_locked(struct mutex *lock);
 
+/*
+ * The tty of `file` if it is an open pty master from ptmx_open() (a character device
+ * 5:2 opened through its cdev, the tty layer's ptmx), else NULL; src/helpers.c.
+ */
+struct tty_struct *n_rust_ptmx_tty(struct file *file);
+
 /* The takeover parameters, defined in src/helpers.c (visible in sysfs, 0444). */
 extern bool n_rust_param_takeover;
 extern int n_rust_param_ntty_ldisc;

@@ -7,10 +7,14 @@
  */
 #include <linux/kobject.h>
 #include <linux/kdev_t.h>
+#include <linux/cdev.h>
+#include <linux/fs.h>
+#include <linux/major.h>
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/slab.h>
 #include <linux/sysfs.h>
+#include <linux/tty.h>
 
 #include "../include/n_rust_tty.h"
 
@@ -21,6 +25,28 @@
 bool n_rust_mutex_is_locked(struct mutex *lock)
 {
 	return mutex_is_locked(lock);
+}
+
+/*
+ * The takeover probe (src/tty_ldisc/takeover.rs) opens "/dev/ptmx" by path, and in a chroot
+ * or container that name may be anything: a regular file, a FIFO, a symlink to /dev/null, a
+ * file of /proc. Only a file that ptmx_open() opened has a struct tty_file_private in
+ * private_data. Both /dev/ptmx and devpts' pts/ptmx are character devices 5:2
+ * (MKDEV(TTYAUX_MAJOR, 2)), and chrdev_open() gives such a file the file operations of the
+ * cdev registered there (the tty layer's ptmx_cdev, whose open is ptmx_open()) and leaves the
+ * cdev in inode->i_cdev. A file system that bypasses chrdev_open() gives the file other
+ * operations, so the last test fails for it.
+ */
+struct tty_struct *n_rust_ptmx_tty(struct file *file)
+{
+	const dev_t ptmx = MKDEV(TTYAUX_MAJOR, 2);
+	struct inode *inode = file_inode(file);
+	struct cdev *cdev = inode->i_cdev;
+
+	if (!S_ISCHR(inode->i_mode) || inode->i_rdev != ptmx || !cdev ||
+	    cdev->dev != ptmx || file->f_op != cdev->ops)
+		return NULL;
+	return ((struct tty_file_private *)file->private_data)->tty;
 }
 
 /*

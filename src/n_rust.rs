@@ -50,12 +50,13 @@ module! {
 }
 
 /// The loaded module: owns the registration of the discipline and, in takeover mode, slot 0.
-/// Fields drop in order: slot 0 is given back before number `ldisc` is unregistered.
+/// On drop, slot 0 is given back before number `ldisc` is unregistered, and both before
+/// anything is printed.
 struct NRustModule {
-    _takeover: Option<takeover::Takeover>,
-    _registration: tty_ldisc::Registration<discipline::NRust>,
+    takeover: Option<takeover::Takeover>,
+    registration: Option<tty_ldisc::Registration<discipline::NRust>>,
     /// `/sys/kernel/n_rust`, the ttys' counters (`stats_sysfs`): made before the discipline
-    /// is registered and, declared after it, removed after it is unregistered.
+    /// is registered and, a field, removed after `drop` has unregistered it.
     _stats_root: stats_sysfs::StatsRoot,
 }
 
@@ -77,17 +78,22 @@ impl kernel::Module for NRustModule {
             });
         }
         let takeover = takeover::check_params(number)?;
+        // Every step that can fail comes before the first registration: a failed init frees
+        // the module whatever its count, so a tty that took one of its tables in between
+        // would be left pointing into freed memory. The registrations themselves cannot fail.
         let stats_root = stats_sysfs::StatsRoot::create()?;
-        let registration = tty_ldisc::Registration::register(c"n_rust", number, module)?;
-        pr_info!("registered line discipline n_rust as number {number}\n");
-        // Last: once slot 0 is taken, a tty may hold the module at once.
+        let registration = tty_ldisc::Registration::prepare(c"n_rust", number, module)?;
         let takeover = match takeover {
-            Some(request) => Some(request.start(module)?),
+            Some(request) => Some(request.prepare(module)?),
             None => None,
         };
+        let registration = registration.register();
+        pr_info!("registered line discipline n_rust as number {number}\n");
+        // Slot 0 last: from then on every new tty holds the module.
+        let takeover = takeover.map(takeover::PreparedTakeover::start);
         Ok(Self {
-            _takeover: takeover,
-            _registration: registration,
+            takeover,
+            registration: Some(registration),
             _stats_root: stats_root,
         })
     }
@@ -95,6 +101,9 @@ impl kernel::Module for NRustModule {
 
 impl Drop for NRustModule {
     fn drop(&mut self) {
-        pr_info!("unregistering line discipline n_rust\n");
+        // The printing comes last: slot 0 must be given back first (see `takeover::Takeover`).
+        drop(self.takeover.take());
+        drop(self.registration.take());
+        pr_info!("unregistered line discipline n_rust\n");
     }
 }

@@ -11,7 +11,7 @@ use crate::bindings;
 use crate::discipline::NRust;
 use crate::params;
 use crate::slot_check;
-use crate::tty_ldisc::{NttyRegistration, PermanentOps, SlotZero};
+use crate::tty_ldisc::{NttyRegistration, PermanentOps, PreparedNtty, PreparedSlotZero, SlotZero};
 use kernel::prelude::*;
 use kernel::ThisModule;
 
@@ -71,17 +71,26 @@ pub(crate) fn check_params(ldisc: u32) -> Result<Option<TakeoverRequest>> {
     }))
 }
 
-/// Slot 0 served by n_rust, and N_TTY under its spare number. The fields drop in order:
-/// N_TTY goes back into slot 0 before its spare number is unregistered.
+/// Slot 0 served by n_rust, and N_TTY under its spare number. On drop, N_TTY goes back into
+/// slot 0 first (before anything is printed: see `Drop`), then its spare number is
+/// unregistered.
 pub(crate) struct Takeover {
-    _slot_zero: SlotZero<NRust>,
+    slot_zero: Option<SlotZero<NRust>>,
     _ntty: Option<NttyRegistration>,
 }
 
+/// Everything takeover mode needs, made ready: the table to put back found (or made), the
+/// tables allocated. Nothing is registered yet.
+pub(crate) struct PreparedTakeover {
+    slot_zero: PreparedSlotZero<NRust>,
+    ntty: Option<(u32, PreparedNtty)>,
+}
+
 impl TakeoverRequest {
-    /// Registers N_TTY under its spare number, then n_rust in slot 0; must be the last step
-    /// of module init that can fail (see [`SlotZero::take`]).
-    pub(crate) fn start(self, module: &'static ThisModule) -> Result<Takeover> {
+    /// Does every step of takeover mode that can fail: the observation of slot 0 (or the
+    /// leaked copy of N_TTY) and the allocations. Registers nothing, so a later failure of
+    /// module init leaves no table of the module in the tty layer.
+    pub(crate) fn prepare(self, module: &'static ThisModule) -> Result<PreparedTakeover> {
         let restore = match PermanentOps::observe_slot_zero() {
             Ok(ops) => ops,
             Err(e) if e == EBUSY => {
@@ -94,23 +103,42 @@ impl TakeoverRequest {
             }
         };
         let ntty = match self.ntty_number {
-            Some(number) => Some(NttyRegistration::register(number, module)?),
+            Some(number) => Some((number, NttyRegistration::prepare(number, module)?)),
             None => None,
         };
-        let restore_name = restore.name();
-        pr_info!("takeover: n_rust serves line discipline 0 (N_TTY's slot); unloading puts back {restore_name:?}\n");
-        if let Some(number) = self.ntty_number {
+        Ok(PreparedTakeover {
+            slot_zero: SlotZero::prepare(c"n_rust", module, restore)?,
+            ntty,
+        })
+    }
+}
+
+impl PreparedTakeover {
+    /// Registers N_TTY under its spare number, then n_rust in slot 0; cannot fail. Must come
+    /// after every step of module init that can fail (see [`PreparedSlotZero::take`]).
+    pub(crate) fn start(self) -> Takeover {
+        let ntty = self.ntty.map(|(number, ntty)| (number, ntty.register()));
+        let slot_zero = self.slot_zero.take();
+        pr_info!(
+            "takeover: n_rust serves line discipline 0 (N_TTY's slot); unloading puts back {:?}\n",
+            slot_zero.restore_name()
+        );
+        if let Some((number, _)) = &ntty {
             pr_info!("takeover: N_TTY registered as number {number} (n_tty)\n");
         }
-        Ok(Takeover {
-            _slot_zero: SlotZero::take(c"n_rust", module, restore)?,
-            _ntty: ntty,
-        })
+        Takeover {
+            slot_zero: Some(slot_zero),
+            _ntty: ntty.map(|(_, registration)| registration),
+        }
     }
 }
 
 impl Drop for Takeover {
     fn drop(&mut self) {
-        pr_info!("takeover: putting N_TTY back in line discipline 0\n");
+        // Slot 0 first, the message after: until the slot is given back, every lookup of
+        // N_TTY fails (this module is going, `try_module_get()` refuses it), and a message
+        // on a serial console takes milliseconds.
+        drop(self.slot_zero.take());
+        pr_info!("takeover: N_TTY is back in line discipline 0\n");
     }
 }

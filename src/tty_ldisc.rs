@@ -22,6 +22,7 @@
 //! [`LineDiscipline::write_wakeup`], which may run in interrupt context. Each method's
 //! documentation says which locks the tty layer holds when it calls it.
 
+mod prepared_ops;
 mod read_lock;
 mod registration;
 mod takeover;
@@ -35,10 +36,11 @@ use kernel::error::VTABLE_DEFAULT_ERROR;
 use kernel::prelude::*;
 use read_lock::ReadLock;
 
+pub(crate) use prepared_ops::PreparedOps;
 pub(crate) use registration::Registration;
 pub(crate) use takeover::NttyRegistration;
 pub(crate) use takeover::PermanentOps;
-pub(crate) use takeover::SlotZero;
+pub(crate) use takeover::{PreparedNtty, PreparedSlotZero, SlotZero};
 pub(crate) use tty::OpeningTty;
 pub(crate) use tty::Tty;
 pub(crate) use tty_file::TtyFile;

@@ -7,6 +7,7 @@
 use super::LineDiscipline;
 use super::OpeningTty;
 use super::PollTable;
+use super::PreparedOps;
 use super::ReadContext;
 use super::Tty;
 use super::TtyFile;
@@ -37,35 +38,50 @@ unsafe impl<T: LineDiscipline> Send for Registration<T> {}
 // SAFETY: See above; `&Registration` gives no access to anything mutable.
 unsafe impl<T: LineDiscipline> Sync for Registration<T> {}
 
+/// `T`'s table for one number, allocated and checked, not registered yet (see
+/// [`PreparedOps`]).
+pub(crate) struct PreparedRegistration<T: LineDiscipline> {
+    ops: PreparedOps,
+    _discipline: PhantomData<T>,
+}
+
 impl<T: LineDiscipline> Registration<T> {
-    /// Registers `T` as line discipline number `number` under `name`. `number` must already be
-    /// validated: `tty_register_ldisc()` replaces whatever holds the slot.
-    ///
-    /// Context: process context (module init); may sleep.
-    pub(crate) fn register(
+    /// Prepares `T` as line discipline number `number` under `name`; nothing is registered
+    /// yet. `number` must already be validated: `tty_register_ldisc()` replaces whatever
+    /// holds the slot.
+    pub(crate) fn prepare(
         name: &'static CStr,
         number: u32,
         module: &'static ThisModule,
-    ) -> Result<Self> {
+    ) -> Result<PreparedRegistration<T>> {
         // The number is a module parameter, so the registered table is a copy of the `const`
         // one with the name, number and owner filled in.
-        let ops = KBox::new(
-            bindings::tty_ldisc_ops {
-                name: name.as_char_ptr().cast_mut(),
-                num: number as ffi::c_int,
-                owner: module.as_ptr(),
-                ..LdiscVTable::<T>::VTABLE
-            },
-            GFP_KERNEL,
-        )?;
-        // SAFETY: `ops` is a complete operations table whose callbacks are valid for `T`; the
-        // box keeps it at one address until `drop` unregisters it.
-        kernel::error::to_result(unsafe { bindings::tty_register_ldisc(&*ops) })?;
-        // INVARIANT: Registered just above; unregistered in `drop`.
-        Ok(Self {
+        let ops = PreparedOps::new(bindings::tty_ldisc_ops {
+            name: name.as_char_ptr().cast_mut(),
+            num: number as ffi::c_int,
+            owner: module.as_ptr(),
+            ..LdiscVTable::<T>::VTABLE
+        })?;
+        Ok(PreparedRegistration {
             ops,
             _discipline: PhantomData,
         })
+    }
+}
+
+impl<T: LineDiscipline> PreparedRegistration<T> {
+    /// Registers the table; cannot fail. From here a tty may take it, and a module reference.
+    ///
+    /// Context: process context (module init); may sleep.
+    pub(crate) fn register(self) -> Registration<T> {
+        // SAFETY: A complete operations table whose callbacks are valid for `T`, owned by the
+        // module they are in; `Registration` keeps the box until `drop` unregisters it.
+        let ops = unsafe { self.ops.register() };
+        // INVARIANT: Registered just above; unregistered in `drop`.
+        Registration {
+            ops,
+            _discipline: PhantomData,
+        }
     }
 }
 
@@ -82,7 +98,7 @@ pub(super) struct LdiscVTable<T: LineDiscipline>(PhantomData<T>);
 
 impl<T: LineDiscipline> LdiscVTable<T> {
     /// The operations table; only the operations `T` implements are installed. `name`,
-    /// `num` and `owner` are filled in by [`Registration::register`].
+    /// `num` and `owner` are filled in by [`Registration::prepare`].
     pub(super) const VTABLE: bindings::tty_ldisc_ops = bindings::tty_ldisc_ops {
         name: core::ptr::null_mut(),
         num: 0,

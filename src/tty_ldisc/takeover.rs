@@ -28,13 +28,17 @@
 //!   and be unregistered and freed on unload.
 //!
 //! A gap the kernel leaves: `rmmod` marks the module as going before it calls the module's
-//! exit. In the microseconds in between, `try_module_get()` on it fails, so a tty opened then
-//! fails with `EAGAIN`, and a hung-up tty reopened or a console hung up then (both
-//! `tty_ldisc_reinit(tty, N_TTY)`) hits the `BUG_ON`. Nothing runs n_rust at that point
-//! (the module's count is 0), so only ttys that meet slot 0 in that instant are concerned.
+//! exit, and from then until the exit has put N_TTY back, `try_module_get()` on it fails, so
+//! a tty opened then fails with `EAGAIN`, and a hung-up tty reopened or a console hung up
+//! then (a VT logout: `tty_vhangup_session()`; both `tty_ldisc_reinit(tty, N_TTY)`) hits the
+//! `BUG_ON`. The window is short only if the exit gives the slot back before anything slow:
+//! n_rust's exit does it first, before it prints anything (a message on a serial console
+//! takes milliseconds). Nothing runs n_rust at that point (the module's count is 0), so only
+//! ttys that meet slot 0 in that window are concerned.
 
 use super::registration::LdiscVTable;
 use super::LineDiscipline;
+use super::PreparedOps;
 use crate::bindings;
 use core::marker::PhantomData;
 use core::ptr::NonNull;
@@ -63,7 +67,8 @@ const PTMX: &CStr = c"/dev/ptmx";
 impl PermanentOps {
     /// The table slot 0 holds now, read from the discipline of a pty master opened (and
     /// closed) for the purpose: `tty_ldisc_init()` gave it the slot's table. Fails when no
-    /// pty can be opened, and with `EBUSY` when a module owns the table (another discipline
+    /// pty can be opened or `/dev/ptmx` is not the tty layer's ptmx (character device 5:2
+    /// opened through its cdev: in a chroot or container the name may be any file), and with `EBUSY` when a module owns the table (another discipline
     /// serves slot 0: putting its table back after that module is gone would leave slot 0
     /// pointing into freed memory).
     ///
@@ -75,28 +80,33 @@ impl PermanentOps {
         let file = kernel::error::from_err_ptr(unsafe {
             bindings::filp_open(PTMX.as_char_ptr(), flags as ffi::c_int, 0)
         })?;
-        // SAFETY: `file` is an open tty file (a pty master): its `private_data` is its
-        // `tty_file_private`, whose tty is valid while the file is open. `tty_ldisc_ref()`
-        // returns the tty's discipline with its semaphore held for reading, or null; the
-        // table it points to is read before `tty_ldisc_deref()` lets it change.
-        let ops = unsafe {
-            let tty = (*(*file).private_data.cast::<bindings::tty_file_private>()).tty;
-            let ld = bindings::tty_ldisc_ref(tty);
+        // SAFETY: `file` is open. `n_rust_ptmx_tty()` returns its tty only if the file is a
+        // pty master opened by the tty layer's `ptmx_open()` (see `src/helpers.c`), whose tty
+        // is valid while the file is open; else null. `tty_ldisc_ref()` returns the tty's
+        // discipline with its semaphore held for reading, or null; while it is held the
+        // discipline, and the table it points to, cannot change or go, so the table's number
+        // and owner are read before `tty_ldisc_deref()`.
+        let observed = unsafe {
+            let tty = bindings::n_rust_ptmx_tty(file);
+            let ld = if tty.is_null() {
+                core::ptr::null_mut()
+            } else {
+                bindings::tty_ldisc_ref(tty)
+            };
             if ld.is_null() {
                 None
             } else {
                 let ops = (*ld).ops;
+                let seen = (ops, (*ops).num, (*ops).owner);
                 bindings::tty_ldisc_deref(ld);
-                Some(ops)
+                Some(seen)
             }
         };
         // SAFETY: `file` came from filp_open and is closed once, here; it was never installed
         // in a file table, so no owner id is needed.
         unsafe { bindings::filp_close(file, core::ptr::null_mut()) };
-        let ops = NonNull::new(ops.ok_or(EIO)?.cast_mut()).ok_or(EIO)?;
-        // SAFETY: The table is registered in slot 0 (a new pty's master got it from there);
-        // a registered table stays valid at least while its slot holds it.
-        let (num, owner) = unsafe { (ops.as_ref().num, ops.as_ref().owner) };
+        let (ops, num, owner) = observed.ok_or(EIO)?;
+        let ops = NonNull::new(ops.cast_mut()).ok_or(EIO)?;
         if num != 0 || !owner.is_null() {
             return Err(EBUSY);
         }
@@ -145,39 +155,65 @@ unsafe impl<T: LineDiscipline> Send for SlotZero<T> {}
 // SAFETY: See above.
 unsafe impl<T: LineDiscipline> Sync for SlotZero<T> {}
 
+/// `T`'s table for slot 0, allocated, not registered yet (see [`PreparedOps`]).
+pub(crate) struct PreparedSlotZero<T: LineDiscipline> {
+    ops: PreparedOps,
+    restore: PermanentOps,
+    _discipline: PhantomData<T>,
+}
+
 impl<T: LineDiscipline> SlotZero<T> {
-    /// Registers `T` under number 0 and `name`; `restore` goes back on drop. Nothing that can
-    /// fail may follow this in module init: a tty may take the table (and a module reference)
-    /// at once, and a failed init frees the module regardless.
-    ///
-    /// Context: process context (module init); may sleep.
-    pub(crate) fn take(
+    /// Prepares `T` for number 0 under `name`; `restore` goes back on drop. Nothing is
+    /// registered yet.
+    pub(crate) fn prepare(
         name: &'static CStr,
         module: &'static ThisModule,
         restore: PermanentOps,
-    ) -> Result<Self> {
-        let ops = KBox::new(
-            bindings::tty_ldisc_ops {
-                name: name.as_char_ptr().cast_mut(),
-                num: bindings::N_TTY as ffi::c_int,
-                owner: module.as_ptr(),
-                ..LdiscVTable::<T>::VTABLE
-            },
-            GFP_KERNEL,
-        )?;
-        // SAFETY: `ops` is a complete table whose callbacks are valid for `T`, at one address
-        // until `drop` has replaced it in the slot.
-        kernel::error::to_result(unsafe { bindings::tty_register_ldisc(&*ops) })?;
-        // INVARIANT: Registered just above; replaced in `drop`.
-        Ok(Self {
-            _ops: ops,
+    ) -> Result<PreparedSlotZero<T>> {
+        let ops = PreparedOps::new(bindings::tty_ldisc_ops {
+            name: name.as_char_ptr().cast_mut(),
+            num: bindings::N_TTY as ffi::c_int,
+            owner: module.as_ptr(),
+            ..LdiscVTable::<T>::VTABLE
+        })?;
+        Ok(PreparedSlotZero {
+            ops,
             restore,
             _discipline: PhantomData,
         })
     }
+
+    /// The name of the table that goes back on drop, for the log.
+    pub(crate) fn restore_name(&self) -> &CStr {
+        self.restore.name()
+    }
+}
+
+impl<T: LineDiscipline> PreparedSlotZero<T> {
+    /// Registers the table in slot 0; cannot fail. From here every new tty takes it, and a
+    /// module reference, so module init must not fail after this.
+    ///
+    /// Context: process context (module init); may sleep.
+    pub(crate) fn take(self) -> SlotZero<T> {
+        // SAFETY: A complete table whose callbacks are valid for `T`, owned by the module
+        // they are in; `SlotZero` keeps the box until `drop` has replaced it in the slot.
+        let ops = unsafe { self.ops.register() };
+        // INVARIANT: Registered just above; replaced in `drop`.
+        SlotZero {
+            _ops: ops,
+            restore: self.restore,
+            _discipline: PhantomData,
+        }
+    }
 }
 
 impl<T: LineDiscipline> Drop for SlotZero<T> {
+    /// Puts `restore` in slot 0 whatever the slot holds by then. If another module registered
+    /// slot 0 after this one, its table is replaced too (its ttys keep it and hold that
+    /// module; new ttys get N_TTY). Nothing exported tells what a slot holds without a
+    /// lookup, and a lookup here (a pty opened) would widen the window in which slot 0 fails
+    /// (see the module documentation); such a module would be replacing n_rust's table
+    /// without a word anyway, as `tty_register_ldisc()` allows.
     fn drop(&mut self) {
         // SAFETY: `restore` is a complete table for number 0 that outlives the kernel
         // (`PermanentOps`). Registering it replaces `self.ops` in one store under the tty
@@ -208,24 +244,37 @@ unsafe impl Send for NttyRegistration {}
 // SAFETY: See above.
 unsafe impl Sync for NttyRegistration {}
 
+/// N_TTY's operations for a spare number, allocated, not registered yet (see
+/// [`PreparedOps`]).
+pub(crate) struct PreparedNtty(PreparedOps);
+
 impl NttyRegistration {
-    /// Registers N_TTY's operations (`n_tty_inherit_ops()`) as number `number`, named
-    /// `n_tty`, owned by `module`. `number` must already be validated.
-    ///
-    /// Context: process context (module init); may sleep.
-    pub(crate) fn register(number: u32, module: &'static ThisModule) -> Result<Self> {
-        let mut ops = KBox::new(bindings::tty_ldisc_ops::default(), GFP_KERNEL)?;
+    /// Prepares N_TTY's operations (`n_tty_inherit_ops()`) as number `number`, named
+    /// `n_tty`, owned by `module`; nothing is registered yet. `number` must already be
+    /// validated.
+    pub(crate) fn prepare(number: u32, module: &'static ThisModule) -> Result<PreparedNtty> {
+        let mut ops = bindings::tty_ldisc_ops::default();
         // SAFETY: `ops` is a valid table to overwrite.
-        unsafe { bindings::n_tty_inherit_ops(&mut *ops) };
+        unsafe { bindings::n_tty_inherit_ops(&mut ops) };
         ops.num = number as ffi::c_int;
         // The functions are the kernel's, but the table is this module's memory: every tty
         // on it must hold the module, which `get_ldops()` does through `owner`.
         ops.owner = module.as_ptr();
-        // SAFETY: `ops` is a complete table (N_TTY's functions), at one address until `drop`
+        Ok(PreparedNtty(PreparedOps::new(ops)?))
+    }
+}
+
+impl PreparedNtty {
+    /// Registers the table; cannot fail.
+    ///
+    /// Context: process context (module init); may sleep.
+    pub(crate) fn register(self) -> NttyRegistration {
+        // SAFETY: A complete table of N_TTY's functions (in the kernel image), owned by this
+        // module, whose memory it is; `NttyRegistration` keeps the box until `drop`
         // unregisters it.
-        kernel::error::to_result(unsafe { bindings::tty_register_ldisc(&*ops) })?;
+        let ops = unsafe { self.0.register() };
         // INVARIANT: Registered just above; unregistered in `drop`.
-        Ok(Self { ops })
+        NttyRegistration { ops }
     }
 }
 

@@ -17,7 +17,8 @@
 //! refused while it is open; N_TTY reached under its spare number; a hangup re-initialising
 //! a tty opened before the takeover; `rmmod` once all is closed (one pty moved to N_NULL
 //! instead, and back to N_TTY after), giving back N_TTY (a pty opened afterwards works: an oops would show if slot 0 still pointed into the unloaded
-//! module); more load/unload cycles; a clean kernel log. In the takeover guest: the listing,
+//! module); more load/unload cycles; a load where `/dev/ptmx` is a regular file (the probe
+//! of slot 0 must not take it for a tty); a clean kernel log. In the takeover guest: the listing,
 //! the console (opened by the kernel before the module was loaded) hung up onto n_rust, a
 //! new pty on n_rust, `rmmod` refused, N_TTY under its number, a clean kernel log.
 
@@ -122,7 +123,7 @@ fn kernel_log_clean() -> Outcome {
 
 /// The cases where this program loads the module itself.
 fn with_own_loads(module: &str) -> i32 {
-    let mut t = Tap::new("takeover", 12);
+    let mut t = Tap::new("takeover", 13);
     if module_loaded().unwrap_or(false) {
         let _ = rmmod_when_free();
     }
@@ -249,10 +250,85 @@ fn with_own_loads(module: &str) -> i32 {
         },
     );
     t.run(
+        "insmod takeover=1 where /dev/ptmx is a regular file (bind-mounted in a private mount namespace): it loads with a copy of N_TTY instead of reading the file as a tty; a pty runs n_rust; rmmod gives n_tty back",
+        || {
+            let (_, copies_before) = takeover_log()?;
+            insmod_with_fake_ptmx(module)?;
+            let (_, copies) = takeover_log()?;
+            ensure(
+                copies == copies_before + 1,
+                format!("{} loads made a copy of N_TTY, expected 1", copies - copies_before),
+            )?;
+            drop(new_pty_on_n_rust(0)?);
+            rmmod_when_free()?;
+            expect_ldiscs(&[(0, Some("n_tty")), (NTTY, None), (29, None)])?;
+            let pty = sys::open_pty(libc::O_NOCTTY).context("open pty after rmmod")?;
+            line_through(&pty.master, &pty.slave)
+        },
+    );
+    t.run(
         "the kernel log has no WARNING, BUG or Oops",
         kernel_log_clean,
     );
     t.finish()
+}
+
+/// Loads `module` with takeover=1 from a child process in its own mount namespace, where a
+/// regular file is bind-mounted over `/dev/ptmx`: what a chroot or container may hold under
+/// that name. The module's probe of slot 0 opens `/dev/ptmx` in the loader's view.
+fn insmod_with_fake_ptmx(module: &str) -> Outcome {
+    const FAKE: &std::ffi::CStr = c"/tmp/n_rust-fake-ptmx";
+    std::fs::write("/tmp/n_rust-fake-ptmx", b"not a tty\n").context("creating the fake ptmx")?;
+    let file = std::fs::File::open(module).context("opening the module")?;
+    let params = std::ffi::CString::new(TAKEOVER_PARAMS).expect("no NUL in the parameters");
+    let null = std::ptr::null::<libc::c_char>();
+    // SAFETY: The child makes only system calls on memory prepared before the fork, then
+    // leaves with _exit.
+    let pid = unsafe { libc::fork() };
+    if pid == 0 {
+        // SAFETY: Each call gets NUL-terminated strings or null where the call allows it, and
+        // an open fd.
+        let code = unsafe {
+            if libc::unshare(libc::CLONE_NEWNS) != 0 {
+                10
+            } else if libc::mount(
+                null,
+                c"/".as_ptr(),
+                null,
+                libc::MS_REC | libc::MS_PRIVATE,
+                null.cast(),
+            ) != 0
+            {
+                11
+            } else if libc::mount(
+                FAKE.as_ptr(),
+                c"/dev/ptmx".as_ptr(),
+                null,
+                libc::MS_BIND,
+                null.cast(),
+            ) != 0
+            {
+                12
+            } else if libc::syscall(libc::SYS_finit_module, file.as_raw_fd(), params.as_ptr(), 0)
+                != 0
+            {
+                13
+            } else {
+                0
+            }
+        };
+        // SAFETY: Leaves the child at once, running nothing of the parent's.
+        unsafe { libc::_exit(code) };
+    }
+    ensure(pid > 0, "fork failed")?;
+    let mut status = 0;
+    // SAFETY: Waits for the child forked above.
+    unsafe { libc::waitpid(pid, &mut status, 0) };
+    let _ = std::fs::remove_file("/tmp/n_rust-fake-ptmx");
+    ensure(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        format!("the loader: wait status {status:#x} (exit 10 unshare, 11 private mounts, 12 bind mount, 13 finit_module failed; a signal: it died in the module's init)"),
+    )
 }
 
 /// The cases of the takeover guest, where `/init` loaded the module with takeover=1 and
