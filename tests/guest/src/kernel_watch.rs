@@ -136,6 +136,18 @@ impl Kmemleak {
         Ok(before)
     }
 
+    /// [`Self::baseline`], printing as TAP comments what was there before (not counted).
+    pub fn baseline_printed(&self) {
+        match self.baseline() {
+            Ok(before) if before.trim().is_empty() => {}
+            Ok(before) => {
+                println!("# kmemleak: suspects from before this program (not counted):");
+                before.lines().take(40).for_each(|l| println!("#   {l}"));
+            }
+            Err(e) => println!("# kmemleak baseline failed: {e}"),
+        }
+    }
+
     /// Waits until objects freed late are old enough for kmemleak (it ignores objects younger
     /// than 5 s), scans twice and returns the suspects' reports (empty: no leak).
     pub fn scan(&self) -> io::Result<String> {

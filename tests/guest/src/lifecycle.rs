@@ -115,14 +115,7 @@ fn main() {
         let _ = rmmod_settled();
     }
     if let Some(k) = &kmemleak {
-        match k.baseline() {
-            Ok(before) if before.trim().is_empty() => {}
-            Ok(before) => {
-                println!("# kmemleak: suspects from before this program (not counted):");
-                before.lines().take(40).for_each(|l| println!("#   {l}"));
-            }
-            Err(e) => println!("# kmemleak baseline failed: {e}"),
-        }
+        k.baseline_printed();
     }
     let mut log = KernelLog::mark().ok();
     let start = Instant::now();

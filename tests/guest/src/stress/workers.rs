@@ -18,23 +18,20 @@ pub fn disc() -> i32 {
     })
 }
 
-/// splitmix64: a small seeded generator, the same sequence for the same seed.
+/// The oracle's seeded generator (splitmix64: the same sequence for the same seed), with the
+/// draws the stress run makes.
 #[derive(Clone)]
-pub struct Rng(u64);
+pub struct Rng(n_rust_oracle::gen::Rng);
 
 impl Rng {
     /// A generator for `seed`.
     pub fn new(seed: u64) -> Self {
-        Self(seed)
+        Self(n_rust_oracle::gen::Rng::new(seed))
     }
 
     /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+        self.0.next_u64()
     }
 
     /// A number in `0..n` (`n` > 0).
