@@ -38,7 +38,7 @@
 #   STRESS_SECONDS=, STRESS_CYCLES=, STRESS_MEM=
 #                 `make stress`: seconds of stress (600), insmod/rmmod cycles (100), guest memory (1G);
 #                 N_RUST_STRESS_SECONDS=, N_RUST_LIFECYCLE_CYCLES= set them for make test's guest
-#                 run (default 70 s and 20 cycles; 10 s and 3 cycles on the up and rt kernels)
+#                 run (default 40 s and 20 cycles; 10 s and 3 cycles on the up and rt kernels)
 #   FUZZ_GUEST_CALLS=, FUZZ_GUEST_SECONDS=, FUZZ_GUEST_SEED=, FUZZ_GUEST_SELFTEST=
 #                 `make fuzz-guest`: calls (default 1000000), time limit (default 5400 s), seed
 #                 (default random), seconds of N_TTY against itself first (default 120);

@@ -13,7 +13,8 @@
 # scenarios depend on timing, and on the uniprocessor kernel scenario 33 of the fixed seed
 # diverged once in two runs; see README "Kernel configurations"). The stress run and the
 # load/unload cycles run shorter there too: N_RUST_CONFIG_STRESS_SECONDS (10) and
-# N_RUST_CONFIG_LIFECYCLE_CYCLES (3), unless N_RUST_STRESS_SECONDS / N_RUST_LIFECYCLE_CYCLES
+# N_RUST_CONFIG_LIFECYCLE_CYCLES (3), and the syscall fuzzer N_RUST_CONFIG_SYSFUZZ_SECONDS (15),
+# unless N_RUST_STRESS_SECONDS / N_RUST_LIFECYCLE_CYCLES / N_RUST_SYSFUZZ_SECONDS
 # are set (`make stress` sets them for the debug configuration).
 # Prints a line per step and, last, "config NAME: P passed, F failed" (the module build
 # counts as one test, then every guest and KUnit case); exits non-zero on any failure.
@@ -49,7 +50,7 @@ kdir=$("$top/scripts/build-kernel.sh" "$(cat "$build/kernel-src.path")" "$top/qe
 rm -rf "$tree"
 mkdir -p "$tree"
 (cd "$top" && git ls-files -co --exclude-standard -- Kbuild Makefile include src scripts qemu \
-	tests/modules | grep -v '\.ko$' | tar -cf - -T -) | (cd "$tree" && tar -xf -)
+	tests/modules tests/vt/guest | grep -v '\.ko$' | tar -cf - -T -) | (cd "$tree" && tar -xf -)
 if "$tree/scripts/build-module.sh" "$kdir" >"$cfg/module.out" 2>&1; then
 	passes=$((passes + 1))
 	say "module built without warnings ($(grep -c '^CONFIG_' "$kdir/.config") options; $(grep -E '^CONFIG_(SMP|PREEMPT_RT|NR_CPUS|KUNIT|PROVE_LOCKING)=' "$kdir/.config" | tr '\n' ' '))"
@@ -71,6 +72,7 @@ N_RUST_DIFF_SCENARIOS=${N_RUST_CONFIG_DIFF_SCENARIOS:-300} \
 	N_RUST_CONC_SCENARIOS=${N_RUST_CONFIG_CONC_SCENARIOS:-0} \
 	N_RUST_STRESS_SECONDS=${N_RUST_STRESS_SECONDS:-${N_RUST_CONFIG_STRESS_SECONDS:-10}} \
 	N_RUST_LIFECYCLE_CYCLES=${N_RUST_LIFECYCLE_CYCLES:-${N_RUST_CONFIG_LIFECYCLE_CYCLES:-3}} \
+	N_RUST_SYSFUZZ_SECONDS=${N_RUST_SYSFUZZ_SECONDS:-${N_RUST_CONFIG_SYSFUZZ_SECONDS:-15}} \
 	"$tree/qemu/run.sh" --test "$kdir" "$cfg" >"$cfg/run.out" 2>&1
 run_status=$?
 if "$top/tests/guest-tap.py" "$cfg/guest-console.log" >"$cfg/guest-tap.out" 2>&1 && [ $run_status -eq 0 ]; then

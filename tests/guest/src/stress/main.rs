@@ -4,7 +4,7 @@
 //! n_rust-test-stress [MODULE]      (default /lib/modules/n_rust.ko)
 //! ```
 //!
-//! For `nrust_stress_seconds` (environment, from the kernel command line; default 70):
+//! For `nrust_stress_seconds` (environment, from the kernel command line; default 40):
 //! checked streams on raw and canonical pty pairs and on ttyS1 in UART loopback
 //! (`verified.rs`: byte-exact and line-exact, read blocking, after `poll` and after
 //! `epoll_wait`, their termios changing), chaos slots opening pty after pty (`chaos.rs`:
@@ -130,7 +130,7 @@ fn main() {
     let module = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "/lib/modules/n_rust.ko".into());
-    let seconds = env_num("nrust_stress_seconds").unwrap_or(70);
+    let seconds = env_num("nrust_stress_seconds").unwrap_or(40);
     let seed = env_num("nrust_stress_seed").unwrap_or_else(|| {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)

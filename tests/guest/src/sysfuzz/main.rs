@@ -31,7 +31,7 @@
 //!
 //! Defaults come from the environment (the kernel command line passes them to `/init`):
 //! `nrust_sysfuzz_calls` (default 20000), `nrust_sysfuzz_seed` (default: random, printed),
-//! `nrust_sysfuzz_seconds` (default 50: the run stops there even if calls are left),
+//! `nrust_sysfuzz_seconds` (default 30: the run stops there even if calls are left),
 //! `nrust_sysfuzz_against` (default 29), `nrust_sysfuzz_selftest` (seconds of a first phase
 //! with N_TTY on both sides, the same seed: a check that what is compared is deterministic;
 //! default 0, none), `nrust_sysfuzz_until` (no call after this time, in seconds since the
@@ -51,7 +51,7 @@ use std::time::{Duration, Instant};
 /// Calls in the default run (`make test`).
 const DEFAULT_CALLS: u64 = 20_000;
 /// Seconds the default run may take at most.
-const DEFAULT_SECONDS: u64 = 50;
+const DEFAULT_SECONDS: u64 = 30;
 /// Fresh pty pairs every so many calls.
 const DEFAULT_BLOCK: u64 = 5000;
 /// Divergences shown in full.
