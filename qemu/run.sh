@@ -55,6 +55,7 @@ append="console=ttyS0 loglevel=${N_RUST_LOGLEVEL:-7} panic=-1 kunit.filter_glob=
 # Knobs of the stress run (n_rust-test-stress) and of the load/unload cycles (n_rust-test-lifecycle).
 [ -n "${N_RUST_STRESS_SECONDS:-}" ] && append="$append nrust_stress_seconds=$N_RUST_STRESS_SECONDS"
 [ -n "${N_RUST_STRESS_SEED:-}" ] && append="$append nrust_stress_seed=$N_RUST_STRESS_SEED"
+[ -n "${N_RUST_STRESS_SERIAL:-}" ] && append="$append nrust_stress_serial=$N_RUST_STRESS_SERIAL"
 [ -n "${N_RUST_LIFECYCLE_CYCLES:-}" ] && append="$append nrust_lifecycle_cycles=$N_RUST_LIFECYCLE_CYCLES"
 # The syscall fuzzer (n_rust-test-sysfuzz): calls, seed, time limit, second discipline.
 [ -n "${N_RUST_SYSFUZZ_CALLS:-}" ] && append="$append nrust_sysfuzz_calls=$N_RUST_SYSFUZZ_CALLS"
