@@ -57,9 +57,9 @@ impl StatsRoot {
 
 impl Drop for StatsRoot {
     fn drop(&mut self) {
-        // SAFETY: `create` succeeded. The module is unloaded only when no tty runs the
-        // discipline (the tty layer holds a module reference for each), so every tty's
-        // directory has been removed by then.
+        // The module is unloaded only when no tty runs the discipline (the tty layer holds a
+        // module reference for each).
+        // SAFETY: `create` succeeded, and every tty's directory has been removed by now.
         unsafe { bindings::n_rust_stats_exit() };
     }
 }

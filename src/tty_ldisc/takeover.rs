@@ -80,12 +80,11 @@ impl PermanentOps {
         let file = kernel::error::from_err_ptr(unsafe {
             bindings::filp_open(PTMX.as_char_ptr(), flags as ffi::c_int, 0)
         })?;
-        // SAFETY: `file` is open. `n_rust_ptmx_tty()` returns its tty only if the file is a
-        // pty master opened by the tty layer's `ptmx_open()` (see `src/helpers.c`), whose tty
-        // is valid while the file is open; else null. `tty_ldisc_ref()` returns the tty's
-        // discipline with its semaphore held for reading, or null; while it is held the
-        // discipline, and the table it points to, cannot change or go, so the table's number
-        // and owner are read before `tty_ldisc_deref()`.
+        // `n_rust_ptmx_tty()` returns the file's tty only if the file is a pty master opened by
+        // the tty layer's `ptmx_open()` (see `src/helpers.c`), else null. `tty_ldisc_ref()`
+        // returns the tty's discipline with its semaphore held for reading, or null.
+        // SAFETY: `file` is open, so its tty is valid; while the ldisc reference is held its
+        // table cannot change or go, and number and owner are read before `tty_ldisc_deref()`.
         let observed = unsafe {
             let tty = bindings::n_rust_ptmx_tty(file);
             let ld = if tty.is_null() {
@@ -215,12 +214,12 @@ impl<T: LineDiscipline> Drop for SlotZero<T> {
     /// (see the module documentation); such a module would be replacing n_rust's table
     /// without a word anyway, as `tty_register_ldisc()` allows.
     fn drop(&mut self) {
-        // SAFETY: `restore` is a complete table for number 0 that outlives the kernel
-        // (`PermanentOps`). Registering it replaces `self.ops` in one store under the tty
-        // layer's lock, so slot 0 is never empty. No tty uses `self._ops` (each would hold a
-        // module reference, and the module is going away with none), and a lookup racing with
-        // this store fails its `try_module_get()` on the going module without keeping the
-        // pointer, so the box can be freed after this.
+        // Registering `restore` replaces `self.ops` in one store under the tty layer's lock,
+        // so slot 0 is never empty. No tty uses `self._ops` (each would hold a module
+        // reference, and the module is going away with none), and a lookup racing with this
+        // store fails its `try_module_get()` on the going module without keeping the pointer,
+        // so the box can be freed after this.
+        // SAFETY: `restore` is a complete table for number 0 that outlives the kernel.
         let result = unsafe { bindings::tty_register_ldisc(self.restore.0.as_ptr()) };
         if result != 0 {
             // Only a number out of range fails, and 0 is not.
@@ -269,9 +268,9 @@ impl PreparedNtty {
     ///
     /// Context: process context (module init); may sleep.
     pub(crate) fn register(self) -> NttyRegistration {
+        // `NttyRegistration` keeps the box until `drop` unregisters it.
         // SAFETY: A complete table of N_TTY's functions (in the kernel image), owned by this
-        // module, whose memory it is; `NttyRegistration` keeps the box until `drop`
-        // unregisters it.
+        // module, whose memory it is.
         let ops = unsafe { self.0.register() };
         // INVARIANT: Registered just above; unregistered in `drop`.
         NttyRegistration { ops }

@@ -164,9 +164,9 @@ impl Side {
 
     /// `ioctl(fd, req, arg)`.
     fn ioctl(&self, t: Target, req: libc::c_ulong, arg: usize) -> i64 {
-        // SAFETY: The argument is an integer or an address the kernel checks itself: a
-        // pointer into the arena (mapped, with the kernel's object inside it or running into
-        // the PROT_NONE page) or an address never mapped. The call cannot touch Rust memory.
+        // The argument is an integer or an address the kernel checks itself: a pointer into the
+        // arena (mapped, the object inside it or running into the PROT_NONE page) or unmapped.
+        // SAFETY: The call cannot touch Rust memory: every address is checked by the kernel.
         i64::from(unsafe { libc::ioctl(self.fd(t), req, arg) })
     }
 
