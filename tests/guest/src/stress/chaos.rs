@@ -261,6 +261,18 @@ fn io_ctx<T>(r: std::io::Result<T>, what: &str) -> Result<T, String> {
     r.map_err(|e| format!("{what}: {e}"))
 }
 
+/// A set-up call of a generation, made again while it returns `EINTR`: the signal storm
+/// reaches the chaos threads, and `TIOCSETD` (`tty_lock_interruptible()`) and a tty's open
+/// give `EINTR` when a signal is pending. Any other error ends the run.
+fn setup<T>(what: &str, mut call: impl FnMut() -> std::io::Result<T>) -> Result<T, String> {
+    loop {
+        match call() {
+            Err(e) if e.raw_os_error() == Some(libc::EINTR) => count(Op::Interrupted),
+            r => return io_ctx(r, what),
+        }
+    }
+}
+
 /// Starts a chaos reader or writer on a new open file of the slave (or a dup of the master).
 fn start_churn(
     workers: &mut Vec<Worker>,
@@ -283,16 +295,15 @@ fn start_churn(
 
 /// One generation of slot `slot`: a new pty, its workers, the operator for a while, an end.
 fn generation(slot: usize, rng: &mut Rng, ctty: bool) -> Result<(), String> {
-    let pty = io_ctx(sys::open_pty(libc::O_NOCTTY), "open pty")?;
+    let pty = setup("open pty", || sys::open_pty(libc::O_NOCTTY))?;
     count(Op::PtyOpen);
     let (slave, master) = (pty.slave.as_raw_fd(), pty.master.as_raw_fd());
-    io_ctx(sys::set_ldisc(&pty.slave, disc()), "TIOCSETD 29")?;
+    setup("TIOCSETD 29", || sys::set_ldisc(&pty.slave, disc()))?;
     count(Op::SetdNrust);
     if rng.chance(200) {
-        io_ctx(
-            sys::set_ldisc(&pty.master, disc()),
-            "TIOCSETD 29 on the master",
-        )?;
+        setup("TIOCSETD 29 on the master", || {
+            sys::set_ldisc(&pty.master, disc())
+        })?;
         count(Op::SetdNrust);
     }
     if let Some(t) = random_termios(slave, rng) {
@@ -313,7 +324,7 @@ fn generation(slot: usize, rng: &mut Rng, ctty: bool) -> Result<(), String> {
     let mut master_side = Vec::new();
     for (i, write) in [(0, false), (1, true)] {
         let style = Style::nth(rng.below(3) as usize);
-        let fd = io_ctx(open_peer(&pty.master), "open slave")?;
+        let fd = setup("open slave", || open_peer(&pty.master))?;
         let name = format!("chaos{slot} s{}", if write { "w" } else { "r" });
         start_churn(
             &mut slave_side,
