@@ -100,6 +100,20 @@ accel() {
 	echo "$choice" >"$cache"
 	echo "$choice"
 }
+# kernel_problems LOG WHAT: fails, printing the reports, when LOG holds kernel log lines (they
+# carry a printk timestamp) that mean the kernel saw a problem. KASAN reports start with
+# "BUG: KASAN:"; debug objects' with "ODEBUG:". kmemleak is judged by the programs that scan
+# (n_rust-test-stress, n_rust-test-lifecycle: the debug kernel has no automatic scans): each
+# first scans and clears what was there before it (boot-time suspects, reported in its output
+# but not failed), then fails on a new suspect.
+kernel_problems() {
+	local problems='^\[ *[0-9]+\.[0-9]+\] .*(WARNING:|BUG:|Oops|Kernel panic|possible circular locking|possible recursive locking|inconsistent lock state|possible irq lock inversion|INFO: task .* blocked|suspicious RCU usage|UBSAN:|KASAN:|ODEBUG:|list_(add|del) corruption)'
+	grep -a -qE "$problems" "$1" || return 0
+	grep -a -nE -A20 "$problems" "$1" | head -n 60 >&2
+	echo "error: the kernel reported a problem during $2 (see $1)" >&2
+	return 1
+}
+
 acc=$(accel)
 accel_opts=(-accel "$acc")
 [ "$acc" = tcg ] && accel_opts=(-accel tcg,thread=multi -cpu max)
@@ -135,12 +149,7 @@ if [ "$mode" = --vt ]; then
 	kill "$qemu_pid" 2>/dev/null
 	wait "$qemu_pid" 2>/dev/null
 	set -e
-	problems='^\[ *[0-9]+\.[0-9]+\] .*(WARNING:|BUG:|Oops|Kernel panic|possible circular locking|possible recursive locking|INFO: task .* blocked|suspicious RCU usage|UBSAN:)'
-	if grep -a -qE "$problems" "$log"; then
-		grep -a -nE -A20 "$problems" "$log" | head -n 60 >&2
-		echo "error: the kernel reported a problem during the VT run (see $log)" >&2
-		status=1
-	fi
+	kernel_problems "$log" "the VT run" || status=1
 	if [ "$status" -ne 0 ]; then
 		echo "---- guest console ($log) ----" >&2
 		tail -n 60 "$log" >&2
@@ -184,17 +193,7 @@ if [ $qemu_status -eq 124 ] || [ -z "$status" ]; then
 	fi
 	exit 1
 fi
-# Kernel log lines (they carry a printk timestamp) that mean the kernel saw a problem.
-# KASAN reports start with "BUG: KASAN:"; debug objects' with "ODEBUG:". kmemleak is judged
-# by the programs that scan (n_rust-test-stress, n_rust-test-lifecycle: the debug kernel has
-# no automatic scans): each first scans and clears what was there before it (boot-time
-# suspects, reported in its output but not failed), then fails on a new suspect.
-problems='^\[ *[0-9]+\.[0-9]+\] .*(WARNING:|BUG:|Oops|Kernel panic|possible circular locking|possible recursive locking|inconsistent lock state|possible irq lock inversion|INFO: task .* blocked|suspicious RCU usage|UBSAN:|KASAN:|ODEBUG:|list_(add|del) corruption)'
-if grep -a -qE "$problems" "$log"; then
-	grep -a -nE -A20 "$problems" "$log" | head -n 60 >&2
-	echo "error: the kernel reported a problem during the guest run (see $log)" >&2
-	exit 1
-fi
+kernel_problems "$log" "the guest run" || exit 1
 if [ "$mode" = --bench ]; then
 	grep -a -E '^bench(-json)?:' "$log"
 	echo "bench: accelerator: $acc"

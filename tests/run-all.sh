@@ -35,6 +35,22 @@ cargo_counts() { # log -> "passed failed"
 		END { print p + 0, f + 0 }' "$1"
 }
 
+# guest_tap CONSOLE TAPLOG STATUS: checks a guest console's TAP (every program's plan against
+# its results, no program missing: tests/guest-tap.py), shows what failed, and sets p and f to
+# the counts; a run that exited non-zero with no failed case counts one failure.
+guest_tap() {
+	local console=$1 taplog=$2 status=$3
+	tests/guest-tap.py "$console" >"$taplog" 2>&1
+	grep -v '^guest: [0-9]* passed' "$taplog"
+	read -r p f < <(sed -n 's/^guest: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' \
+		"$taplog" | tail -n1)
+	p=${p:-0}
+	f=${f:-1}
+	[ -f "$console" ] && grep -a -A3 '^not ok' "$console" | head -n 40
+	if [ "$status" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+	return 0
+}
+
 # The VT test (tests/vt/vt-keys.py through qemu/run.sh --vt): a shell on tty2 typed on with the
 # monitor's sendkey, its screen read from /dev/vcs2; once on the kernel's N_TTY (the control),
 # once with n_rust in takeover mode (N_RUST_VT_LDISCS chooses, default "ntty takeover"). Each
@@ -128,16 +144,7 @@ if make -s module; then
 		# Never count the results of an earlier run: the logs go before this one starts.
 		rm -f "$console" "$build/guest-kmsg.log"
 		make -s guest-test
-		guest_status=$?
-		# Every program's plan checked against its results; a missing program fails.
-		tests/guest-tap.py "$console" >"$logs/guest-tap.log" 2>&1
-		grep -v '^guest: [0-9]* passed' "$logs/guest-tap.log"
-		read -r p f < <(sed -n 's/^guest: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' \
-			"$logs/guest-tap.log" | tail -n1)
-		p=${p:-0}
-		f=${f:-1}
-		[ -f "$console" ] && grep -a -A3 '^not ok' "$console" | head -n 40
-		if [ "$guest_status" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+		guest_tap "$console" "$logs/guest-tap.log" $?
 		record guest "$p" "$f" "console log: $console"
 		stamp "kunit: KTAP of the module's KUnit suites from the guest run"
 		tests/kunit-parse.py --report "$logs/kunit.log" "$build/guest-kmsg.log" "$console" \
@@ -158,17 +165,8 @@ if make -s module; then
 			N_RUST_CONC_SCENARIOS=${N_RUST_TAKEOVER_CONC_SCENARIOS:-120} \
 			qemu/run.sh --takeover "$(cat "$build/kdir.path")" "$build" >"$logs/takeover-run.log" 2>&1
 		takeover_status=$?
-		tests/guest-tap.py "$takeover_console" >"$logs/takeover-tap.log" 2>&1
-		grep -v '^guest: [0-9]* passed' "$logs/takeover-tap.log"
-		read -r p f < <(sed -n 's/^guest: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' \
-			"$logs/takeover-tap.log" | tail -n1)
-		p=${p:-0}
-		f=${f:-1}
-		[ -f "$takeover_console" ] && grep -a -A3 '^not ok' "$takeover_console" | head -n 40
-		if [ "$takeover_status" -ne 0 ] && [ "$f" -eq 0 ]; then
-			tail -n 20 "$logs/takeover-run.log"
-			f=1
-		fi
+		guest_tap "$takeover_console" "$logs/takeover-tap.log" "$takeover_status"
+		[ "$takeover_status" -ne 0 ] && tail -n 20 "$logs/takeover-run.log"
 		record takeover "$p" "$f" "console log: $takeover_console"
 		run_vt_layer
 		run_serial_layer
