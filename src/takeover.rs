@@ -5,7 +5,7 @@
 //! serial ports) and the ttys re-initialised after a hangup run it; `ntty_ldisc=N` keeps the
 //! kernel's N_TTY reachable under number N. Unloading puts N_TTY back in slot 0. How the
 //! slot is taken and given back, and why the table put back is never freed, is in
-//! `crate::tty_ldisc::takeover`.
+//! `crate::tty_ldisc::slot_zero`.
 
 use crate::bindings;
 use crate::discipline::NRust;

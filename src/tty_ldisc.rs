@@ -25,7 +25,7 @@
 mod prepared_ops;
 mod read_lock;
 mod registration;
-mod takeover;
+mod slot_zero;
 mod termios_lock;
 mod tty;
 mod tty_driver;
@@ -38,9 +38,9 @@ use read_lock::ReadLock;
 
 pub(crate) use prepared_ops::PreparedOps;
 pub(crate) use registration::Registration;
-pub(crate) use takeover::NttyRegistration;
-pub(crate) use takeover::PermanentOps;
-pub(crate) use takeover::{PreparedNtty, PreparedSlotZero, SlotZero};
+pub(crate) use slot_zero::NttyRegistration;
+pub(crate) use slot_zero::PermanentOps;
+pub(crate) use slot_zero::{PreparedNtty, PreparedSlotZero, SlotZero};
 pub(crate) use tty::OpeningTty;
 pub(crate) use tty::Tty;
 pub(crate) use tty_file::TtyFile;
