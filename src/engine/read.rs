@@ -225,6 +225,46 @@ impl Engine {
     }
 }
 
+impl Engine {
+    /// For a raw `read()` that goes on after its first call: copies into `out` the input a
+    /// raw reader may take, from the read position on, as much as fits, *without taking it*
+    /// (nothing changes). The glue hands these bytes out in `tty_read()`'s continuation calls
+    /// without the state lock, then takes what it handed out with [`Engine::take_peeked`]
+    /// (the bytes cannot change meanwhile: only the reader, which holds the reader lock, moves
+    /// the read position, and the receive path writes only past the read head). Returns
+    /// `None` in canonical mode, whose continuations go call by call
+    /// ([`Engine::read_continue`]).
+    pub fn peek_raw(&self, out: &mut [u8]) -> Option<usize> {
+        if self.icanon {
+            return None;
+        }
+        let n = self
+            .commit_head
+            .wrapping_sub(self.read_tail)
+            .min(N_TTY_BUF_SIZE)
+            .min(out.len());
+        self.copy_out_of_ring(self.read_tail, out.get_mut(..n).unwrap_or(&mut []));
+        Some(n)
+    }
+
+    /// Takes the first `n` bytes [`Engine::peek_raw`] showed, as the raw continuation calls of
+    /// [`Engine::read_continue`] that copy them would (the read position moves, the bytes are
+    /// counted). Returns whether the read goes on: `may_go_on` (the user's buffer has room)
+    /// and more input is there. When it does not, the receive path is restarted and the
+    /// driver unthrottled, as by the last of those calls.
+    pub fn take_peeked(&mut self, n: usize, may_go_on: bool, a: &mut impl Actions) -> bool {
+        let n = n.min(self.commit_head.wrapping_sub(self.read_tail));
+        self.read_tail = self.read_tail.wrapping_add(n);
+        counters::add(&mut self.counters.read, n);
+        let more = may_go_on && self.commit_head != self.read_tail;
+        if !more {
+            self.kick_worker(a);
+            self.check_unthrottle(a);
+        }
+        more
+    }
+}
+
 /// The header byte of a data packet in packet mode (`TIOCPKT_DATA`).
 pub const TIOCPKT_DATA: u8 = 0;
 

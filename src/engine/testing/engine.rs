@@ -135,11 +135,39 @@ impl Engine {
             self.read_end(&read, a);
             return Ok(offset);
         }
+        // A raw read goes on from a stage, as the module's glue does: the input is peeked
+        // into it once, handed out in 64-byte calls, and taken when the stage runs out or the
+        // user's buffer is full.
+        let mut stage = [0u8; STAGE];
+        let (mut staged, mut handed) = match self.peek_raw(&mut stage) {
+            Some(n) => (n, 0),
+            None => (0, 0),
+        };
+        let staging = staged > 0;
         while more && guard <= 4 * N_TTY_BUF_SIZE {
             guard += 1;
             let size = out.len().saturating_sub(offset).min(CHUNK);
             let chunk = out.get_mut(offset..offset + size).unwrap_or(&mut []);
-            let (n, again) = self.read_continue(t, chunk, a);
+            let (n, again) = if staging {
+                let n = size.min(staged - handed);
+                chunk
+                    .get_mut(..n)
+                    .unwrap_or(&mut [])
+                    .copy_from_slice(stage.get(handed..handed + n).unwrap_or(&[]));
+                handed += n;
+                if size > 0 && handed < staged {
+                    (n, true)
+                } else {
+                    let again = self.take_peeked(handed, size > 0, a);
+                    if again {
+                        staged = self.peek_raw(&mut stage).unwrap_or(0);
+                        handed = 0;
+                    }
+                    (n, again)
+                }
+            } else {
+                self.read_continue(t, chunk, a)
+            };
             offset += n;
             more = again;
             // `tty_read()` stops at a call that returns nothing.
@@ -150,3 +178,7 @@ impl Engine {
         Ok(offset)
     }
 }
+
+/// The size of the glue's stage for the continuation calls of a raw `read()` (the reader
+/// stage of `tty_ldisc::read_lock`).
+const STAGE: usize = 2048;
