@@ -39,10 +39,12 @@ use crate::tty_ldisc::{
 use kernel::new_mutex;
 use kernel::prelude::*;
 use kernel::sync::Mutex;
-use kernel::sync::MutexGuard;
 use kernel::uaccess::{UserPtr, UserSlice};
+use state_guard::PollState;
 
 mod blocking_read;
+mod staged_read;
+mod state_guard;
 
 /// Poll reports writable while the driver holds fewer bytes than this (`WAKEUP_CHARS`, which
 /// `n_tty.c` defines for itself).
@@ -63,6 +65,8 @@ pub(crate) struct NRust {
     stats_dir: StatsDir,
     #[pin]
     state: Mutex<Locked>,
+    /// Whether a reader would find input, for `poll()` without the lock (`state_guard`).
+    poll: PollState,
 }
 
 impl NRust {
@@ -82,18 +86,7 @@ impl NRust {
         tty: &Tty,
         f: impl FnOnce(&mut Engine, &Termios, &mut TtyActions<'_>) -> R,
     ) -> R {
-        Self::run(&mut self.state.lock(), tty, f)
-    }
-
-    /// Runs `f` on the engine of `guard`, with the tty's actions.
-    fn run<R>(
-        guard: &mut MutexGuard<'_, Locked>,
-        tty: &Tty,
-        f: impl FnOnce(&mut Engine, &Termios, &mut TtyActions<'_>) -> R,
-    ) -> R {
-        let locked = &mut **guard;
-        let mut actions = TtyActions { tty };
-        f(&mut locked.engine, &locked.termios, &mut actions)
+        self.lock_state(tty).run(f)
     }
 
     /// Counts `sig` when the job-control check of a read or write failed with `error`:
@@ -117,19 +110,22 @@ impl NRust {
         f: impl FnOnce(&mut Engine, &Termios, &mut TtyActions<'_>) -> R,
     ) -> R {
         let closing = tty.closing();
-        let run = |locked: &mut Locked| {
-            locked.engine.set_closing(closing);
-            let mut actions = TtyActions { tty };
-            f(&mut locked.engine, &locked.termios, &mut actions)
+        let run = |engine: &mut Engine, termios: &Termios, actions: &mut TtyActions<'_>| {
+            engine.set_closing(closing);
+            f(engine, termios, actions)
         };
-        let mut guard = self.state.lock();
+        let mut guard = self.lock_state(tty);
         // The termios cannot change while the state lock is held (`set_termios` takes it).
-        if !guard.engine.receive_may_flush(&guard.termios, data, flags) {
-            return run(&mut guard);
+        let locked = guard.locked();
+        if !locked
+            .engine
+            .receive_may_flush(&locked.termios, data, flags)
+        {
+            return guard.run(run);
         }
         drop(guard);
         let _termios = tty.lock_termios_write();
-        run(&mut self.state.lock())
+        self.lock_state(tty).run(run)
     }
 }
 
@@ -159,6 +155,7 @@ impl LineDiscipline for NRust {
                     new_mutex!(locked, "n_rust::state")
                 }
             },
+            poll: PollState::new(),
         })
         .pin_chain(move |this| {
             // What `n_tty_open` does once its state is allocated.
@@ -199,6 +196,14 @@ impl LineDiscipline for NRust {
         read: &mut ReadContext<'_>,
     ) -> Result<usize> {
         if read.is_continuation() {
+            // A raw read hands out what its first call set aside, without the state lock.
+            if let Some(stage) = read.stage().filter(|stage| stage.is_active()) {
+                let (copied, more) = self.read_staged(tty, buf, stage);
+                if more {
+                    read.call_again();
+                }
+                return Ok(copied);
+            }
             // The state lock per call: `tty_read()` copies to user space between the calls,
             // which may fault and sleep, and the receive worker, writers and `poll()` must not
             // wait for that (N_TTY keeps only the reader lock and `termios_rwsem` there).
@@ -306,25 +311,22 @@ impl LineDiscipline for NRust {
     fn set_termios(&self, tty: &Tty, old: &bindings::ktermios) {
         let old = engine_termios(old);
         let new = engine_termios(&tty.termios());
-        let mut guard = self.state.lock();
-        let locked = &mut *guard;
-        locked.termios = new;
-        let mut actions = TtyActions { tty };
-        locked.engine.set_termios(Some(&old), &new, &mut actions);
+        let mut guard = self.lock_state(tty);
+        guard.locked().termios = new;
+        guard.run(|engine, _, actions| engine.set_termios(Some(&old), &new, actions));
     }
 
     fn poll(&self, tty: &Tty, file: &TtyFile, table: &PollTable<'_>) -> u32 {
+        // Registered first, then the state looked at, without the state lock: see
+        // `state_guard` for why no wake-up is missed.
         table.register(TtyWaitQueue::Read);
         table.register(TtyWaitQueue::Write);
-        let available = || {
-            self.with_engine(tty, |engine, termios, _| {
-                engine.input_available(termios, true)
-            })
-        };
         let mut mask = 0;
-        if available() || {
+        if self.poll.readable() || {
+            // The worker publishes what it delivered before its lock is released, which is
+            // before `flush_work` returns.
             tty.flush_input_work();
-            available()
+            self.poll.readable()
         } {
             mask |= bindings::EPOLLIN | bindings::EPOLLRDNORM;
         }

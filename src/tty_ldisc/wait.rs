@@ -9,8 +9,11 @@ use super::Tty;
 use super::TtyFile;
 use crate::bindings;
 use core::marker::PhantomData;
+use core::ptr::addr_of;
+use core::ptr::addr_of_mut;
 use kernel::ffi;
 use kernel::prelude::*;
+use kernel::sync::barrier::{smp_mb, Full};
 use kernel::types::Opaque;
 
 /// One of the two wait queues of a tty.
@@ -20,6 +23,37 @@ pub(crate) enum TtyWaitQueue {
     Read,
     /// `tty->write_wait`: writers, and pollers for output room.
     Write,
+}
+
+impl Tty {
+    /// Whether anyone waits on `queue` (`wq_has_sleeper()`): a full barrier, then a look at
+    /// the queue's list.
+    ///
+    /// The barrier orders the caller's earlier stores (the condition a waiter looks at)
+    /// before the look at the list. A waiter pairs with it by a full barrier between adding
+    /// itself to the queue and looking at the condition (`poll` after registering: see
+    /// [`PollTable::register`]), or by taking a lock the caller released after its stores
+    /// (a reader or writer looks at the discipline's state under its lock after adding
+    /// itself). Either the caller sees the waiter on the list, or the waiter sees the
+    /// condition.
+    fn has_waiters(&self, queue: TtyWaitQueue) -> bool {
+        smp_mb(Full);
+        let head = self.wait_queue(queue);
+        // SAFETY: The queue is in the tty, valid by the type invariant; only the list head's
+        // `next` pointer is read, once, as `list_empty()` does with `READ_ONCE()`.
+        unsafe {
+            let list = addr_of_mut!((*head).head);
+            core::ptr::read_volatile(addr_of!((*list).next)) != list
+        }
+    }
+
+    /// [`Tty::wake_up`] when someone waits on `queue` ([`Tty::has_waiters`]); nothing (not even
+    /// the queue's spinlock) otherwise.
+    pub(crate) fn wake_up_waiters(&self, queue: TtyWaitQueue, events: u32) {
+        if self.has_waiters(queue) {
+            self.wake_up(queue, events);
+        }
+    }
 }
 
 /// The current task, registered on a wait queue of a tty for as long as the value lives
@@ -113,11 +147,15 @@ impl<'a> PollTable<'a> {
         }
     }
 
-    /// Registers the poll on `queue` of the tty (`poll_wait`). Does not sleep.
+    /// Registers the poll on `queue` of the tty (`poll_wait`), then a full barrier, so that
+    /// what the caller looks at next is read after the registration is visible: a waker that
+    /// skips an empty queue ([`Tty::wake_up_waiters`]) then either sees this registration or
+    /// made its condition visible before. Does not sleep.
     pub(crate) fn register(&self, queue: TtyWaitQueue) {
         // The queue is in the tty, which outlives its poll registrations (emptied on hangup
         // and release).
         // SAFETY: `file` and `table` are valid during the poll call (type invariant).
         unsafe { bindings::poll_wait(self.file, self.tty.wait_queue(queue), self.table) };
+        smp_mb(Full);
     }
 }
