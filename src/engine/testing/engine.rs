@@ -135,39 +135,14 @@ impl Engine {
             self.read_end(&read, a);
             return Ok(offset);
         }
-        // A raw read goes on from a stage, as the module's glue does: the input is peeked
-        // into it once, handed out in 64-byte calls, and taken when the stage runs out or the
-        // user's buffer is full.
-        let mut stage = [0u8; STAGE];
-        let (mut staged, mut handed) = match self.peek_raw(&mut stage) {
-            Some(n) => (n, 0),
-            None => (0, 0),
-        };
-        let staging = staged > 0;
+        if !self.icanon {
+            return Ok(self.continue_from_stage(out, offset, a));
+        }
         while more && guard <= 4 * N_TTY_BUF_SIZE {
             guard += 1;
             let size = out.len().saturating_sub(offset).min(CHUNK);
             let chunk = out.get_mut(offset..offset + size).unwrap_or(&mut []);
-            let (n, again) = if staging {
-                let n = size.min(staged - handed);
-                chunk
-                    .get_mut(..n)
-                    .unwrap_or(&mut [])
-                    .copy_from_slice(stage.get(handed..handed + n).unwrap_or(&[]));
-                handed += n;
-                if size > 0 && handed < staged {
-                    (n, true)
-                } else {
-                    let again = self.take_peeked(handed, size > 0, a);
-                    if again {
-                        staged = self.peek_raw(&mut stage).unwrap_or(0);
-                        handed = 0;
-                    }
-                    (n, again)
-                }
-            } else {
-                self.read_continue(t, chunk, a)
-            };
+            let (n, again) = self.read_continue(t, chunk, a);
             offset += n;
             more = again;
             // `tty_read()` stops at a call that returns nothing.
@@ -176,6 +151,45 @@ impl Engine {
             }
         }
         Ok(offset)
+    }
+
+    /// The continuation calls of a raw read whose first call placed `offset` bytes in `out`,
+    /// as the module's glue makes them: the input is peeked into a stage once, handed out in
+    /// 64-byte calls, and taken when the stage runs out or the user's buffer is full. Returns
+    /// the bytes in `out`.
+    fn continue_from_stage(
+        &mut self,
+        out: &mut [u8],
+        mut offset: usize,
+        a: &mut impl Actions,
+    ) -> usize {
+        let mut stage = [0u8; STAGE];
+        let mut staged = self.peek_raw(&mut stage).unwrap_or(0);
+        let mut handed = 0;
+        for _ in 0..4 * N_TTY_BUF_SIZE {
+            let size = out.len().saturating_sub(offset).min(CHUNK);
+            let chunk = out.get_mut(offset..offset + size).unwrap_or(&mut []);
+            let n = size.min(staged - handed);
+            chunk
+                .get_mut(..n)
+                .unwrap_or(&mut [])
+                .copy_from_slice(stage.get(handed..handed + n).unwrap_or(&[]));
+            handed += n;
+            offset += n;
+            if size > 0 && handed < staged {
+                continue;
+            }
+            if !self.take_peeked(handed, size > 0, a) {
+                break;
+            }
+            staged = self.peek_raw(&mut stage).unwrap_or(0);
+            handed = 0;
+            // `tty_read()` stops at a call that returns nothing.
+            if n == 0 {
+                break;
+            }
+        }
+        offset
     }
 }
 
