@@ -22,8 +22,8 @@ impl NRust {
     ///
     /// The state lock is taken once for the call and let go only around waiting for the
     /// worker and sleeping; it is let go before returning, also when the read asks to be
-    /// called again (`tty_read()` copies to user space between): a raw read then sets the
-    /// input aside for the next calls (`staged_read`), a canonical one locks afresh in each.
+    /// called again (`tty_read()` copies to user space between): the read then sets the
+    /// input aside for the next calls (`staged_read`).
     ///
     /// Context: process context; sleeps, without the state lock held.
     pub(super) fn read_first(
@@ -102,9 +102,9 @@ impl NRust {
             }
         };
         if let Ok(true) = outcome {
-            // A raw read goes on from the stage, without the state lock (`staged_read`).
+            // The read goes on from the stage, without the state lock (`staged_read`).
             if let Some(stage) = read.stage() {
-                Self::stage_raw(&mut guard, stage);
+                Self::stage_input(&mut guard, stage);
             }
             let copied = progress.copied();
             drop(guard);

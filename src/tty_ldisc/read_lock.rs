@@ -33,20 +33,35 @@ pub(crate) const READER_STAGE_SIZE: usize = 2048;
 
 /// Input a discipline set aside for the `read()` that holds the reader lock, to hand out in
 /// that `read()`'s continuation calls: the bytes, how many were set aside, how many were
-/// handed out. Emptied when the `read()` ends.
+/// handed out, and a mark the discipline keeps with them. Emptied when the `read()` ends.
 #[derive(pin_init::Zeroable)]
 pub(crate) struct ReaderStage {
     bytes: [u8; READER_STAGE_SIZE],
     len: usize,
     handed_out: usize,
+    mark: bool,
 }
 
 impl ReaderStage {
-    /// Sets bytes aside: `fill` writes them at the start of the stage and returns how many.
-    /// What an earlier fill set aside is forgotten.
-    pub(crate) fn fill(&mut self, fill: impl FnOnce(&mut [u8]) -> usize) {
-        self.len = fill(&mut self.bytes).min(READER_STAGE_SIZE);
+    /// Sets bytes aside: `fill` writes them at the start of the stage and returns how many,
+    /// and the mark to keep with them ([`ReaderStage::mark`]). What an earlier fill set aside
+    /// is forgotten.
+    pub(crate) fn fill(&mut self, fill: impl FnOnce(&mut [u8]) -> (usize, bool)) {
+        let (len, mark) = fill(&mut self.bytes);
+        self.len = len.min(READER_STAGE_SIZE);
         self.handed_out = 0;
+        self.mark = mark;
+    }
+
+    /// The mark the last fill kept with its bytes.
+    pub(crate) fn mark(&self) -> bool {
+        self.mark
+    }
+
+    /// The stage's whole buffer, as scratch space (what was set aside is overwritten: use it
+    /// only once that was handed out, then fill or clear the stage).
+    pub(crate) fn scratch(&mut self) -> &mut [u8] {
+        &mut self.bytes
     }
 
     /// Copies the next bytes of the stage into `out`, as many as fit; returns how many.

@@ -135,14 +135,38 @@ impl Engine {
             self.read_end(&read, a);
             return Ok(offset);
         }
-        if !self.icanon {
-            return Ok(self.continue_from_stage(out, offset, a));
-        }
+        // The continuation calls as the module's glue makes them (`discipline::staged_read`):
+        // what they would copy is peeked into a stage, handed out 64 bytes a call, and taken
+        // by the call that empties the stage or whose buffer is short; without a stage (none
+        // peeked), call by call.
+        let mut stage = [0u8; STAGE];
+        let (mut staged, mut ends_line) = self.peek_read(t, &mut stage);
+        let mut handed = 0;
         while more && guard <= 4 * N_TTY_BUF_SIZE {
             guard += 1;
             let size = out.len().saturating_sub(offset).min(CHUNK);
             let chunk = out.get_mut(offset..offset + size).unwrap_or(&mut []);
-            let (n, again) = self.read_continue(t, chunk, a);
+            let (n, again) = if handed < staged {
+                let n = size.min(staged - handed);
+                chunk
+                    .get_mut(..n)
+                    .unwrap_or(&mut [])
+                    .copy_from_slice(stage.get(handed..handed + n).unwrap_or(&[]));
+                handed += n;
+                if size == CHUNK && handed < staged {
+                    (n, true)
+                } else {
+                    let window = if ends_line { size } else { n };
+                    let again = self.take_handed_out(t, &mut stage, (handed - n, n, window), a);
+                    (staged, handed) = (0, 0);
+                    if again {
+                        (staged, ends_line) = self.peek_read(t, &mut stage);
+                    }
+                    (n, again)
+                }
+            } else {
+                self.read_continue(t, chunk, a)
+            };
             offset += n;
             more = again;
             // `tty_read()` stops at a call that returns nothing.
@@ -152,47 +176,9 @@ impl Engine {
         }
         Ok(offset)
     }
-
-    /// The continuation calls of a raw read whose first call placed `offset` bytes in `out`,
-    /// as the module's glue makes them: the input is peeked into a stage once, handed out in
-    /// 64-byte calls, and taken when the stage runs out or the user's buffer is full. Returns
-    /// the bytes in `out`.
-    fn continue_from_stage(
-        &mut self,
-        out: &mut [u8],
-        mut offset: usize,
-        a: &mut impl Actions,
-    ) -> usize {
-        let mut stage = [0u8; STAGE];
-        let mut staged = self.peek_raw(&mut stage).unwrap_or(0);
-        let mut handed = 0;
-        for _ in 0..4 * N_TTY_BUF_SIZE {
-            let size = out.len().saturating_sub(offset).min(CHUNK);
-            let chunk = out.get_mut(offset..offset + size).unwrap_or(&mut []);
-            let n = size.min(staged - handed);
-            chunk
-                .get_mut(..n)
-                .unwrap_or(&mut [])
-                .copy_from_slice(stage.get(handed..handed + n).unwrap_or(&[]));
-            handed += n;
-            offset += n;
-            if size > 0 && handed < staged {
-                continue;
-            }
-            if !self.take_peeked(handed, size > 0, a) {
-                break;
-            }
-            staged = self.peek_raw(&mut stage).unwrap_or(0);
-            handed = 0;
-            // `tty_read()` stops at a call that returns nothing.
-            if n == 0 {
-                break;
-            }
-        }
-        offset
-    }
 }
 
-/// The size of the glue's stage for the continuation calls of a raw `read()` (the reader
-/// stage of `tty_ldisc::read_lock`).
-const STAGE: usize = 2048;
+/// The size of the stage here: a quarter of the glue's (`READER_STAGE_SIZE` of
+/// `tty_ldisc::read_lock`), so that the tests also see stages that run out within one
+/// `read()`, and a small array on a KUnit test's kernel stack.
+const STAGE: usize = 512;
