@@ -8,18 +8,21 @@
 //! One mutex per tty guards the engine and its copy of the termios. N_TTY instead relies on
 //! `termios_rwsem`, two mutexes and lock-free ring indices; a single lock is simpler to
 //! reason about and the engine's work under it is short. It is taken once per flip-buffer
-//! chunk by the receive worker, and once per call of `read()` that finds input: the first call
-//! keeps it across its copies (letting go only to wait for the worker or to sleep), and each
-//! continuation call (`tty_read()` calls again for each 64 bytes, copying to user space in
-//! between, which may fault and sleep) takes it afresh, so the worker, writers and `poll()`
-//! never wait for a page fault of a reader; a write takes it once per pass. `termios_rwsem` is taken where
+//! chunk by the receive worker, once per pass of a write, and by a `read()` that finds input:
+//! the first call keeps it across its copies (letting go only to wait for the worker or to
+//! sleep) and sets aside what the continuation calls will hand out (`tty_read()` calls again
+//! for each 64 bytes, copying to user space in between, which may fault and sleep, so no lock
+//! is kept across); those calls take it only once per 2 KiB stage (`staged_read`), so the
+//! worker, writers and `poll()` never wait for a page fault of a reader. `poll()` takes no
+//! lock: it reads a readiness flag every holder publishes before releasing the lock, and
+//! wake-ups are done after the release (`state_guard`). `termios_rwsem` is taken where
 //! N_TTY's rules depend on it: for reading from the first to the last call of one `read()`
 //! (released around sleeping and the flip-buffer flush), for writing by `flush_buffer` and
-//! by a receive that may flush the input (ISIG), so neither cuts into a `read()`. The receive path runs in the
-//! flip-buffer worker (process context), so a sleeping lock is fine there. The lock is never
-//! held while sleeping, while calling back into the tty layer in a way that can re-enter the
-//! discipline (`n_tty_ioctl_helper`, which may flush), or in `write_wakeup`, which may run in
-//! interrupt context.
+//! by a receive that may flush the input (ISIG), so neither cuts into a `read()`. The
+//! receive path runs in the flip-buffer worker (process context), so a sleeping lock is fine
+//! there. The lock is never held while sleeping, while calling back into the tty layer in a
+//! way that can re-enter the discipline (`n_tty_ioctl_helper`, which may flush), or in
+//! `write_wakeup`, which may run in interrupt context.
 //!
 //! Lock order: the port's buffer lock (held by the flip worker and `tty_buffer_flush`), then
 //! `termios_rwsem` (held by the tty layer around `set_termios`), then this mutex, then the
