@@ -69,11 +69,12 @@ impl NRust {
     }
 
     /// Sets aside in `stage` what the next continuation calls of the `read()` would copy
-    /// ([`Engine::peek_read`]), marked when it runs to the end of a line.
+    /// ([`Engine::peek_read`]), marked when it runs to the end of a line; nothing when it
+    /// fits in one call, which would take the lock anyway (the rest of an 80-byte line).
     pub(super) fn stage_input(guard: &mut StateGuard<'_>, stage: &mut ReaderStage) {
         let locked = guard.locked();
         let (engine, termios) = (&locked.engine, &locked.termios);
-        stage.fill(|bytes| engine.peek_read(termios, bytes));
+        stage.fill(|bytes| engine.peek_read(termios, bytes, TTY_READ_CHUNK));
     }
 }
 

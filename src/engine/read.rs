@@ -230,7 +230,8 @@ impl Engine {
     /// fits, what the continuation calls of [`Engine::read_continue`] would copy next,
     /// *without taking it* (nothing changes): raw input up to the commit head, or in
     /// canonical mode the rest of the line (its end-of-file marker left out, as those calls
-    /// leave it out). Returns the bytes copied and whether they run to the end of a line.
+    /// leave it out). Returns the bytes copied and whether they run to the end of a line;
+    /// nothing when they would be no more than `more_than` (what one call takes anyway).
     ///
     /// The glue hands these bytes out in `tty_read()`'s continuation calls without the state
     /// lock, then takes them with [`Engine::take_handed_out`]; they cannot change meanwhile
@@ -238,7 +239,7 @@ impl Engine {
     /// termios changes wait for the `read()`; the receive path writes only past the read
     /// head). Nothing is peeked in canonical mode with EXTPROC, whose reads drop an
     /// end-of-file byte only when it comes alone.
-    pub fn peek_read(&self, t: &Termios, out: &mut [u8]) -> (usize, bool) {
+    pub fn peek_read(&self, t: &Termios, out: &mut [u8], more_than: usize) -> (usize, bool) {
         let tail = self.read_tail;
         let (n, ends_line) = if !self.icanon {
             let avail = self.commit_head.wrapping_sub(tail).min(N_TTY_BUF_SIZE);
@@ -254,6 +255,9 @@ impl Engine {
         } else {
             (0, false)
         };
+        if n <= more_than {
+            return (0, false);
+        }
         self.copy_out_of_ring(tail, out.get_mut(..n).unwrap_or(&mut []));
         (n, ends_line)
     }

@@ -140,7 +140,8 @@ impl Engine {
         // by the call that empties the stage or whose buffer is short; without a stage (none
         // peeked), call by call.
         let mut stage = [0u8; STAGE];
-        let (mut staged, mut ends_line) = self.peek_read(t, &mut stage);
+        // Nothing set aside that one call takes (it would take the lock anyway).
+        let (mut staged, mut ends_line) = self.peek_read(t, &mut stage, CHUNK);
         let mut handed = 0;
         while more && guard <= 4 * N_TTY_BUF_SIZE {
             guard += 1;
@@ -160,7 +161,7 @@ impl Engine {
                     let again = self.take_handed_out(t, &mut stage, (handed - n, n, window), a);
                     (staged, handed) = (0, 0);
                     if again {
-                        (staged, ends_line) = self.peek_read(t, &mut stage);
+                        (staged, ends_line) = self.peek_read(t, &mut stage, CHUNK);
                     }
                     (n, again)
                 }
