@@ -242,7 +242,7 @@ impl LineDiscipline for NRust {
         let mut echoes_pending = true;
         let mut written = 0usize;
         let result = {
-            // On the write queue until the loop ends.
+            // Added to the write queue when the loop first would sleep (`Waiter::sleep`).
             pin_init::stack_pin_init!(let waiter = Waiter::new(tty, TtyWaitQueue::Write));
             loop {
                 if kernel::current!().signal_pending() {

@@ -41,7 +41,7 @@ impl NRust {
         let mut progress = locked.engine.read_begin(&locked.termios, packet);
         let mut timer = jiffies(progress.mode().timer());
         let outcome = {
-            // On the read queue until the loop ends.
+            // Added to the read queue when the loop first would sleep (`Waiter::sleep`).
             pin_init::stack_pin_init!(let waiter = Waiter::new(tty, TtyWaitQueue::Read));
             loop {
                 if progress.copied() >= buf.len() {
