@@ -8,18 +8,21 @@
 //! One mutex per tty guards the engine and its copy of the termios. N_TTY instead relies on
 //! `termios_rwsem`, two mutexes and lock-free ring indices; a single lock is simpler to
 //! reason about and the engine's work under it is short. It is taken once per flip-buffer
-//! chunk by the receive worker, and once per call of `read()` that finds input: the first call
-//! keeps it across its copies (letting go only to wait for the worker or to sleep), and each
-//! continuation call (`tty_read()` calls again for each 64 bytes, copying to user space in
-//! between, which may fault and sleep) takes it afresh, so the worker, writers and `poll()`
-//! never wait for a page fault of a reader; a write takes it once per pass. `termios_rwsem` is taken where
+//! chunk by the receive worker, once per pass of a write, and by a `read()` that finds input:
+//! the first call keeps it across its copies (letting go only to wait for the worker or to
+//! sleep) and sets aside what the continuation calls will hand out (`tty_read()` calls again
+//! for each 64 bytes, copying to user space in between, which may fault and sleep, so no lock
+//! is kept across); those calls take it only once per 2 KiB stage (`staged_read`), so the
+//! worker, writers and `poll()` never wait for a page fault of a reader. `poll()` takes no
+//! lock: it reads a readiness flag every holder publishes before releasing the lock, and
+//! wake-ups are done after the release (`state_guard`). `termios_rwsem` is taken where
 //! N_TTY's rules depend on it: for reading from the first to the last call of one `read()`
 //! (released around sleeping and the flip-buffer flush), for writing by `flush_buffer` and
-//! by a receive that may flush the input (ISIG), so neither cuts into a `read()`. The receive path runs in the
-//! flip-buffer worker (process context), so a sleeping lock is fine there. The lock is never
-//! held while sleeping, while calling back into the tty layer in a way that can re-enter the
-//! discipline (`n_tty_ioctl_helper`, which may flush), or in `write_wakeup`, which may run in
-//! interrupt context.
+//! by a receive that may flush the input (ISIG), so neither cuts into a `read()`. The
+//! receive path runs in the flip-buffer worker (process context), so a sleeping lock is fine
+//! there. The lock is never held while sleeping, while calling back into the tty layer in a
+//! way that can re-enter the discipline (`n_tty_ioctl_helper`, which may flush), or in
+//! `write_wakeup`, which may run in interrupt context.
 //!
 //! Lock order: the port's buffer lock (held by the flip worker and `tty_buffer_flush`), then
 //! `termios_rwsem` (held by the tty layer around `set_termios`), then this mutex, then the
@@ -39,10 +42,12 @@ use crate::tty_ldisc::{
 use kernel::new_mutex;
 use kernel::prelude::*;
 use kernel::sync::Mutex;
-use kernel::sync::MutexGuard;
 use kernel::uaccess::{UserPtr, UserSlice};
+use state_guard::PollState;
 
 mod blocking_read;
+mod staged_read;
+mod state_guard;
 
 /// Poll reports writable while the driver holds fewer bytes than this (`WAKEUP_CHARS`, which
 /// `n_tty.c` defines for itself).
@@ -63,6 +68,8 @@ pub(crate) struct NRust {
     stats_dir: StatsDir,
     #[pin]
     state: Mutex<Locked>,
+    /// Whether a reader would find input, for `poll()` without the lock (`state_guard`).
+    poll: PollState,
 }
 
 impl NRust {
@@ -82,18 +89,7 @@ impl NRust {
         tty: &Tty,
         f: impl FnOnce(&mut Engine, &Termios, &mut TtyActions<'_>) -> R,
     ) -> R {
-        Self::run(&mut self.state.lock(), tty, f)
-    }
-
-    /// Runs `f` on the engine of `guard`, with the tty's actions.
-    fn run<R>(
-        guard: &mut MutexGuard<'_, Locked>,
-        tty: &Tty,
-        f: impl FnOnce(&mut Engine, &Termios, &mut TtyActions<'_>) -> R,
-    ) -> R {
-        let locked = &mut **guard;
-        let mut actions = TtyActions { tty };
-        f(&mut locked.engine, &locked.termios, &mut actions)
+        self.lock_state(tty).run(f)
     }
 
     /// Counts `sig` when the job-control check of a read or write failed with `error`:
@@ -117,19 +113,22 @@ impl NRust {
         f: impl FnOnce(&mut Engine, &Termios, &mut TtyActions<'_>) -> R,
     ) -> R {
         let closing = tty.closing();
-        let run = |locked: &mut Locked| {
-            locked.engine.set_closing(closing);
-            let mut actions = TtyActions { tty };
-            f(&mut locked.engine, &locked.termios, &mut actions)
+        let run = |engine: &mut Engine, termios: &Termios, actions: &mut TtyActions<'_>| {
+            engine.set_closing(closing);
+            f(engine, termios, actions)
         };
-        let mut guard = self.state.lock();
+        let mut guard = self.lock_state(tty);
         // The termios cannot change while the state lock is held (`set_termios` takes it).
-        if !guard.engine.receive_may_flush(&guard.termios, data, flags) {
-            return run(&mut guard);
+        let locked = guard.locked();
+        if !locked
+            .engine
+            .receive_may_flush(&locked.termios, data, flags)
+        {
+            return guard.run(run);
         }
         drop(guard);
         let _termios = tty.lock_termios_write();
-        run(&mut self.state.lock())
+        self.lock_state(tty).run(run)
     }
 }
 
@@ -159,6 +158,7 @@ impl LineDiscipline for NRust {
                     new_mutex!(locked, "n_rust::state")
                 }
             },
+            poll: PollState::new(),
         })
         .pin_chain(move |this| {
             // What `n_tty_open` does once its state is allocated.
@@ -199,6 +199,14 @@ impl LineDiscipline for NRust {
         read: &mut ReadContext<'_>,
     ) -> Result<usize> {
         if read.is_continuation() {
+            // A raw read hands out what its first call set aside, without the state lock.
+            if let Some(stage) = read.stage().filter(|stage| stage.is_active()) {
+                let (copied, more) = self.read_staged(tty, buf, stage);
+                if more {
+                    read.call_again();
+                }
+                return Ok(copied);
+            }
             // The state lock per call: `tty_read()` copies to user space between the calls,
             // which may fault and sleep, and the receive worker, writers and `poll()` must not
             // wait for that (N_TTY keeps only the reader lock and `termios_rwsem` there).
@@ -234,7 +242,7 @@ impl LineDiscipline for NRust {
         let mut echoes_pending = true;
         let mut written = 0usize;
         let result = {
-            // On the write queue until the loop ends.
+            // Added to the write queue when the loop first would sleep (`Waiter::sleep`).
             pin_init::stack_pin_init!(let waiter = Waiter::new(tty, TtyWaitQueue::Write));
             loop {
                 if kernel::current!().signal_pending() {
@@ -306,25 +314,22 @@ impl LineDiscipline for NRust {
     fn set_termios(&self, tty: &Tty, old: &bindings::ktermios) {
         let old = engine_termios(old);
         let new = engine_termios(&tty.termios());
-        let mut guard = self.state.lock();
-        let locked = &mut *guard;
-        locked.termios = new;
-        let mut actions = TtyActions { tty };
-        locked.engine.set_termios(Some(&old), &new, &mut actions);
+        let mut guard = self.lock_state(tty);
+        guard.locked().termios = new;
+        guard.run(|engine, _, actions| engine.set_termios(Some(&old), &new, actions));
     }
 
     fn poll(&self, tty: &Tty, file: &TtyFile, table: &PollTable<'_>) -> u32 {
+        // Registered first, then the state looked at, without the state lock: see
+        // `state_guard` for why no wake-up is missed.
         table.register(TtyWaitQueue::Read);
         table.register(TtyWaitQueue::Write);
-        let available = || {
-            self.with_engine(tty, |engine, termios, _| {
-                engine.input_available(termios, true)
-            })
-        };
         let mut mask = 0;
-        if available() || {
+        if self.poll.readable() || {
+            // The worker publishes what it delivered before its lock is released, which is
+            // before `flush_work` returns.
             tty.flush_input_work();
-            available()
+            self.poll.readable()
         } {
             mask |= bindings::EPOLLIN | bindings::EPOLLRDNORM;
         }

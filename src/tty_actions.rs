@@ -5,7 +5,8 @@
 //!
 //! Every action is called with the discipline's state lock held (`crate::discipline`), so
 //! none of them may sleep on something that needs that lock; `throttle` and `unthrottle`
-//! take the tty's `throttle_mutex`, the rest do not sleep.
+//! take the tty's `throttle_mutex`, the rest do not sleep. Wake-ups and the restart of the
+//! flip-buffer work are [`Deferred`] until the lock is released.
 
 use crate::bindings;
 use crate::engine::Actions;
@@ -20,6 +21,7 @@ use crate::engine::Termios;
 use crate::engine::Timeout;
 use crate::engine::NCCS;
 use crate::tty_ldisc::Tty;
+use crate::tty_ldisc::TtyWaitQueue;
 use kernel::ffi;
 
 /// Converts the kernel's termios into the engine's.
@@ -38,10 +40,57 @@ pub(crate) fn engine_termios(k: &bindings::ktermios) -> Termios {
     }
 }
 
+/// Wake-ups and restarts the engine asked for under the state lock, done once the lock is
+/// released (by `crate::discipline`'s state guard, after it published the poll state): a
+/// woken reader or poller does not then run into the lock its waker still holds, and a burst
+/// of lines received in one chunk wakes once. Signals (`SIGIO` included) are not deferred,
+/// so their order with the signal characters stays N_TTY's.
+#[derive(Default)]
+pub(crate) struct Deferred {
+    /// Wake readers and pollers for input (`wake_up_interruptible_poll(EPOLLIN)`).
+    input: bool,
+    /// Wake readers (`wake_up_interruptible(&tty->read_wait)`).
+    readers: bool,
+    /// Wake writers (`wake_up_interruptible(&tty->write_wait)`).
+    writers: bool,
+    /// `tty_wakeup(tty->link)`.
+    link_writers: bool,
+    /// Restart the flip-buffer work.
+    restart_input: bool,
+}
+
+impl Deferred {
+    /// Does what was deferred, on `tty`, and forgets it. Readers are woken only when someone
+    /// waits ([`Tty::wake_up_waiters`]). Does not sleep.
+    pub(crate) fn perform(&mut self, tty: &Tty) {
+        let done = core::mem::take(self);
+        if done.restart_input {
+            tty.restart_input();
+        }
+        if done.link_writers {
+            tty.wake_link_writer();
+        }
+        if done.writers {
+            tty.wake_writers();
+        }
+        if done.input {
+            tty.wake_up_waiters(
+                TtyWaitQueue::Read,
+                bindings::EPOLLIN | bindings::EPOLLRDNORM,
+            );
+        }
+        if done.readers {
+            tty.wake_up_waiters(TtyWaitQueue::Read, 0);
+        }
+    }
+}
+
 /// The engine's effects, carried out on the real tty.
 pub(crate) struct TtyActions<'a> {
     /// The tty the effects act on.
     pub(crate) tty: &'a Tty,
+    /// The wake-ups left for after the state lock.
+    pub(crate) deferred: &'a mut Deferred,
 }
 
 impl Sink for TtyActions<'_> {
@@ -100,15 +149,17 @@ impl Actions for TtyActions<'_> {
     }
 
     fn input_arrived(&mut self) {
-        self.tty.input_arrived();
+        // `SIGIO` now (its order with `SIGINT` and the like is N_TTY's), the wake-up later.
+        self.tty.kill_fasync(bindings::POLL_IN);
+        self.deferred.input = true;
     }
 
     fn wake_readers(&mut self) {
-        self.tty.wake_readers();
+        self.deferred.readers = true;
     }
 
     fn wake_writers(&mut self) {
-        self.tty.wake_writers();
+        self.deferred.writers = true;
     }
 
     fn throttle(&mut self) {
@@ -120,11 +171,11 @@ impl Actions for TtyActions<'_> {
     }
 
     fn kick_worker(&mut self) {
-        self.tty.restart_input();
+        self.deferred.restart_input = true;
     }
 
     fn wake_link_writers(&mut self) {
-        self.tty.wake_link_writer();
+        self.deferred.link_writers = true;
     }
 }
 

@@ -37,6 +37,7 @@ use kernel::prelude::*;
 use read_lock::ReadLock;
 
 pub(crate) use prepared_ops::PreparedOps;
+pub(crate) use read_lock::ReaderStage;
 pub(crate) use registration::Registration;
 pub(crate) use slot_zero::NttyRegistration;
 pub(crate) use slot_zero::PermanentOps;
@@ -248,6 +249,17 @@ impl ReadContext<'_> {
         self.call_again = true;
     }
 
+    /// The reader's stage ([`ReaderStage`]), while this `read()` holds the reader lock
+    /// ([`ReadContext::lock_readers`]); `None` otherwise. It is emptied when the `read()` ends.
+    pub(crate) fn stage(&mut self) -> Option<&mut ReaderStage> {
+        if !self.locked {
+            return None;
+        }
+        // SAFETY: `locked`: this task holds the reader lock, and the stage is reached only
+        // through this `&mut self`, so no other reference to it is alive.
+        Some(unsafe { self.lock.stage() })
+    }
+
     /// Releases the locks after the last call of a `read()`.
     ///
     /// # Safety
@@ -255,6 +267,10 @@ impl ReadContext<'_> {
     /// No further call of this `read()` follows (the cookie is left null).
     unsafe fn release(&mut self) {
         if self.locked {
+            // Nothing set aside outlives the `read()`.
+            if let Some(stage) = self.stage() {
+                stage.clear();
+            }
             self.locked = false;
             // SAFETY: `locked`: this task holds `termios_rwsem` for reading and the reader
             // lock, taken in this `read()` (`lock_readers`).

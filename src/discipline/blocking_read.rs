@@ -22,7 +22,8 @@ impl NRust {
     ///
     /// The state lock is taken once for the call and let go only around waiting for the
     /// worker and sleeping; it is let go before returning, also when the read asks to be
-    /// called again (the next call locks afresh: `tty_read()` copies to user space between).
+    /// called again (`tty_read()` copies to user space between): the read then sets the
+    /// input aside for the next calls (`staged_read`).
     ///
     /// Context: process context; sleeps, without the state lock held.
     pub(super) fn read_first(
@@ -35,11 +36,12 @@ impl NRust {
         let packet = tty.packet_mode();
         // One hold of the state lock for the whole call while there is input: released only
         // around waiting for the flip-buffer worker and around sleeping.
-        let mut guard = self.state.lock();
-        let mut progress = guard.engine.read_begin(&guard.termios, packet);
+        let mut guard = self.lock_state(tty);
+        let locked = guard.locked();
+        let mut progress = locked.engine.read_begin(&locked.termios, packet);
         let mut timer = jiffies(progress.mode().timer());
         let outcome = {
-            // On the read queue until the loop ends.
+            // Added to the read queue when the loop first would sleep (`Waiter::sleep`).
             pin_init::stack_pin_init!(let waiter = Waiter::new(tty, TtyWaitQueue::Read));
             loop {
                 if progress.copied() >= buf.len() {
@@ -56,7 +58,7 @@ impl NRust {
                     }
                     break Ok(false);
                 }
-                let mut step = Self::run(&mut guard, tty, |engine, termios, actions| {
+                let mut step = guard.run(|engine, termios, actions| {
                     engine.read_step(termios, &mut progress, buf, actions)
                 });
                 if let ReadStep::Empty = step {
@@ -65,8 +67,8 @@ impl NRust {
                     // exported, between N_TTY's two `input_available_p`).
                     drop(guard);
                     read.unlocked(|| tty.flush_input_work());
-                    guard = self.state.lock();
-                    step = Self::run(&mut guard, tty, |engine, termios, actions| {
+                    guard = self.lock_state(tty);
+                    step = guard.run(|engine, termios, actions| {
                         engine.read_step(termios, &mut progress, buf, actions)
                     });
                 }
@@ -96,18 +98,20 @@ impl NRust {
                 }
                 drop(guard);
                 timer = read.unlocked(|| waiter.sleep(timer));
-                guard = self.state.lock();
+                guard = self.lock_state(tty);
             }
         };
         if let Ok(true) = outcome {
+            // The read goes on from the stage, without the state lock (`staged_read`).
+            if let Some(stage) = read.stage() {
+                Self::stage_input(&mut guard, stage);
+            }
             let copied = progress.copied();
             drop(guard);
             read.call_again();
             return Ok(copied);
         }
-        Self::run(&mut guard, tty, |engine, _, actions| {
-            engine.read_end(&progress, actions)
-        });
+        guard.run(|engine, _, actions| engine.read_end(&progress, actions));
         drop(guard);
         match outcome {
             _ if progress.copied() > 0 => Ok(progress.copied()),

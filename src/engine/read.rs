@@ -225,6 +225,91 @@ impl Engine {
     }
 }
 
+impl Engine {
+    /// For a `read()` that goes on after its first call: copies into `out`, as far as it
+    /// fits, what the continuation calls of [`Engine::read_continue`] would copy next,
+    /// *without taking it* (nothing changes): raw input up to the commit head, or in
+    /// canonical mode the rest of the line (its end-of-file marker left out, as those calls
+    /// leave it out). Returns the bytes copied and whether they run to the end of a line;
+    /// nothing when they would be no more than `more_than` (what one call takes anyway).
+    ///
+    /// The glue hands these bytes out in `tty_read()`'s continuation calls without the state
+    /// lock, then takes them with [`Engine::take_handed_out`]; they cannot change meanwhile
+    /// (only the reader, which holds the reader lock, moves the read position; flushes and
+    /// termios changes wait for the `read()`; the receive path writes only past the read
+    /// head). Nothing is peeked in canonical mode with EXTPROC, whose reads drop an
+    /// end-of-file byte only when it comes alone.
+    pub fn peek_read(&self, t: &Termios, out: &mut [u8], more_than: usize) -> (usize, bool) {
+        let tail = self.read_tail;
+        let (n, ends_line) = if !self.icanon {
+            let avail = self.commit_head.wrapping_sub(tail).min(N_TTY_BUF_SIZE);
+            (avail.min(out.len()), false)
+        } else if !t.l(LFlag::EXTPROC) {
+            let avail = self.canon_head.wrapping_sub(tail).min(N_TTY_BUF_SIZE);
+            let window = avail.min(out.len());
+            match self.next_line_end(tail, window) {
+                Some(i) if self.rb(tail.wrapping_add(i)) == DISABLED_CHAR => (i, true),
+                Some(i) => (i + 1, true),
+                None => (window, false),
+            }
+        } else {
+            (0, false)
+        };
+        if n <= more_than {
+            return (0, false);
+        }
+        self.copy_out_of_ring(tail, out.get_mut(..n).unwrap_or(&mut []));
+        (n, ends_line)
+    }
+
+    /// Takes the bytes [`Engine::peek_read`] showed and the glue handed out, by the calls of
+    /// [`Engine::read_continue`] that would have copied them, into `scratch` (at least 64
+    /// bytes): `before` bytes in earlier calls of 64, then `last` bytes in the call at hand,
+    /// whose buffer gave it `last_window` bytes of room (at least `last`). Pass the call's
+    /// room only when the peeked bytes run to the end of a line, where it decides whether an
+    /// end-of-file marker right after is eaten; else pass `last`, so that no byte is taken
+    /// that was not handed out. Returns what the last call returned: whether the `read()`
+    /// goes on. (In raw mode the bytes are taken at once: those calls differ only in the
+    /// last one.)
+    pub fn take_handed_out(
+        &mut self,
+        t: &Termios,
+        scratch: &mut [u8],
+        (before, last, last_window): (usize, usize, usize),
+        a: &mut impl Actions,
+    ) -> bool {
+        if !self.icanon {
+            // A raw copy has no effect of its own but the read position, the count and, in
+            // the last call, the restart and unthrottling: all at once, without copying.
+            let n = (before + last).min(self.commit_head.wrapping_sub(self.read_tail));
+            self.read_tail = self.read_tail.wrapping_add(n);
+            counters::add(&mut self.counters.read, n);
+            // A call with no room (the user's buffer is full) ends the read.
+            let more = last_window > 0 && self.commit_head != self.read_tail;
+            if !more {
+                self.kick_worker(a);
+                self.check_unthrottle(a);
+            }
+            return more;
+        }
+        let mut call = |engine: &mut Self, window: usize| {
+            engine.read_continue(t, scratch.get_mut(..window).unwrap_or(&mut []), a)
+        };
+        let mut done = 0;
+        while done < before {
+            let (n, more) = call(self, (before - done).min(READ_CHUNK));
+            done += n;
+            if n == 0 || !more {
+                return more;
+            }
+        }
+        call(self, last_window.max(last)).1
+    }
+}
+
+/// The bytes `tty_read()` hands the discipline per call.
+const READ_CHUNK: usize = 64;
+
 /// The header byte of a data packet in packet mode (`TIOCPKT_DATA`).
 pub const TIOCPKT_DATA: u8 = 0;
 

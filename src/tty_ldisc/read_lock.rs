@@ -13,26 +13,104 @@
 //! discipline takes it through [`ReadContext::lock_readers`]; the `read` adapter releases it
 //! after the last call of the `read()`.
 //!
+//! Beside the lock is the [`ReaderStage`], a buffer that belongs to whoever holds the lock:
+//! a discipline may set input aside there in the first call of a `read()` and hand it out in
+//! the continuation calls without taking its own lock for each 64 bytes.
+//!
 //! [`ReadContext::lock_readers`]: super::ReadContext::lock_readers
 
 use crate::bindings;
+use core::cell::UnsafeCell;
 use kernel::prelude::*;
 use kernel::str::CStr;
 use kernel::sync::LockClassKey;
 use kernel::types::Opaque;
 
-/// A kernel mutex held across the calls of one `read()` system call.
+/// The size of a [`ReaderStage`]: half the read ring of N_TTY, so a raw `read()` of 4 KiB
+/// takes the discipline's lock about twice rather than once per 64 bytes; it fits in the
+/// slack of the per-tty allocation's third page, so no pty costs more memory.
+pub(crate) const READER_STAGE_SIZE: usize = 2048;
+
+/// Input a discipline set aside for the `read()` that holds the reader lock, to hand out in
+/// that `read()`'s continuation calls: the bytes, how many were set aside, how many were
+/// handed out, and a mark the discipline keeps with them. Emptied when the `read()` ends.
+#[derive(pin_init::Zeroable)]
+pub(crate) struct ReaderStage {
+    bytes: [u8; READER_STAGE_SIZE],
+    len: usize,
+    handed_out: usize,
+    mark: bool,
+}
+
+impl ReaderStage {
+    /// Sets bytes aside: `fill` writes them at the start of the stage and returns how many,
+    /// and the mark to keep with them ([`ReaderStage::mark`]). What an earlier fill set aside
+    /// is forgotten.
+    pub(crate) fn fill(&mut self, fill: impl FnOnce(&mut [u8]) -> (usize, bool)) {
+        let (len, mark) = fill(&mut self.bytes);
+        self.len = len.min(READER_STAGE_SIZE);
+        self.handed_out = 0;
+        self.mark = mark;
+    }
+
+    /// The mark the last fill kept with its bytes.
+    pub(crate) fn mark(&self) -> bool {
+        self.mark
+    }
+
+    /// The stage's whole buffer, as scratch space (what was set aside is overwritten: use it
+    /// only once that was handed out, then fill or clear the stage).
+    pub(crate) fn scratch(&mut self) -> &mut [u8] {
+        &mut self.bytes
+    }
+
+    /// Copies the next bytes of the stage into `out`, as many as fit; returns how many.
+    pub(crate) fn hand_out(&mut self, out: &mut [u8]) -> usize {
+        let rest = self.bytes.get(self.handed_out..self.len).unwrap_or(&[]);
+        let n = rest.len().min(out.len());
+        if let (Some(dst), Some(src)) = (out.get_mut(..n), rest.get(..n)) {
+            dst.copy_from_slice(src);
+        }
+        self.handed_out += n;
+        n
+    }
+
+    /// Whether set-aside bytes are waiting to be handed out.
+    pub(crate) fn is_active(&self) -> bool {
+        self.handed_out < self.len
+    }
+
+    /// How many bytes of the current fill were handed out.
+    pub(crate) fn handed_out(&self) -> usize {
+        self.handed_out
+    }
+
+    /// Forgets what was set aside.
+    pub(crate) fn clear(&mut self) {
+        self.len = 0;
+        self.handed_out = 0;
+    }
+}
+
+/// A kernel mutex held across the calls of one `read()` system call, and the stage that
+/// belongs to its holder.
+///
+/// # Invariants
+///
+/// `stage` is accessed only by the task that holds `mutex`, through [`ReadLock::stage`].
 #[pin_data]
 pub(super) struct ReadLock {
     #[pin]
     mutex: Opaque<bindings::mutex>,
+    stage: UnsafeCell<ReaderStage>,
 }
 
 // SAFETY: A kernel mutex may be locked and unlocked from any task; the structure is only
-// used through the kernel's mutex functions.
+// used through the kernel's mutex functions, and the stage only by the lock's holder.
 unsafe impl Send for ReadLock {}
 // SAFETY: As above: every access goes through the kernel's mutex functions, which are
-// thread-safe.
+// thread-safe, and the stage is reached only by the one task that holds the mutex (type
+// invariant).
 unsafe impl Sync for ReadLock {}
 
 impl ReadLock {
@@ -44,6 +122,8 @@ impl ReadLock {
             mutex <- Opaque::ffi_init(|slot| unsafe {
                 bindings::__mutex_init(slot, name.as_char_ptr(), key.as_ptr())
             }),
+            // Zeroed in place (two kilobytes, never on the stack): an empty stage.
+            stage <- pin_init::init_zeroed(),
         })
     }
 
@@ -83,5 +163,18 @@ impl ReadLock {
     pub(super) unsafe fn unlock(&self) {
         // SAFETY: The caller holds the initialised mutex.
         unsafe { bindings::mutex_unlock(self.mutex.get()) };
+    }
+
+    /// The stage of the lock's holder.
+    ///
+    /// # Safety
+    ///
+    /// The current task must hold the lock, and no other reference to the stage may be alive
+    /// while the returned one is.
+    #[allow(clippy::mut_from_ref)]
+    pub(super) unsafe fn stage(&self) -> &mut ReaderStage {
+        // SAFETY: Only the lock's holder reaches the stage (type invariant), and the caller
+        // holds the lock and has no other reference to it.
+        unsafe { &mut *self.stage.get() }
     }
 }

@@ -289,21 +289,6 @@ impl Tty {
         };
     }
 
-    /// Input arrived: sends `SIGIO` with `POLL_IN` to `O_ASYNC` owners and wakes readers
-    /// sleeping in `read` or `poll` (`kill_fasync` and `wake_up_interruptible_poll`).
-    pub(crate) fn input_arrived(&self) {
-        self.kill_fasync(bindings::POLL_IN);
-        self.wake_up(
-            TtyWaitQueue::Read,
-            bindings::EPOLLIN | bindings::EPOLLRDNORM,
-        );
-    }
-
-    /// Wakes readers sleeping in `read` or `poll`, without `SIGIO` (`wake_up_interruptible`).
-    pub(crate) fn wake_readers(&self) {
-        self.wake_up(TtyWaitQueue::Read, 0);
-    }
-
     /// Wakes writers sleeping in `write` or `poll` (`wake_up_interruptible`).
     pub(crate) fn wake_writers(&self) {
         self.wake_up(TtyWaitQueue::Write, 0);

@@ -8,9 +8,13 @@
 use super::Tty;
 use super::TtyFile;
 use crate::bindings;
+use core::cell::Cell;
 use core::marker::PhantomData;
+use core::ptr::addr_of;
+use core::ptr::addr_of_mut;
 use kernel::ffi;
 use kernel::prelude::*;
+use kernel::sync::barrier::{smp_mb, Full};
 use kernel::types::Opaque;
 
 /// One of the two wait queues of a tty.
@@ -22,41 +26,76 @@ pub(crate) enum TtyWaitQueue {
     Write,
 }
 
-/// The current task, registered on a wait queue of a tty for as long as the value lives
-/// (`add_wait_queue()` with `woken_wake_function`, as for `wait_woken()`).
+impl Tty {
+    /// Whether anyone waits on `queue` (`wq_has_sleeper()`): a full barrier, then a look at
+    /// the queue's list.
+    ///
+    /// The barrier orders the caller's earlier stores (the condition a waiter looks at)
+    /// before the look at the list. A waiter pairs with it by a full barrier between adding
+    /// itself to the queue and looking at the condition (`poll` after registering: see
+    /// [`PollTable::register`]), or by taking a lock the caller released after its stores
+    /// (a reader or writer looks at the discipline's state under its lock after adding
+    /// itself). Either the caller sees the waiter on the list, or the waiter sees the
+    /// condition.
+    fn has_waiters(&self, queue: TtyWaitQueue) -> bool {
+        smp_mb(Full);
+        let head = self.wait_queue(queue);
+        // SAFETY: The queue is in the tty, valid by the type invariant; only the list head's
+        // `next` pointer is read, once, as `list_empty()` does with `READ_ONCE()`.
+        unsafe {
+            let list = addr_of_mut!((*head).head);
+            core::ptr::read_volatile(addr_of!((*list).next)) != list
+        }
+    }
+
+    /// [`Tty::wake_up`] when someone waits on `queue` ([`Tty::has_waiters`]); nothing (not even
+    /// the queue's spinlock) otherwise.
+    pub(crate) fn wake_up_waiters(&self, queue: TtyWaitQueue, events: u32) {
+        if self.has_waiters(queue) {
+            self.wake_up(queue, events);
+        }
+    }
+}
+
+/// The current task's entry for a wait queue of a tty (`add_wait_queue()` with
+/// `woken_wake_function`, as for `wait_woken()`), added to the queue only when the task is
+/// about to sleep: a `read()` that finds input, or a `write()` that finds room, never touches
+/// the queue (N_TTY adds its reader and writer at the start of every call: two lock round
+/// trips of the queue's spinlock each time).
 ///
 /// Create it pinned on the stack with [`pin_init::stack_pin_init!`] and [`Waiter::new`];
-/// dropping it removes the entry from the queue.
+/// dropping it removes the entry from the queue if it is there.
 ///
 /// # Invariants
 ///
-/// `entry` is initialised for the current task and added to `queue`, a wait queue of a tty
-/// that is valid for `'a`, until the value is dropped.
+/// `entry` is initialised for the current task; it is on `queue`, a wait queue of a tty that
+/// is valid for `'a`, exactly while `registered` is true, until the value is dropped.
 #[pin_data(PinnedDrop)]
 pub(crate) struct Waiter<'a> {
     #[pin]
     entry: Opaque<bindings::wait_queue_entry>,
     queue: *mut bindings::wait_queue_head,
+    registered: Cell<bool>,
     _tty: PhantomData<&'a Tty>,
 }
 
 impl<'a> Waiter<'a> {
-    /// Registers the current task on `queue` of `tty`.
+    /// The current task's entry for `queue` of `tty`, not on the queue yet.
     pub(crate) fn new(tty: &'a Tty, queue: TtyWaitQueue) -> impl PinInit<Self> + 'a {
         let queue = tty.wait_queue(queue);
         pin_init!(Self {
-            // INVARIANT: The entry is initialised for the current task and added to `queue`,
+            // INVARIANT: The entry is initialised for the current task and not on `queue`,
             // which is in `tty` and so valid for `'a`.
             // `init_wait` sets the entry up for the current task, and `wait_woken()` requires
             // `woken_wake_function`.
             // SAFETY: `slot` is pinned and valid for writes until the value is dropped, where
-            // the entry is removed again; `queue` is a valid wait queue.
+            // the entry is removed from the queue if it was added.
             entry <- Opaque::ffi_init(move |slot: *mut bindings::wait_queue_entry| unsafe {
                 bindings::init_wait(slot);
                 (*slot).func = Some(bindings::woken_wake_function);
-                bindings::add_wait_queue(queue, slot);
             }),
             queue,
+            registered: Cell::new(false),
             _tty: PhantomData,
         })
     }
@@ -64,9 +103,22 @@ impl<'a> Waiter<'a> {
     /// Sleeps until woken, a signal arrives or `timeout` jiffies pass; returns the jiffies
     /// left (`wait_woken()`). A wake-up between registering and sleeping is not lost.
     ///
+    /// The first call only adds the entry to the queue and returns `timeout` at once,
+    /// without sleeping: the caller looks at its condition again, now that a wake-up cannot
+    /// be missed, and calls again to sleep. (The add takes the queue's spinlock, which orders
+    /// it before that look, as a waker's wake-up takes the same lock.)
+    ///
     /// Context: process context; sleeps. Must not be called with a lock held that a waker
     /// takes (the discipline's state lock).
     pub(crate) fn sleep(&self, timeout: ffi::c_long) -> ffi::c_long {
+        if !self.registered.get() {
+            // INVARIANT: On the queue from here, and `registered` says so.
+            // SAFETY: The entry is initialised and pinned, not on any queue (type invariant);
+            // `queue` is a valid wait queue.
+            unsafe { bindings::add_wait_queue(self.queue, self.entry.get()) };
+            self.registered.set(true);
+            return timeout;
+        }
         // SAFETY: By the type invariant `entry` is registered on its queue for the current
         // task.
         unsafe { bindings::wait_woken(self.entry.get(), bindings::TASK_INTERRUPTIBLE, timeout) }
@@ -76,8 +128,10 @@ impl<'a> Waiter<'a> {
 #[pinned_drop]
 impl PinnedDrop for Waiter<'_> {
     fn drop(self: Pin<&mut Self>) {
-        // SAFETY: By the type invariant the entry is on `queue`, which is still valid.
-        unsafe { bindings::remove_wait_queue(self.queue, self.entry.get()) };
+        if self.registered.get() {
+            // SAFETY: By the type invariant the entry is on `queue`, which is still valid.
+            unsafe { bindings::remove_wait_queue(self.queue, self.entry.get()) };
+        }
     }
 }
 
@@ -113,11 +167,15 @@ impl<'a> PollTable<'a> {
         }
     }
 
-    /// Registers the poll on `queue` of the tty (`poll_wait`). Does not sleep.
+    /// Registers the poll on `queue` of the tty (`poll_wait`), then a full barrier, so that
+    /// what the caller looks at next is read after the registration is visible: a waker that
+    /// skips an empty queue ([`Tty::wake_up_waiters`]) then either sees this registration or
+    /// made its condition visible before. Does not sleep.
     pub(crate) fn register(&self, queue: TtyWaitQueue) {
         // The queue is in the tty, which outlives its poll registrations (emptied on hangup
         // and release).
         // SAFETY: `file` and `table` are valid during the poll call (type invariant).
         unsafe { bindings::poll_wait(self.file, self.tty.wait_queue(queue), self.table) };
+        smp_mb(Full);
     }
 }

@@ -135,11 +135,39 @@ impl Engine {
             self.read_end(&read, a);
             return Ok(offset);
         }
+        // The continuation calls as the module's glue makes them (`discipline::staged_read`):
+        // what they would copy is peeked into a stage, handed out 64 bytes a call, and taken
+        // by the call that empties the stage or whose buffer is short; without a stage (none
+        // peeked), call by call.
+        let mut stage = [0u8; STAGE];
+        // Nothing set aside that one call takes (it would take the lock anyway).
+        let (mut staged, mut ends_line) = self.peek_read(t, &mut stage, CHUNK);
+        let mut handed = 0;
         while more && guard <= 4 * N_TTY_BUF_SIZE {
             guard += 1;
             let size = out.len().saturating_sub(offset).min(CHUNK);
             let chunk = out.get_mut(offset..offset + size).unwrap_or(&mut []);
-            let (n, again) = self.read_continue(t, chunk, a);
+            let (n, again) = if handed < staged {
+                let n = size.min(staged - handed);
+                chunk
+                    .get_mut(..n)
+                    .unwrap_or(&mut [])
+                    .copy_from_slice(stage.get(handed..handed + n).unwrap_or(&[]));
+                handed += n;
+                if size == CHUNK && handed < staged {
+                    (n, true)
+                } else {
+                    let window = if ends_line { size } else { n };
+                    let again = self.take_handed_out(t, &mut stage, (handed - n, n, window), a);
+                    (staged, handed) = (0, 0);
+                    if again {
+                        (staged, ends_line) = self.peek_read(t, &mut stage, CHUNK);
+                    }
+                    (n, again)
+                }
+            } else {
+                self.read_continue(t, chunk, a)
+            };
             offset += n;
             more = again;
             // `tty_read()` stops at a call that returns nothing.
@@ -150,3 +178,8 @@ impl Engine {
         Ok(offset)
     }
 }
+
+/// The size of the stage here: a quarter of the glue's (`READER_STAGE_SIZE` of
+/// `tty_ldisc::read_lock`), so that the tests also see stages that run out within one
+/// `read()`, and a small array on a KUnit test's kernel stack.
+const STAGE: usize = 512;

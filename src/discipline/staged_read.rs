@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The continuation calls of a `read()` without the state lock for each 64 bytes.
+//!
+//! `tty_read()` calls the discipline for 64 bytes at a time and copies each to user space in
+//! between (which may fault and sleep, so no lock of ours is held across). N_TTY's
+//! continuations take no lock: its reader copies out of the ring with lock-free indices. Ours
+//! would take the state lock once per 64 bytes, a lock the receive worker and writers share.
+//! Instead, when the first call of a `read()` has more to give than its 64 bytes, it sets
+//! what the next calls would copy aside in the reader's stage ([`ReaderStage`], which belongs
+//! to the holder of the reader lock) without taking it from the engine
+//! ([`Engine::peek_read`]: raw input, or the rest of a canonical line); the continuation calls
+//! hand it out, and only the call that empties the stage (or ends the user's buffer) takes
+//! the state lock, once, to take what was handed out by the very calls of
+//! [`Engine::read_continue`] that would have copied it ([`Engine::take_handed_out`]: the
+//! same counts, end-of-file markers, zeroing, restarts and unthrottling), and, when the
+//! read goes on, to set aside what comes next.
+//!
+//! The bytes set aside stay in the ring, unchanged, until they are taken: from the first to
+//! the last call of the `read()` this task holds the reader lock (no other reader moves the
+//! read position) and `termios_rwsem` for reading (no termios change and no flush of the
+//! input, which take it for writing), and the receive path writes only past the read head,
+//! into room it computes from the read position. A reader gets what the calls of
+//! [`Engine::read_continue`] would have given it; only the read position moves later, once
+//! per stage (2 KiB) rather than per 64 bytes, so the receive path may find less room
+//! meanwhile (it is restarted when the read ends, as N_TTY's is).
+//!
+//! [`Engine::peek_read`]: crate::engine::Engine::peek_read
+//! [`Engine::take_handed_out`]: crate::engine::Engine::take_handed_out
+//! [`Engine::read_continue`]: crate::engine::Engine::read_continue
+
+use super::state_guard::StateGuard;
+use super::NRust;
+use crate::tty_ldisc::{ReaderStage, Tty};
+
+impl NRust {
+    /// A continuation call of a `read()` whose earlier call filled `stage`: copies the next
+    /// staged bytes into `buf`. The call that empties the stage, or whose `buf` is shorter
+    /// than 64 bytes (the user's buffer is full or nearly), takes the state lock once: to
+    /// take from the engine what was handed out, by the calls of `read_continue` that would
+    /// have copied it, and, when the read goes on, to stage what comes next. Returns the bytes
+    /// copied and whether to be called again.
+    ///
+    /// Context: process context; takes the state lock at most once; does not sleep otherwise.
+    pub(super) fn read_staged(
+        &self,
+        tty: &Tty,
+        buf: &mut [u8],
+        stage: &mut ReaderStage,
+    ) -> (usize, bool) {
+        let copied = stage.hand_out(buf);
+        if buf.len() >= TTY_READ_CHUNK && stage.is_active() {
+            return (copied, true);
+        }
+        let before = stage.handed_out() - copied;
+        // Where the bytes run to the end of a line, the room of the buffer decides whether
+        // an end-of-file marker right after them is eaten (`canon_copy_from_read_buf`).
+        let window = if stage.mark() { buf.len() } else { copied };
+        let mut guard = self.lock_state(tty);
+        let more = guard.run(|engine, termios, actions| {
+            engine.take_handed_out(termios, stage.scratch(), (before, copied, window), actions)
+        });
+        if more {
+            Self::stage_input(&mut guard, stage);
+        } else {
+            stage.clear();
+        }
+        (copied, more)
+    }
+
+    /// Sets aside in `stage` what the next continuation calls of the `read()` would copy
+    /// ([`Engine::peek_read`]), marked when it runs to the end of a line; nothing when it
+    /// fits in one call, which would take the lock anyway (the rest of an 80-byte line).
+    pub(super) fn stage_input(guard: &mut StateGuard<'_>, stage: &mut ReaderStage) {
+        let locked = guard.locked();
+        let (engine, termios) = (&locked.engine, &locked.termios);
+        stage.fill(|bytes| engine.peek_read(termios, bytes, TTY_READ_CHUNK));
+    }
+}
+
+/// The most `tty_read()` hands the discipline per call (its `kernel_buf`).
+const TTY_READ_CHUNK: usize = 64;
