@@ -5,6 +5,12 @@
 //!                     [--against D]   (D = 0: N_TTY against itself, a self-test of the harness)
 //!                     [--settle-us U] (sleep between settling samples, default 200)
 //!                     [--selftest T]  (T seconds of N_TTY against N_TTY first)
+//!                     [--start I]     (calls I.. only: the earlier ones drawn, not made)
+//!                     [--trace I]     (print every call from I on, with both sides' results)
+//!                     [--cycle-via D] (a TIOCSETD cycle of an N_TTY tty goes through D,
+//!                                      default 29; 27, N_NULL, on a host without n_rust)
+//!                     [--discs D,D..] (the registered disciplines the calls are drawn with,
+//!                                      default /proc/tty/ldiscs: the guest's on a host)
 //! ```
 //!
 //! Two pty pairs, one slave on N_TTY (0) and one on n_rust (29, loaded by `/init`), get the
@@ -70,6 +76,16 @@ struct Opts {
     selftest: u64,
     /// No call after this wall-clock time (seconds since the epoch).
     until: Option<u64>,
+    /// The first call made: the calls before it are drawn (the sequence is the seed's) but
+    /// not made, and the pairs are fresh there, as after a refresh of the full run.
+    start: u64,
+    /// Every call from this one on is printed with both sides' results and settled counts.
+    trace: Option<u64>,
+    /// The registered disciplines the draw avoids for bad numbers (the sequence depends on
+    /// them): `/proc/tty/ldiscs` unless given, so that a host can draw the guest's calls.
+    discs: Option<Vec<i32>>,
+    /// The discipline an N_TTY tty is switched to and back by a `TIOCSETD` cycle.
+    cycle_via: i32,
 }
 
 fn opts() -> Opts {
@@ -82,6 +98,10 @@ fn opts() -> Opts {
         settle_us: 200,
         selftest: env_num("nrust_sysfuzz_selftest").unwrap_or(0),
         until: env_num("nrust_sysfuzz_until"),
+        start: env_num("nrust_sysfuzz_start").unwrap_or(0),
+        trace: env_num("nrust_sysfuzz_trace"),
+        discs: None,
+        cycle_via: N_RUST,
     };
     let mut args = Args::from_env();
     while let Some(option) = args.next_option() {
@@ -93,10 +113,27 @@ fn opts() -> Opts {
             "--against" => o.against = args.number(&option) as i32,
             "--settle-us" => o.settle_us = args.number(&option) as u32,
             "--selftest" => o.selftest = args.number(&option),
+            "--start" => o.start = args.number(&option),
+            "--trace" => o.trace = Some(args.number(&option)),
+            "--cycle-via" => o.cycle_via = args.number(&option) as i32,
+            "--discs" => o.discs = Some(disc_list(&mut args)),
             _ => cli::unknown(&option),
         }
     }
     o
+}
+
+/// The value of `--discs`: numbers separated by commas.
+fn disc_list(args: &mut Args) -> Vec<i32> {
+    let list = args.next_option().unwrap_or_default();
+    list.split(',')
+        .map(|n| {
+            n.trim().parse().unwrap_or_else(|_| {
+                eprintln!("--discs: bad number {n:?}");
+                std::process::exit(2)
+            })
+        })
+        .collect()
 }
 
 /// The disciplines registered now (`/proc/tty/ldiscs`: "n_tty 0", ...).
@@ -187,8 +224,11 @@ fn settle(sides: &[Side; 2], sleep_us: u32) -> Snapshot {
     last
 }
 
-fn fresh(against: i32) -> std::io::Result<[Side; 2]> {
-    Ok([Side::open(N_TTY)?, Side::open(against)?])
+fn fresh(against: i32, cycle_via: i32) -> std::io::Result<[Side; 2]> {
+    Ok([
+        Side::open(N_TTY, cycle_via)?,
+        Side::open(against, cycle_via)?,
+    ])
 }
 
 struct Divergence {
@@ -228,17 +268,23 @@ fn run_phase(o: &Opts, against: i32, until: Instant, registered: &[i32]) -> Phas
         broken: None,
     };
     let mut r = Rng::new(o.seed);
-    let mut sides = match fresh(against) {
+    let mut sides = match fresh(against, o.cycle_via) {
         Ok(s) => s,
         Err(e) => {
             p.broken = Some(format!("opening the pty pairs: {e}"));
             return p;
         }
     };
+    // Calls before `start` are drawn, not made: the pairs are fresh at `start`.
+    while p.done < o.start.min(o.calls) {
+        gen_call(&mut r, registered);
+        p.done += 1;
+    }
+    let tracing = |i: u64| o.trace.is_some_and(|t| i >= t);
     let mut fresh_in: Option<u32> = None;
     while p.done < o.calls && Instant::now() < until {
-        if p.done > 0 && (p.done.is_multiple_of(o.block) || fresh_in == Some(0)) {
-            match fresh(against) {
+        if p.done > o.start && (p.done.is_multiple_of(o.block) || fresh_in == Some(0)) {
+            match fresh(against, o.cycle_via) {
                 Ok(s) => sides = s,
                 Err(e) => {
                     p.broken = Some(format!("fresh pty pairs after {} calls: {e}", p.done));
@@ -246,6 +292,9 @@ fn run_phase(o: &Opts, against: i32, until: Instant, registered: &[i32]) -> Phas
                 }
             }
             fresh_in = None;
+            if tracing(p.done) {
+                println!("# trace: fresh pty pairs before call {}", p.done);
+            }
         }
         if p.done.is_multiple_of(256) {
             // A call that hangs ends the program (SIGALRM), and the plan is not met.
@@ -265,6 +314,17 @@ fn run_phase(o: &Opts, against: i32, until: Instant, registered: &[i32]) -> Phas
         fresh_in = fresh_in.map(|n| n.saturating_sub(1));
         let snaps = settle(&sides, o.settle_us);
         let snap_diff = snaps[0] != snaps[1];
+        if tracing(p.done) {
+            println!(
+                "# trace {}: {} -> n_tty {:?}, other {:?}; settled (FIONREAD slave, master; poll slave, master) {:?} / {:?}",
+                p.done,
+                call::show(&call),
+                results[0],
+                results[1],
+                snaps[0],
+                snaps[1]
+            );
+        }
         if results[0] != results[1] || snap_diff {
             let d = Divergence {
                 index: p.done,
@@ -384,7 +444,7 @@ fn deadline(secs: u64, until: Option<u64>) -> Instant {
 
 fn main() {
     let o = opts();
-    let registered = registered_discs();
+    let registered = o.discs.clone().unwrap_or_else(registered_discs);
     let pinned = if in_test_guest() { pin_to_cpu0() } else { None };
     let plan = if o.selftest > 0 { 3 } else { 2 };
     println!("TAP version 13");

@@ -54,6 +54,9 @@ pub fn show(results: &[Res]) -> String {
 pub struct Side {
     /// The slave's discipline.
     pub own: i32,
+    /// Where a [`Disc::Cycle`] of an N_TTY tty goes and comes back from (n_rust's number;
+    /// N_NULL's on a host without n_rust). A tty on another discipline cycles through N_TTY.
+    cycle_via: i32,
     pub master: OwnedFd,
     pub slave: OwnedFd,
     pub extra: Option<OwnedFd>,
@@ -70,8 +73,8 @@ fn set_nonblocking(fd: &OwnedFd) {
 }
 
 impl Side {
-    /// A new pair with `disc` on the slave, both ends nonblocking.
-    pub fn open(disc: i32) -> io::Result<Side> {
+    /// A new pair with `disc` on the slave, both ends nonblocking; `cycle_via` as the field.
+    pub fn open(disc: i32, cycle_via: i32) -> io::Result<Side> {
         let pty = open_pty(libc::O_NOCTTY | libc::O_NONBLOCK)?;
         set_nonblocking(&pty.master);
         set_ldisc(&pty.slave, disc)?;
@@ -108,6 +111,7 @@ impl Side {
         )?;
         Ok(Side {
             own: disc,
+            cycle_via,
             master: pty.master,
             slave: pty.slave,
             extra: None,
@@ -228,7 +232,7 @@ impl Side {
             }
             Call::SetDisc { fd, disc, ptr } => {
                 let own = self.own_of(fd);
-                let other = if own == N_TTY { N_RUST } else { N_TTY };
+                let other = if own == N_TTY { self.cycle_via } else { N_TTY };
                 let first = match disc {
                     Disc::Own => own,
                     Disc::Cycle => other,
