@@ -44,6 +44,7 @@
 //! epoch: the guest's clock is the host's).
 
 mod call;
+mod settle;
 mod side;
 
 use call::{gen_call, Call};
@@ -51,7 +52,8 @@ use n_rust_guest_tests::run_env::{env_num, in_test_guest, pin_to_cpu0, restore_w
 use n_rust_guest_tests::sys::kernel_problems;
 use n_rust_oracle::cli::{self, random_seed, Args};
 use n_rust_oracle::gen::Rng;
-use side::{Res, Side, N_RUST, N_TTY};
+use settle::{settle, Snapshot};
+use side::{Res, Side, SideOpts, N_RUST, N_TTY};
 use std::time::{Duration, Instant};
 
 /// Calls in the default run (`make test`).
@@ -145,90 +147,13 @@ fn registered_discs() -> Vec<i32> {
         .collect()
 }
 
-/// What is compared after each call besides its results: per side, `FIONREAD` and the poll
-/// mask of the slave and of the master.
-type Snapshot = Vec<(i64, i64, i16, i16)>;
-
-fn fionread(fd: libc::c_int) -> i64 {
-    let mut v: libc::c_int = -1;
-    // SAFETY: FIONREAD writes one int to a valid pointer.
-    let r = unsafe { libc::ioctl(fd, libc::FIONREAD, &mut v) };
-    if r < 0 {
-        -i64::from(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
-    } else {
-        i64::from(v)
-    }
-}
-
-fn poll_mask(fd: libc::c_int) -> i16 {
-    let mut p = libc::pollfd {
-        fd,
-        events: libc::POLLIN | libc::POLLOUT | libc::POLLPRI,
-        revents: 0,
+/// Two new pairs: the slave on N_TTY and on `against`.
+fn fresh(against: i32, o: &Opts) -> std::io::Result<[Side; 2]> {
+    let opts = SideOpts {
+        cycle_via: o.cycle_via,
+        settle_us: o.settle_us,
     };
-    // SAFETY: One valid pollfd.
-    if unsafe { libc::poll(&mut p, 1, 0) } < 0 {
-        -1
-    } else {
-        p.revents
-    }
-}
-
-fn snapshot(sides: &[Side; 2]) -> Snapshot {
-    use std::os::fd::AsRawFd;
-    sides
-        .iter()
-        .map(|s| {
-            // The polls first: one that finds no input waits for the pending flip work.
-            let (ps, pm) = (
-                poll_mask(s.slave.as_raw_fd()),
-                poll_mask(s.master.as_raw_fd()),
-            );
-            (
-                fionread(s.slave.as_raw_fd()),
-                fionread(s.master.as_raw_fd()),
-                ps,
-                pm,
-            )
-        })
-        .collect()
-}
-
-/// Waits until the flip work of both sides has settled. A `poll` of a tty with no input
-/// waits for its pending flip work, so when no slave and no master has input (the slaves
-/// polled first: their receive may echo to the masters) one sample is settled. Otherwise
-/// samples are taken `sleep_us` apart until three in a row agree.
-fn settle(sides: &[Side; 2], sleep_us: u32) -> Snapshot {
-    let mut last = snapshot(sides);
-    let mut same = 0;
-    for _ in 0..200 {
-        if last.iter().all(|s| (s.2 | s.3) & libc::POLLIN == 0) {
-            return last;
-        }
-        // SAFETY: Plain syscalls.
-        unsafe {
-            libc::sched_yield();
-            libc::usleep(sleep_us);
-        }
-        let now = snapshot(sides);
-        if now == last {
-            same += 1;
-            if same == 2 {
-                return now;
-            }
-        } else {
-            same = 0;
-        }
-        last = now;
-    }
-    last
-}
-
-fn fresh(against: i32, cycle_via: i32) -> std::io::Result<[Side; 2]> {
-    Ok([
-        Side::open(N_TTY, cycle_via)?,
-        Side::open(against, cycle_via)?,
-    ])
+    Ok([Side::open(N_TTY, opts)?, Side::open(against, opts)?])
 }
 
 struct Divergence {
@@ -268,7 +193,7 @@ fn run_phase(o: &Opts, against: i32, until: Instant, registered: &[i32]) -> Phas
         broken: None,
     };
     let mut r = Rng::new(o.seed);
-    let mut sides = match fresh(against, o.cycle_via) {
+    let mut sides = match fresh(against, o) {
         Ok(s) => s,
         Err(e) => {
             p.broken = Some(format!("opening the pty pairs: {e}"));
@@ -284,7 +209,7 @@ fn run_phase(o: &Opts, against: i32, until: Instant, registered: &[i32]) -> Phas
     let mut fresh_in: Option<u32> = None;
     while p.done < o.calls && Instant::now() < until {
         if p.done > o.start && (p.done.is_multiple_of(o.block) || fresh_in == Some(0)) {
-            match fresh(against, o.cycle_via) {
+            match fresh(against, o) {
                 Ok(s) => sides = s,
                 Err(e) => {
                     p.broken = Some(format!("fresh pty pairs after {} calls: {e}", p.done));
