@@ -7,6 +7,7 @@
 //!                     [--selftest T]  (T seconds of N_TTY against N_TTY first)
 //!                     [--start I]     (calls I.. only: the earlier ones drawn, not made)
 //!                     [--trace I]     (print every call from I on, with both sides' results)
+//!                     [--repeat N]    (the calls from --start N times, fresh pairs each time)
 //!                     [--cycle-via D] (a TIOCSETD cycle of an N_TTY tty goes through D,
 //!                                      default 29; 27, N_NULL, on a host without n_rust)
 //!                     [--discs D,D..] (the registered disciplines the calls are drawn with,
@@ -83,6 +84,8 @@ struct Opts {
     start: u64,
     /// Every call from this one on is printed with both sides' results and settled counts.
     trace: Option<u64>,
+    /// How many times calls `start..calls` are made, on fresh pairs each time.
+    repeat: u64,
     /// The registered disciplines the draw avoids for bad numbers (the sequence depends on
     /// them): `/proc/tty/ldiscs` unless given, so that a host can draw the guest's calls.
     discs: Option<Vec<i32>>,
@@ -100,8 +103,9 @@ fn opts() -> Opts {
         settle_us: 200,
         selftest: env_num("nrust_sysfuzz_selftest").unwrap_or(0),
         until: env_num("nrust_sysfuzz_until"),
-        start: env_num("nrust_sysfuzz_start").unwrap_or(0),
-        trace: env_num("nrust_sysfuzz_trace"),
+        start: 0,
+        trace: None,
+        repeat: 1,
         discs: None,
         cycle_via: N_RUST,
     };
@@ -117,6 +121,7 @@ fn opts() -> Opts {
             "--selftest" => o.selftest = args.number(&option),
             "--start" => o.start = args.number(&option),
             "--trace" => o.trace = Some(args.number(&option)),
+            "--repeat" => o.repeat = args.number(&option).max(1),
             "--cycle-via" => o.cycle_via = args.number(&option) as i32,
             "--discs" => o.discs = Some(disc_list(&mut args)),
             _ => cli::unknown(&option),
@@ -158,6 +163,8 @@ fn fresh(against: i32, o: &Opts) -> std::io::Result<[Side; 2]> {
 
 struct Divergence {
     index: u64,
+    /// The call before which the pairs were opened (`--start` replays from there).
+    fresh_at: u64,
     call: Call,
     results: [Vec<Res>; 2],
     snaps: Option<Snapshot>,
@@ -176,6 +183,8 @@ struct Phase {
     unsettled_shown: Vec<Divergence>,
     /// Opening the pairs failed: the reason.
     broken: Option<String>,
+    /// When the phase began.
+    started: Instant,
 }
 
 /// Runs calls from `seed` on a pair with N_TTY and one with `against` until `calls` are
@@ -191,42 +200,77 @@ fn run_phase(o: &Opts, against: i32, until: Instant, registered: &[i32]) -> Phas
         unsettled: 0,
         unsettled_shown: Vec::new(),
         broken: None,
+        started: t0,
     };
-    let mut r = Rng::new(o.seed);
+    // Calls before `start` are drawn, not made: the pairs are fresh at `start`.
+    let mut from_start = Rng::new(o.seed);
+    for _ in 0..o.start.min(o.calls) {
+        gen_call(&mut from_start, registered);
+    }
+    for repetition in 0..o.repeat {
+        if o.repeat > 1 {
+            println!(
+                "# sysfuzz: repetition {} of calls {}..{}",
+                repetition + 1,
+                o.start,
+                o.calls
+            );
+        }
+        if !run_calls(o, against, until, registered, from_start.clone(), &mut p)
+            || Instant::now() >= until
+        {
+            break;
+        }
+    }
+    // SAFETY: A plain syscall (disarms the watchdog).
+    unsafe { libc::alarm(0) };
+    p.secs = t0.elapsed().as_secs_f64();
+    p
+}
+
+/// Makes calls `o.start..o.calls` (`r` drawn up to `o.start`) on fresh pairs, adding what
+/// they did to `p`; false if the pairs could not be opened.
+fn run_calls(
+    o: &Opts,
+    against: i32,
+    until: Instant,
+    registered: &[i32],
+    mut r: Rng,
+    p: &mut Phase,
+) -> bool {
     let mut sides = match fresh(against, o) {
         Ok(s) => s,
         Err(e) => {
             p.broken = Some(format!("opening the pty pairs: {e}"));
-            return p;
+            return false;
         }
     };
-    // Calls before `start` are drawn, not made: the pairs are fresh at `start`.
-    while p.done < o.start.min(o.calls) {
-        gen_call(&mut r, registered);
-        p.done += 1;
-    }
     let tracing = |i: u64| o.trace.is_some_and(|t| i >= t);
+    let mut i = o.start;
+    let mut fresh_at = i;
     let mut fresh_in: Option<u32> = None;
-    while p.done < o.calls && Instant::now() < until {
-        if p.done > o.start && (p.done.is_multiple_of(o.block) || fresh_in == Some(0)) {
+    while i < o.calls && Instant::now() < until {
+        if i > o.start && (i.is_multiple_of(o.block) || fresh_in == Some(0)) {
             match fresh(against, o) {
                 Ok(s) => sides = s,
                 Err(e) => {
-                    p.broken = Some(format!("fresh pty pairs after {} calls: {e}", p.done));
-                    break;
+                    p.broken = Some(format!("fresh pty pairs before call {i}: {e}"));
+                    return false;
                 }
             }
             fresh_in = None;
-            if tracing(p.done) {
-                println!("# trace: fresh pty pairs before call {}", p.done);
+            fresh_at = i;
+            if tracing(i) {
+                println!("# trace: fresh pty pairs before call {i}");
             }
         }
-        if p.done.is_multiple_of(256) {
+        if i.is_multiple_of(256) {
             // A call that hangs ends the program (SIGALRM), and the plan is not met.
             // SAFETY: A plain syscall.
             unsafe { libc::alarm(60) };
         }
         let call = gen_call(&mut r, registered);
+        p.done += 1;
         let mut results: [Vec<Res>; 2] = [Vec::new(), Vec::new()];
         for (side, out) in sides.iter_mut().zip(results.iter_mut()) {
             side.run(&call, out);
@@ -239,10 +283,10 @@ fn run_phase(o: &Opts, against: i32, until: Instant, registered: &[i32]) -> Phas
         fresh_in = fresh_in.map(|n| n.saturating_sub(1));
         let snaps = settle(&sides, o.settle_us);
         let snap_diff = snaps[0] != snaps[1];
-        if tracing(p.done) {
+        if tracing(i) {
             println!(
                 "# trace {}: {} -> n_tty {:?}, other {:?}; settled (FIONREAD slave, master; poll slave, master) {:?} / {:?}",
-                p.done,
+                i,
                 call::show(&call),
                 results[0],
                 results[1],
@@ -252,7 +296,8 @@ fn run_phase(o: &Opts, against: i32, until: Instant, registered: &[i32]) -> Phas
         }
         if results[0] != results[1] || snap_diff {
             let d = Divergence {
-                index: p.done,
+                index: i,
+                fresh_at,
                 call,
                 results,
                 snaps: snap_diff.then_some(snaps),
@@ -264,11 +309,7 @@ fn run_phase(o: &Opts, against: i32, until: Instant, registered: &[i32]) -> Phas
                 }
             } else {
                 if p.divergences.len() < SHOWN {
-                    println!(
-                        "# sysfuzz: call {} diverges: {}",
-                        p.done,
-                        call::show(&d.call)
-                    );
+                    println!("# sysfuzz: call {} diverges: {}", i, call::show(&d.call));
                     println!("#   n_tty:  {}", side::show(&d.results[0]));
                     println!("#   other:  {}", side::show(&d.results[1]));
                 }
@@ -277,28 +318,26 @@ fn run_phase(o: &Opts, against: i32, until: Instant, registered: &[i32]) -> Phas
             // The pairs differ now: fresh ones for the next call.
             fresh_in = Some(0);
         }
-        p.done += 1;
-        if p.done.is_multiple_of(100_000) {
+        i += 1;
+        if i.is_multiple_of(100_000) {
             println!(
                 "# sysfuzz: {} calls, {} diverged, {} unsettled, {:.1} s",
-                p.done,
+                i,
                 p.divergences.len(),
                 p.unsettled,
-                t0.elapsed().as_secs_f64()
+                p.started.elapsed().as_secs_f64()
             );
         }
     }
-    // SAFETY: A plain syscall (disarms the watchdog).
-    unsafe { libc::alarm(0) };
-    p.secs = t0.elapsed().as_secs_f64();
-    p
+    true
 }
 
 fn show_divergence(o: &Opts, d: &Divergence) {
     println!(
-        "  # seed {:#x} call {}: {} -> n_tty {}, other {}{}",
+        "  # seed {:#x} call {} (pairs fresh at {}): {} -> n_tty {}, other {}{}",
         o.seed,
         d.index,
+        d.fresh_at,
         call::show(&d.call),
         side::show(&d.results[0]),
         side::show(&d.results[1]),
@@ -347,9 +386,11 @@ fn report(o: &Opts, n: u32, what: &str, against: i32, p: &Phase) -> bool {
         show_divergence(o, d);
     }
     println!(
-        "  # reproduce (guest shell, module loaded): n_rust-test-sysfuzz --seed {:#x} --against {against} --calls {}",
+        "  # reproduce (guest shell, module loaded): n_rust-test-sysfuzz --seed {:#x} --against {against} --start {} --calls {} --trace {}",
         o.seed,
-        p.divergences[0].index + 1
+        p.divergences[0].fresh_at,
+        p.divergences[0].index + 1,
+        p.divergences[0].fresh_at
     );
     false
 }
