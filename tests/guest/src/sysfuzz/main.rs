@@ -47,6 +47,7 @@
 mod call;
 mod settle;
 mod side;
+mod verdict;
 
 use call::{gen_call, Call};
 use n_rust_guest_tests::run_env::{env_num, in_test_guest, pin_to_cpu0, restore_wq_mask};
@@ -56,6 +57,7 @@ use n_rust_oracle::gen::Rng;
 use settle::{settle, Snapshot};
 use side::{Res, Side, SideOpts, N_RUST, N_TTY};
 use std::time::{Duration, Instant};
+use verdict::{verdict, Verdict, MASTER_QUEUE_FULL};
 
 /// Calls in the default run (`make test`).
 const DEFAULT_CALLS: u64 = 20_000;
@@ -181,6 +183,10 @@ struct Phase {
     /// results (timing: see the module's doc), and the first few of them.
     unsettled: u64,
     unsettled_shown: Vec<Divergence>,
+    /// Calls whose master data or slave write count differed after the master's queue had
+    /// filled (timing at the flip buffer's limit: `verdict.rs`), and the first few of them.
+    flip_limit: u64,
+    flip_limit_shown: Vec<Divergence>,
     /// Opening the pairs failed: the reason.
     broken: Option<String>,
     /// When the phase began.
@@ -199,6 +205,8 @@ fn run_phase(o: &Opts, against: i32, until: Instant, registered: &[i32]) -> Phas
         divergences: Vec::new(),
         unsettled: 0,
         unsettled_shown: Vec::new(),
+        flip_limit: 0,
+        flip_limit_shown: Vec::new(),
         broken: None,
         started: t0,
     };
@@ -248,6 +256,8 @@ fn run_calls(
     let tracing = |i: u64| o.trace.is_some_and(|t| i >= t);
     let mut i = o.start;
     let mut fresh_at = i;
+    // Whether either master's queue has filled since the pairs were opened.
+    let mut master_filled = false;
     let mut fresh_in: Option<u32> = None;
     while i < o.calls && Instant::now() < until {
         if i > o.start && (i.is_multiple_of(o.block) || fresh_in == Some(0)) {
@@ -260,6 +270,7 @@ fn run_calls(
             }
             fresh_in = None;
             fresh_at = i;
+            master_filled = false;
             if tracing(i) {
                 println!("# trace: fresh pty pairs before call {i}");
             }
@@ -294,7 +305,9 @@ fn run_calls(
                 snaps[1]
             );
         }
-        if results[0] != results[1] || snap_diff {
+        master_filled |= snaps.iter().any(|s| s.1 >= MASTER_QUEUE_FULL);
+        let v = verdict(&call, &results, snap_diff, master_filled);
+        if v != Verdict::Agree {
             let d = Divergence {
                 index: i,
                 fresh_at,
@@ -302,10 +315,15 @@ fn run_calls(
                 results,
                 snaps: snap_diff.then_some(snaps),
             };
-            if d.results[0] == d.results[1] {
-                p.unsettled += 1;
-                if p.unsettled_shown.len() < 3 {
-                    p.unsettled_shown.push(d);
+            let unsettled = match v {
+                Verdict::UnsettledCounts => Some((&mut p.unsettled, &mut p.unsettled_shown)),
+                Verdict::UnsettledFlipLimit => Some((&mut p.flip_limit, &mut p.flip_limit_shown)),
+                _ => None,
+            };
+            if let Some((count, shown)) = unsettled {
+                *count += 1;
+                if shown.len() < 3 {
+                    shown.push(d);
                 }
             } else {
                 if p.divergences.len() < SHOWN {
@@ -321,10 +339,11 @@ fn run_calls(
         i += 1;
         if i.is_multiple_of(100_000) {
             println!(
-                "# sysfuzz: {} calls, {} diverged, {} unsettled, {:.1} s",
+                "# sysfuzz: {} calls, {} diverged, {} unsettled, {} at the flip limit, {:.1} s",
                 i,
                 p.divergences.len(),
                 p.unsettled,
+                p.flip_limit,
                 p.started.elapsed().as_secs_f64()
             );
         }
@@ -351,14 +370,15 @@ fn show_divergence(o: &Opts, d: &Divergence) {
 /// Prints the TAP line of a phase (number `n`, named `what`); returns whether it passed.
 fn report(o: &Opts, n: u32, what: &str, against: i32, p: &Phase) -> bool {
     println!(
-        "# sysfuzz: {what}: {} calls ({} system calls on the two sides, {} hangups), seed {:#x}, {:.1} s, {} diverged, {} unsettled",
+        "# sysfuzz: {what}: {} calls ({} system calls on the two sides, {} hangups), seed {:#x}, {:.1} s, {} diverged, {} unsettled, {} at the flip limit",
         p.done,
         p.syscalls,
         p.hangups,
         o.seed,
         p.secs,
         p.divergences.len(),
-        p.unsettled
+        p.unsettled,
+        p.flip_limit
     );
     if p.unsettled > 0 {
         println!(
@@ -366,6 +386,15 @@ fn report(o: &Opts, n: u32, what: &str, against: i32, p: &Phase) -> bool {
             p.unsettled
         );
         for d in &p.unsettled_shown {
+            show_divergence(o, d);
+        }
+    }
+    if p.flip_limit > 0 {
+        println!(
+            "# sysfuzz: {what}: after {} calls the data of a master read or the count of a slave write differed once the master's queue had filled (the flip buffer's limit: timing, README), e.g.:",
+            p.flip_limit
+        );
+        for d in &p.flip_limit_shown {
             show_divergence(o, d);
         }
     }
