@@ -57,7 +57,7 @@ use n_rust_oracle::gen::Rng;
 use settle::{settle, Snapshot};
 use side::{Res, Side, SideOpts, N_RUST, N_TTY};
 use std::time::{Duration, Instant};
-use verdict::{verdict, Verdict, MASTER_QUEUE_FULL};
+use verdict::{taints_master, verdict, Verdict, MASTER_QUEUE_FULL};
 
 /// Calls in the default run (`make test`).
 const DEFAULT_CALLS: u64 = 20_000;
@@ -184,9 +184,13 @@ struct Phase {
     unsettled: u64,
     unsettled_shown: Vec<Divergence>,
     /// Calls whose master data or slave write count differed after the master's queue had
-    /// filled (timing at the flip buffer's limit: `verdict.rs`), and the first few of them.
+    /// filled or its flip buffer had been flushed (timing: `verdict.rs`), and the first few.
     flip_limit: u64,
     flip_limit_shown: Vec<Divergence>,
+    /// Reads from a master with a good pointer, and how many of them came after its input
+    /// had met timing (how much the class above could hide).
+    master_reads: u64,
+    master_reads_timed: u64,
     /// Opening the pairs failed: the reason.
     broken: Option<String>,
     /// When the phase began.
@@ -207,6 +211,8 @@ fn run_phase(o: &Opts, against: i32, until: Instant, registered: &[i32]) -> Phas
         unsettled_shown: Vec::new(),
         flip_limit: 0,
         flip_limit_shown: Vec::new(),
+        master_reads: 0,
+        master_reads_timed: 0,
         broken: None,
         started: t0,
     };
@@ -256,8 +262,10 @@ fn run_calls(
     let tracing = |i: u64| o.trace.is_some_and(|t| i >= t);
     let mut i = o.start;
     let mut fresh_at = i;
-    // Whether either master's queue has filled since the pairs were opened.
-    let mut master_filled = false;
+    // Whether the masters' streams are tainted (`verdict.rs`), and their settled queue counts
+    // after the last call.
+    let mut master_timing = false;
+    let mut masters = [0, 0];
     let mut fresh_in: Option<u32> = None;
     while i < o.calls && Instant::now() < until {
         if i > o.start && (i.is_multiple_of(o.block) || fresh_in == Some(0)) {
@@ -270,7 +278,8 @@ fn run_calls(
             }
             fresh_in = None;
             fresh_at = i;
-            master_filled = false;
+            master_timing = false;
+            masters = [0, 0];
             if tracing(i) {
                 println!("# trace: fresh pty pairs before call {i}");
             }
@@ -294,19 +303,38 @@ fn run_calls(
         fresh_in = fresh_in.map(|n| n.saturating_sub(1));
         let snaps = settle(&sides, o.settle_us);
         let snap_diff = snaps[0] != snaps[1];
+        let before = masters;
+        masters = [snaps[0].1, snaps[1].1];
+        master_timing |= taints_master(&call, || sides[0].slave_termios(), before, masters);
+        let tainted = master_timing;
+        if masters == [0, 0] {
+            // Both queues empty: whatever was tainted has been read (by this call, perhaps,
+            // which is judged as tainted) or dropped.
+            master_timing = false;
+        }
+        let master_full = masters.iter().any(|&m| m >= MASTER_QUEUE_FULL);
         if tracing(i) {
             println!(
-                "# trace {}: {} -> n_tty {:?}, other {:?}; settled (FIONREAD slave, master; poll slave, master) {:?} / {:?}",
+                "# trace {}: {} -> n_tty {:?}, other {:?}; settled (FIONREAD slave, master; poll slave, master) {:?} / {:?}{}",
                 i,
                 call::show(&call),
                 results[0],
                 results[1],
                 snaps[0],
-                snaps[1]
+                snaps[1],
+                if tainted { "; master stream tainted" } else { "" }
             );
         }
-        master_filled |= snaps.iter().any(|s| s.1 >= MASTER_QUEUE_FULL);
-        let v = verdict(&call, &results, snap_diff, master_filled);
+        if let Call::Read {
+            fd: call::Target::Master,
+            ptr: call::Ptr::Good,
+            ..
+        } = call
+        {
+            p.master_reads += 1;
+            p.master_reads_timed += u64::from(tainted);
+        }
+        let v = verdict(&call, &results, snap_diff, master_full, tainted);
         if v != Verdict::Agree {
             let d = Divergence {
                 index: i,
@@ -389,9 +417,13 @@ fn report(o: &Opts, n: u32, what: &str, against: i32, p: &Phase) -> bool {
             show_divergence(o, d);
         }
     }
+    println!(
+        "# sysfuzz: {what}: {} reads from a master, {} of them while its stream was tainted (echoes that filled its queue, or a signal character's flush)",
+        p.master_reads, p.master_reads_timed
+    );
     if p.flip_limit > 0 {
         println!(
-            "# sysfuzz: {what}: after {} calls the data of a master read or the count of a slave write differed once the master's queue had filled (the flip buffer's limit: timing, README), e.g.:",
+            "# sysfuzz: {what}: after {} calls the data of a master read (its stream tainted) or the count of a slave write out of room (its queue full) differed (timing, README), e.g.:",
             p.flip_limit
         );
         for d in &p.flip_limit_shown {

@@ -129,6 +129,14 @@ impl Side {
         })
     }
 
+    /// The slave's termios now (`TCGETS`), if it can be read.
+    pub fn slave_termios(&self) -> Option<KTermios> {
+        let mut t = KTermios::default();
+        // SAFETY: TCGETS writes a kernel `struct termios` (36 bytes), KTermios's layout.
+        let r = unsafe { libc::ioctl(self.slave.as_raw_fd(), libc::TCGETS, &mut t) };
+        (r == 0).then_some(t)
+    }
+
     fn fd(&self, t: Target) -> libc::c_int {
         match (t, &self.extra) {
             (Target::Master, _) => self.master.as_raw_fd(),

@@ -1,25 +1,37 @@
 //! What a difference between the two sides means: a failure, or timing that N_TTY against
 //! N_TTY shows as well ("unsettled"; the pairs are replaced and the run goes on).
 //!
-//! Two kinds of difference are timing:
+//! Three kinds of difference are timing:
 //!
 //! - Only the settled queue counts or poll masks differ, the calls' own results are equal:
 //!   how the flip-buffer worker split the input into `receive_buf` calls (README).
-//! - The master's input queue has filled (its `FIONREAD` reached [`MASTER_QUEUE_FULL`] on
-//!   either side since the pairs were opened), and what differs is the data of a read from
-//!   the master with equal counts, or the count of a write to the slave that ran out of room
-//!   on at least one side (short, or `EAGAIN`). With the master's discipline full, the slave's
-//!   output and echoes stop at the master's flip buffer, whose limit (8 KiB,
-//!   `tty_buffer_set_limit()` in pty.c) counts whole buffers: which of them the master's worker
-//!   has freed when the slave writes depends on timing, and so do the write's count and which
-//!   echoes N_TTY keeps or discards (`__process_echoes()`: with no room, pending echoes beyond
-//!   `ECHO_DISCARD_WATERMARK` are dropped). Those bytes are read from the master later.
+//! - The count of a write to the slave that ran out of room on at least one side (short, or
+//!   `EAGAIN`), when a master's queue is full ([`MASTER_QUEUE_FULL`]) or its stream is
+//!   *tainted* (below). The slave's output stops at the master's flip buffer, whose limit
+//!   (8 KiB, `tty_buffer_set_limit()` in pty.c) counts whole buffers: how many the master's
+//!   worker has freed when the write comes is timing.
+//! - The data of a read from the master, with equal counts, once its stream is tainted: the
+//!   slave's input has made the bytes on their way to the master depend on timing, in one of
+//!   two ways, both needing something echoed (`ECHO` or `ECHONL`):
+//!   - the input's echoes filled the master's queue (it was below [`MASTER_QUEUE_FULL`] before
+//!     the call on either side and is at it after): the master's worker was moving the flip
+//!     buffer into the queue while N_TTY wrote echoes into it, and which echoes found room and
+//!     which were discarded (`__process_echoes()`: beyond `ECHO_DISCARD_WATERMARK` with no
+//!     room) depends on how far it had come; the discarded ones and those still pending reach
+//!     the master later;
+//!   - the input held a signal character (`VINTR`, `VQUIT`, `VSUSP` with `ISIG`, without
+//!     `NOFLSH`): N_TTY's `isig()` calls `tty_driver_flush_buffer()`, on a pty
+//!     `tty_buffer_flush()` of the master's port (`pty_flush_buffer()`), which drops what the
+//!     master's worker, running at the same time as the slave's, has not yet received of the
+//!     echoes the same input produced before the signal character.
+//!
+//!   The taint lasts until the pairs are replaced or both masters' queues are empty.
 //!
 //! Anything else that differs fails: errors, termios, the slave's data, a master read of
-//! another count, a write that had room on both sides, and any difference in the master's
-//! data before its queue has filled.
+//! another count, a write that had room on both sides, and a difference in the master's data
+//! while its stream is untainted.
 
-use crate::call::{Call, Target};
+use crate::call::{Call, KTermios, Target};
 use crate::side::Res;
 
 /// A master's `FIONREAD` when its (N_TTY, raw) discipline holds all it can: `N_TTY_BUF_SIZE`
@@ -29,6 +41,75 @@ pub const MASTER_QUEUE_FULL: i64 = 4095;
 /// `EAGAIN`: a nonblocking write that found no room.
 const EAGAIN: i32 = 11;
 
+/// `ISIG`, `NOFLSH`, `ECHO`, `ECHONL` (`c_lflag`), `ISTRIP`, `IUCLC` (`c_iflag`), and the
+/// indices of the signal characters in `c_cc`.
+const ISIG: u32 = 0o1;
+const NOFLSH: u32 = 0o200;
+const ECHO: u32 = 0o10;
+const ECHONL: u32 = 0o100;
+const ISTRIP: u32 = 0o40;
+const IUCLC: u32 = 0o1000;
+const SIGNAL_CHARS: [usize; 3] = [0, 1, 10];
+
+/// The input `call` gives the slave, if any: a write to the master, `TIOCSTI` on the slave.
+fn slave_input(call: &Call) -> Option<&[u8]> {
+    match call {
+        Call::Write {
+            fd: Target::Master,
+            data,
+            ..
+        } => Some(data),
+        Call::Sti {
+            fd: Target::Slave | Target::Extra,
+            byte,
+            ..
+        } => Some(std::slice::from_ref(byte)),
+        _ => None,
+    }
+}
+
+/// Whether `input` holds a byte that is, or after `ISTRIP` or `IUCLC` becomes, a signal
+/// character of `t`, with `ISIG` on and `NOFLSH` off.
+fn flushes_on_signal(t: &KTermios, input: &[u8]) -> bool {
+    if t.lflag & ISIG == 0 || t.lflag & NOFLSH != 0 {
+        return false;
+    }
+    let signals = SIGNAL_CHARS.map(|i| t.cc[i]);
+    input.iter().any(|&b| {
+        let stripped = if t.iflag & ISTRIP != 0 { b & 0x7f } else { b };
+        let lowered = if t.iflag & IUCLC != 0 {
+            stripped.to_ascii_lowercase()
+        } else {
+            stripped
+        };
+        signals.contains(&stripped) || signals.contains(&lowered)
+    })
+}
+
+/// Whether `call` taints the master's stream (see the module's doc): it gives the slave input
+/// that is echoed, and either the masters' queues (settled `FIONREAD`, both sides) went from
+/// `before` (some below [`MASTER_QUEUE_FULL`]) to `after` (some at it), or the input holds a
+/// signal character that flushes. `termios` gives the slave's, asked only for such a call.
+pub fn taints_master(
+    call: &Call,
+    termios: impl FnOnce() -> Option<KTermios>,
+    before: [i64; 2],
+    after: [i64; 2],
+) -> bool {
+    let Some(input) = slave_input(call) else {
+        return false;
+    };
+    let Some(t) = termios() else {
+        return false;
+    };
+    if t.lflag & (ECHO | ECHONL) == 0 {
+        return false;
+    }
+    let filled = before.iter().any(|&m| m < MASTER_QUEUE_FULL)
+        && after.iter().any(|&m| m >= MASTER_QUEUE_FULL);
+    filled || flushes_on_signal(&t, input)
+}
+
 /// The outcome of one call on the two sides.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Verdict {
@@ -36,7 +117,8 @@ pub enum Verdict {
     Agree,
     /// Only the settled counts or poll masks differ.
     UnsettledCounts,
-    /// A master's data or a slave write's count differ after the master's queue filled.
+    /// A slave write's count differs with a master's queue full or its stream tainted, or a
+    /// master's data differ with its stream tainted.
     UnsettledFlipLimit,
     /// A difference that is not timing: a failure.
     Diverges,
@@ -55,36 +137,22 @@ fn count_or_eagain(r: &Res) -> bool {
     matches!(r, Res::Ok(..) | Res::Err(EAGAIN))
 }
 
-/// Whether the only difference in `results` is one the full master queue explains.
-fn flip_limit_explains(call: &Call, results: &[Vec<Res>; 2]) -> bool {
-    let (a, b) = match (results[0].as_slice(), results[1].as_slice()) {
-        ([a], [b]) => (a, b),
-        _ => return false,
-    };
-    match call {
-        Call::Read {
-            fd: Target::Master, ..
-        } => matches!((a, b), (Res::Ok(n, _), Res::Ok(m, _)) if n == m),
-        Call::Write {
-            fd: Target::Slave | Target::Extra,
-            data,
-            ..
-        } => {
-            count_or_eagain(a)
-                && count_or_eagain(b)
-                && (out_of_room(a, data.len()) || out_of_room(b, data.len()))
-        }
-        _ => false,
+/// The single results of a call on the two sides, if it made one system call.
+fn single(results: &[Vec<Res>; 2]) -> Option<(&Res, &Res)> {
+    match (results[0].as_slice(), results[1].as_slice()) {
+        ([a], [b]) => Some((a, b)),
+        _ => None,
     }
 }
 
-/// How `call` compares: its results on the two sides, whether the settled counts differ, and
-/// whether the master's input queue has filled since the pairs were opened.
+/// How `call` compares: its results on the two sides, whether the settled counts differ,
+/// whether a master's queue is full now, and whether the master's stream is tainted.
 pub fn verdict(
     call: &Call,
     results: &[Vec<Res>; 2],
     counts_differ: bool,
-    master_filled: bool,
+    master_full: bool,
+    master_tainted: bool,
 ) -> Verdict {
     if results[0] == results[1] {
         return if counts_differ {
@@ -93,7 +161,26 @@ pub fn verdict(
             Verdict::Agree
         };
     }
-    if master_filled && flip_limit_explains(call, results) {
+    let Some((a, b)) = single(results) else {
+        return Verdict::Diverges;
+    };
+    let timing = match call {
+        Call::Read {
+            fd: Target::Master, ..
+        } => master_tainted && matches!((a, b), (Res::Ok(n, _), Res::Ok(m, _)) if n == m),
+        Call::Write {
+            fd: Target::Slave | Target::Extra,
+            data,
+            ..
+        } => {
+            (master_full || master_tainted)
+                && count_or_eagain(a)
+                && count_or_eagain(b)
+                && (out_of_room(a, data.len()) || out_of_room(b, data.len()))
+        }
+        _ => false,
+    };
+    if timing {
         Verdict::UnsettledFlipLimit
     } else {
         Verdict::Diverges
@@ -113,11 +200,11 @@ mod tests {
         }
     }
 
-    fn write(fd: Target, len: usize) -> Call {
+    fn write(fd: Target, data: &[u8]) -> Call {
         Call::Write {
             fd,
-            data: vec![b'x'; len],
-            size: len,
+            data: data.to_vec(),
+            size: data.len(),
             ptr: Ptr::Good,
         }
     }
@@ -126,77 +213,128 @@ mod tests {
         vec![Res::Ok(n, data.to_vec())]
     }
 
+    fn termios(lflag: u32, iflag: u32) -> KTermios {
+        let mut t = KTermios {
+            iflag,
+            lflag,
+            ..KTermios::default()
+        };
+        t.cc[0] = 3; // VINTR ^C
+        t.cc[1] = 28; // VQUIT ^\
+        t.cc[10] = 26; // VSUSP ^Z
+        t
+    }
+
+    const UNTOUCHED: [i64; 2] = [10, 10];
+
     #[test]
     fn equal_results_agree_or_are_unsettled_counts() {
         let r = [ok(3, b"abc"), ok(3, b"abc")];
+        let m = read(Target::Master);
+        assert_eq!(verdict(&m, &r, false, false, false), Verdict::Agree);
         assert_eq!(
-            verdict(&read(Target::Master), &r, false, false),
-            Verdict::Agree
-        );
-        assert_eq!(
-            verdict(&read(Target::Master), &r, true, false),
+            verdict(&m, &r, true, false, false),
             Verdict::UnsettledCounts
         );
     }
 
     #[test]
-    fn master_data_differing_fails_until_the_master_queue_filled() {
+    fn master_data_differing_fails_unless_the_stream_is_tainted() {
         let r = [ok(3, b"\0ab"), ok(3, b"\0ac")];
+        let m = read(Target::Master);
+        assert_eq!(verdict(&m, &r, false, false, false), Verdict::Diverges);
+        // A full queue alone does not excuse the master's data: only a taint does.
+        assert_eq!(verdict(&m, &r, false, true, false), Verdict::Diverges);
         assert_eq!(
-            verdict(&read(Target::Master), &r, false, false),
-            Verdict::Diverges
-        );
-        assert_eq!(
-            verdict(&read(Target::Master), &r, false, true),
+            verdict(&m, &r, false, false, true),
             Verdict::UnsettledFlipLimit
         );
     }
 
     #[test]
-    fn other_differences_fail_even_after_the_master_queue_filled() {
+    fn other_differences_fail_even_with_a_tainted_stream() {
         // A master read of another count, the slave's data, an errno.
         let counts = [ok(3, b"abc"), ok(2, b"ab")];
-        assert_eq!(
-            verdict(&read(Target::Master), &counts, false, true),
-            Verdict::Diverges
-        );
+        let m = read(Target::Master);
+        assert_eq!(verdict(&m, &counts, false, true, true), Verdict::Diverges);
         let slave = [ok(3, b"abc"), ok(3, b"abd")];
-        assert_eq!(
-            verdict(&read(Target::Slave), &slave, false, true),
-            Verdict::Diverges
-        );
+        let s = read(Target::Slave);
+        assert_eq!(verdict(&s, &slave, false, true, true), Verdict::Diverges);
         let errno = [ok(3, b"abc"), vec![Res::Err(14)]];
-        assert_eq!(
-            verdict(&read(Target::Master), &errno, false, true),
-            Verdict::Diverges
-        );
+        assert_eq!(verdict(&m, &errno, false, true, true), Verdict::Diverges);
     }
 
     #[test]
-    fn a_slave_write_out_of_room_is_unsettled_after_the_master_queue_filled() {
-        let w = write(Target::Extra, 6);
+    fn a_slave_write_out_of_room_is_unsettled_with_a_master_queue_full() {
+        let w = write(Target::Extra, b"abcdef");
         let eagain_vs_all = [vec![Res::Err(EAGAIN)], ok(6, b"")];
         assert_eq!(
-            verdict(&w, &eagain_vs_all, false, true),
+            verdict(&w, &eagain_vs_all, false, true, false),
             Verdict::UnsettledFlipLimit
         );
-        assert_eq!(verdict(&w, &eagain_vs_all, false, false), Verdict::Diverges);
+        assert_eq!(
+            verdict(&w, &eagain_vs_all, false, false, false),
+            Verdict::Diverges
+        );
         let short = [ok(2, b""), ok(5, b"")];
         assert_eq!(
-            verdict(&w, &short, false, true),
+            verdict(&w, &short, false, false, true),
             Verdict::UnsettledFlipLimit
         );
     }
 
     #[test]
     fn writes_with_room_or_other_errors_fail() {
-        // Both had room (no short count, no EAGAIN) yet differ: impossible unless broken.
-        let w = write(Target::Slave, 6);
+        // Both had room (no short count, no EAGAIN) yet differ: not the flip buffer's limit.
+        let w = write(Target::Slave, b"abcdef");
         let room = [ok(6, b""), vec![Res::Err(5)]];
-        assert_eq!(verdict(&w, &room, false, true), Verdict::Diverges);
+        assert_eq!(verdict(&w, &room, false, true, true), Verdict::Diverges);
         // A write to the master is cut by the slave's queue, not the master's.
-        let m = write(Target::Master, 6);
+        let m = write(Target::Master, b"abcdef");
         let short = [ok(2, b""), ok(6, b"")];
-        assert_eq!(verdict(&m, &short, false, true), Verdict::Diverges);
+        assert_eq!(verdict(&m, &short, false, true, true), Verdict::Diverges);
+    }
+
+    #[test]
+    fn echoed_input_that_fills_the_master_queue_taints_it() {
+        let echo = termios(ECHO, 0);
+        let full = [MASTER_QUEUE_FULL, 100];
+        let w = write(Target::Master, b"abcd");
+        assert!(taints_master(&w, || Some(echo), UNTOUCHED, full));
+        // Already full before, or not full after, or nothing echoed: no taint.
+        assert!(!taints_master(
+            &w,
+            || Some(echo),
+            [MASTER_QUEUE_FULL; 2],
+            [MASTER_QUEUE_FULL; 2]
+        ));
+        assert!(!taints_master(&w, || Some(echo), UNTOUCHED, [4000, 4000]));
+        assert!(!taints_master(&w, || Some(termios(0, 0)), UNTOUCHED, full));
+        // The slave's output is not its input (its count is compared, its data deterministic).
+        let out = write(Target::Slave, b"abcd");
+        assert!(!taints_master(&out, || Some(echo), UNTOUCHED, full));
+    }
+
+    #[test]
+    fn an_echoed_signal_character_that_flushes_taints_the_master_stream() {
+        let on = termios(ISIG | ECHO, 0);
+        let w = |data: &[u8]| write(Target::Master, data);
+        let taints = |c: &Call, t: KTermios| taints_master(c, || Some(t), UNTOUCHED, UNTOUCHED);
+        assert!(taints(&w(b"ab\x03cd"), on));
+        assert!(taints(&w(b"\x1a"), on));
+        assert!(!taints(&w(b"abcd"), on));
+        // ISTRIP makes 0x83 a ^C.
+        assert!(!taints(&w(b"\x83"), on));
+        assert!(taints(&w(b"\x83"), termios(ISIG | ECHO, ISTRIP)));
+        // No ISIG, NOFLSH, or nothing echoed: no echoes in flight are flushed.
+        assert!(!taints(&w(b"\x03"), termios(ECHO, 0)));
+        assert!(!taints(&w(b"\x03"), termios(ISIG | ECHO | NOFLSH, 0)));
+        assert!(!taints(&w(b"\x03"), termios(ISIG, 0)));
+        let sti = Call::Sti {
+            fd: Target::Extra,
+            byte: 28,
+            ptr: Ptr::Good,
+        };
+        assert!(taints(&sti, on));
     }
 }
