@@ -66,6 +66,13 @@ pub struct Side {
     /// The slave's discipline.
     pub own: i32,
     opts: SideOpts,
+    /// The slave's discipline as this side's calls have left it (`own` at first).
+    slave_disc: i32,
+    /// The slave's `c_line` as this side's calls have left it: what a reopen after a hangup
+    /// makes its discipline (see [`Side::own_of`]).
+    c_line: u8,
+    /// The slave has been hung up and not opened again: it has no discipline.
+    slave_dead: bool,
     pub master: OwnedFd,
     pub slave: OwnedFd,
     pub extra: Option<OwnedFd>,
@@ -121,6 +128,9 @@ impl Side {
         Ok(Side {
             own: disc,
             opts,
+            slave_disc: disc,
+            c_line: disc as u8,
+            slave_dead: false,
             master: pty.master,
             slave: pty.slave,
             extra: None,
@@ -145,12 +155,35 @@ impl Side {
         }
     }
 
-    /// The discipline of `t`'s tty when nothing has changed it.
+    /// The discipline `t`'s tty runs as this side's calls have left it: N_TTY on the master;
+    /// on the slave `own`, unless it was hung up and opened again. A pty's hangup resets its
+    /// termios to the driver's (`TTY_DRIVER_RESET_TERMIOS`: `tty_ldisc_hangup()` calls
+    /// `tty_reset_termios()`, so `c_line` becomes 0) and kills its discipline, and the next
+    /// open makes the discipline `c_line`'s (`tty_reopen()`): N_TTY on both sides, unless a
+    /// `TCSETS*` in between set `c_line` (to the side's own number, or a literal one).
     fn own_of(&self, t: Target) -> i32 {
         if t == Target::Master {
             N_TTY
         } else {
-            self.own
+            self.slave_disc
+        }
+    }
+
+    /// Notes a successful open of the slave's path: after a hangup it brought the discipline
+    /// of `c_line` back.
+    fn slave_opened(&mut self) {
+        if self.slave_dead {
+            self.slave_dead = false;
+            self.slave_disc = i32::from(self.c_line);
+        }
+    }
+
+    /// Notes a successful `TIOCSETD` of `disc` on the slave (a switch to the running
+    /// discipline changes nothing, not even `c_line`).
+    fn slave_set(&mut self, disc: i32) {
+        if disc != self.slave_disc {
+            self.slave_disc = disc;
+            self.c_line = disc as u8;
         }
     }
 
@@ -225,7 +258,12 @@ impl Side {
                 let bytes =
                     unsafe { std::slice::from_raw_parts((&k as *const KTermios).cast::<u8>(), 36) };
                 let a = self.arg_in(ptr, bytes);
-                out.push(Res::of(self.ioctl(fd, req, a), &[]));
+                let r = self.ioctl(fd, req, a);
+                if r == 0 {
+                    // Through any descriptor: the master's act on the slave.
+                    self.c_line = k.line;
+                }
+                out.push(Res::of(r, &[]));
             }
             Call::GetTermios { fd, ptr } => {
                 self.put_arena(&[]);
@@ -262,6 +300,9 @@ impl Side {
                 let a = self.arg_in(ptr, &first.to_ne_bytes());
                 let r = self.ioctl(fd, libc::TIOCSETD, a);
                 out.push(Res::of(r, &[]));
+                if r == 0 && fd != Target::Master {
+                    self.slave_set(first);
+                }
                 if disc == Disc::Cycle {
                     if r == 0 {
                         // The switch restarted the flip work: the interim discipline gets what
@@ -273,7 +314,11 @@ impl Side {
                         await_receive(self.fd(fd), self.opts.settle_us);
                     }
                     let a = self.arg_in(Ptr::Good, &own.to_ne_bytes());
-                    out.push(Res::of(self.ioctl(fd, libc::TIOCSETD, a), &[]));
+                    let r = self.ioctl(fd, libc::TIOCSETD, a);
+                    if r == 0 && fd != Target::Master {
+                        self.slave_set(own);
+                    }
+                    out.push(Res::of(r, &[]));
                 }
             }
             Call::GetDisc { fd, ptr } => {
@@ -325,7 +370,14 @@ impl Side {
                 };
                 out.push(Res::of(r, &v));
             }
-            Call::Hangup { fd } => out.push(Res::of(self.ioctl(fd, libc::TIOCVHANGUP, 0), &[])),
+            Call::Hangup { fd } => {
+                let r = self.ioctl(fd, libc::TIOCVHANGUP, 0);
+                if r == 0 && fd != Target::Master {
+                    self.c_line = 0;
+                    self.slave_dead = true;
+                }
+                out.push(Res::of(r, &[]));
+            }
             Call::Unknown { fd, cmd, ptr } => {
                 self.put_arena(&[]);
                 let r = self.ioctl(fd, libc::c_ulong::from(cmd), self.addr(ptr, 8));
@@ -378,6 +430,7 @@ impl Side {
                 if r >= 0 {
                     // SAFETY: `r` was just opened and is ours.
                     self.extra = Some(unsafe { OwnedFd::from_raw_fd(r) });
+                    self.slave_opened();
                 }
                 out.push(Res::of(i64::from(r.min(0)), &[]));
             }
@@ -398,6 +451,7 @@ impl Side {
                     )
                 };
                 let new = if r >= 0 {
+                    self.slave_opened();
                     r
                 } else {
                     // SAFETY: A NUL-terminated path.
