@@ -57,7 +57,7 @@ use n_rust_oracle::gen::Rng;
 use settle::{settle, Snapshot};
 use side::{Res, Side, SideOpts, N_RUST, N_TTY};
 use std::time::{Duration, Instant};
-use verdict::{taints_master, verdict, Verdict, MASTER_QUEUE_FULL};
+use verdict::{taints_master, taints_slave, verdict, Timing, Verdict, MASTER_QUEUE_FULL};
 
 /// Calls in the default run (`make test`).
 const DEFAULT_CALLS: u64 = 20_000;
@@ -183,8 +183,8 @@ struct Phase {
     /// results (timing: see the module's doc), and the first few of them.
     unsettled: u64,
     unsettled_shown: Vec<Divergence>,
-    /// Calls whose master data or slave write count differed after the master's queue had
-    /// filled or its flip buffer had been flushed (timing: `verdict.rs`), and the first few.
+    /// Calls whose master or slave data, or slave write count, differed as timing explains
+    /// (a tainted stream, a full master queue: `verdict.rs`), and the first few.
     flip_limit: u64,
     flip_limit_shown: Vec<Divergence>,
     /// Reads from a master with a good pointer, and how many of them came after its input
@@ -266,6 +266,9 @@ fn run_calls(
     // after the last call.
     let mut master_timing = false;
     let mut masters = [0, 0];
+    // The same for the slaves' streams (a `TCSETSF` racing the flip work: `verdict.rs`).
+    let mut slave_timing = false;
+    let mut slaves = [0, 0];
     let mut fresh_in: Option<u32> = None;
     while i < o.calls && Instant::now() < until {
         if i > o.start && (i.is_multiple_of(o.block) || fresh_in == Some(0)) {
@@ -280,6 +283,8 @@ fn run_calls(
             fresh_at = i;
             master_timing = false;
             masters = [0, 0];
+            slave_timing = false;
+            slaves = [0, 0];
             if tracing(i) {
                 println!("# trace: fresh pty pairs before call {i}");
             }
@@ -305,12 +310,21 @@ fn run_calls(
         let snap_diff = snaps[0] != snaps[1];
         let before = masters;
         masters = [snaps[0].1, snaps[1].1];
-        master_timing |= taints_master(&call, || sides[0].slave_termios(), before, masters);
+        let slaves_before = slaves;
+        slaves = [snaps[0].0, snaps[1].0];
+        let slave_race = taints_slave(&call, &results, slaves_before);
+        slave_timing |= slave_race;
+        master_timing |=
+            slave_race || taints_master(&call, || sides[0].slave_termios(), before, masters);
         let tainted = master_timing;
+        let slave_tainted = slave_timing;
+        // Both queues empty: whatever was tainted has been read (by this call, perhaps, which
+        // is judged as tainted) or dropped.
         if masters == [0, 0] {
-            // Both queues empty: whatever was tainted has been read (by this call, perhaps,
-            // which is judged as tainted) or dropped.
             master_timing = false;
+        }
+        if slaves == [0, 0] {
+            slave_timing = false;
         }
         let master_full = masters.iter().any(|&m| m >= MASTER_QUEUE_FULL);
         if tracing(i) {
@@ -334,7 +348,12 @@ fn run_calls(
             p.master_reads += 1;
             p.master_reads_timed += u64::from(tainted);
         }
-        let v = verdict(&call, &results, snap_diff, master_full, tainted);
+        let timing = Timing {
+            master_full,
+            master_tainted: tainted,
+            slave_tainted,
+        };
+        let v = verdict(&call, &results, snap_diff, timing);
         if v != Verdict::Agree {
             let d = Divergence {
                 index: i,
@@ -423,7 +442,7 @@ fn report(o: &Opts, n: u32, what: &str, against: i32, p: &Phase) -> bool {
     );
     if p.flip_limit > 0 {
         println!(
-            "# sysfuzz: {what}: after {} calls the data of a master read (its stream tainted) or the count of a slave write out of room (its queue full) differed (timing, README), e.g.:",
+            "# sysfuzz: {what}: after {} calls the data of a master or slave read (its stream tainted) or the count of a slave write out of room (a master's queue full) differed (timing, README), e.g.:",
             p.flip_limit
         );
         for d in &p.flip_limit_shown {

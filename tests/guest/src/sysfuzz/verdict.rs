@@ -26,6 +26,13 @@
 //!     echoes the same input produced before the signal character.
 //!
 //!   The taint lasts until the pairs are replaced or both masters' queues are empty.
+//! - The data of a read from the slave, with equal counts, once its stream is tainted: a
+//!   `TCSETSF` while the slave's queue held input (settled `FIONREAD` above 0 on either side
+//!   before the call; only then can its flip buffer hold input the discipline had no room
+//!   for). The flush makes room and kicks the flip work (`n_tty_flush_buffer()`), which
+//!   receives the held input while the ioctl goes on to install the new termios: under the
+//!   old settings or the new (`ISTRIP`, say) is timing. Its echoes taint the master's stream
+//!   too. The taint lasts until both slaves' queues are empty.
 //!
 //! Anything else that differs fails: errors, termios, the slave's data, a master read of
 //! another count, a write that had room on both sides, and a difference in the master's data
@@ -118,7 +125,7 @@ pub enum Verdict {
     /// Only the settled counts or poll masks differ.
     UnsettledCounts,
     /// A slave write's count differs with a master's queue full or its stream tainted, or a
-    /// master's data differ with its stream tainted.
+    /// master's or slave's data differ with its stream tainted.
     UnsettledFlipLimit,
     /// A difference that is not timing: a failure.
     Diverges,
@@ -137,6 +144,17 @@ fn count_or_eagain(r: &Res) -> bool {
     matches!(r, Res::Ok(..) | Res::Err(EAGAIN))
 }
 
+/// Whether `call` taints the slave's stream (see the module's doc): a `TCSETSF` that succeeded
+/// on both sides while a slave's queue (settled `FIONREAD` before the call, both sides) held
+/// input.
+pub fn taints_slave(call: &Call, results: &[Vec<Res>; 2], slaves_before: [i64; 2]) -> bool {
+    matches!(call, Call::SetTermios { req, .. } if *req == libc::TCSETSF)
+        && results
+            .iter()
+            .all(|r| matches!(r.as_slice(), [Res::Ok(..)]))
+        && slaves_before.iter().any(|&n| n > 0)
+}
+
 /// The single results of a call on the two sides, if it made one system call.
 fn single(results: &[Vec<Res>; 2]) -> Option<(&Res, &Res)> {
     match (results[0].as_slice(), results[1].as_slice()) {
@@ -145,15 +163,30 @@ fn single(results: &[Vec<Res>; 2]) -> Option<(&Res, &Res)> {
     }
 }
 
-/// How `call` compares: its results on the two sides, whether the settled counts differ,
-/// whether a master's queue is full now, and whether the master's stream is tainted.
+/// Where the two sides stand when a call's results are judged (see the module's doc).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Timing {
+    /// A master's settled queue is full now.
+    pub master_full: bool,
+    /// The master's stream is tainted.
+    pub master_tainted: bool,
+    /// The slave's stream is tainted.
+    pub slave_tainted: bool,
+}
+
+/// How `call` compares: its results on the two sides, whether the settled counts differ, and
+/// the timing the two sides have met.
 pub fn verdict(
     call: &Call,
     results: &[Vec<Res>; 2],
     counts_differ: bool,
-    master_full: bool,
-    master_tainted: bool,
+    timing: Timing,
 ) -> Verdict {
+    let Timing {
+        master_full,
+        master_tainted,
+        slave_tainted,
+    } = timing;
     if results[0] == results[1] {
         return if counts_differ {
             Verdict::UnsettledCounts
@@ -168,6 +201,10 @@ pub fn verdict(
         Call::Read {
             fd: Target::Master, ..
         } => master_tainted && matches!((a, b), (Res::Ok(n, _), Res::Ok(m, _)) if n == m),
+        Call::Read {
+            fd: Target::Slave | Target::Extra,
+            ..
+        } => slave_tainted && matches!((a, b), (Res::Ok(n, _), Res::Ok(m, _)) if n == m),
         Call::Write {
             fd: Target::Slave | Target::Extra,
             data,
@@ -227,13 +264,55 @@ mod tests {
 
     const UNTOUCHED: [i64; 2] = [10, 10];
 
+    fn t(master_full: bool, master_tainted: bool) -> Timing {
+        Timing {
+            master_full,
+            master_tainted,
+            slave_tainted: false,
+        }
+    }
+
+    #[test]
+    fn a_flushing_termios_change_with_input_queued_taints_the_slave_stream() {
+        let set = |req| Call::SetTermios {
+            fd: Target::Master,
+            req,
+            t: KTermios::default(),
+            own_line: true,
+            ptr: Ptr::Good,
+        };
+        let ok2 = [ok(0, b""), ok(0, b"")];
+        assert!(taints_slave(&set(libc::TCSETSF), &ok2, [4095, 4095]));
+        assert!(!taints_slave(&set(libc::TCSETSF), &ok2, [0, 0]));
+        assert!(!taints_slave(&set(libc::TCSETS), &ok2, [4095, 4095]));
+        let failed = [vec![Res::Err(14)], vec![Res::Err(14)]];
+        assert!(!taints_slave(&set(libc::TCSETSF), &failed, [4095, 4095]));
+        // The slave's data then differ as timing, with equal counts only.
+        let s = read(Target::Extra);
+        let strip = [ok(3, b"\x02T"), ok(3, b"\x02\xd4")];
+        let tainted = Timing {
+            slave_tainted: true,
+            ..Timing::default()
+        };
+        assert_eq!(
+            verdict(&s, &strip, false, tainted),
+            Verdict::UnsettledFlipLimit
+        );
+        assert_eq!(
+            verdict(&s, &strip, false, Timing::default()),
+            Verdict::Diverges
+        );
+        let counts = [ok(3, b"abc"), ok(2, b"ab")];
+        assert_eq!(verdict(&s, &counts, false, tainted), Verdict::Diverges);
+    }
+
     #[test]
     fn equal_results_agree_or_are_unsettled_counts() {
         let r = [ok(3, b"abc"), ok(3, b"abc")];
         let m = read(Target::Master);
-        assert_eq!(verdict(&m, &r, false, false, false), Verdict::Agree);
+        assert_eq!(verdict(&m, &r, false, t(false, false)), Verdict::Agree);
         assert_eq!(
-            verdict(&m, &r, true, false, false),
+            verdict(&m, &r, true, t(false, false)),
             Verdict::UnsettledCounts
         );
     }
@@ -242,11 +321,11 @@ mod tests {
     fn master_data_differing_fails_unless_the_stream_is_tainted() {
         let r = [ok(3, b"\0ab"), ok(3, b"\0ac")];
         let m = read(Target::Master);
-        assert_eq!(verdict(&m, &r, false, false, false), Verdict::Diverges);
+        assert_eq!(verdict(&m, &r, false, t(false, false)), Verdict::Diverges);
         // A full queue alone does not excuse the master's data: only a taint does.
-        assert_eq!(verdict(&m, &r, false, true, false), Verdict::Diverges);
+        assert_eq!(verdict(&m, &r, false, t(true, false)), Verdict::Diverges);
         assert_eq!(
-            verdict(&m, &r, false, false, true),
+            verdict(&m, &r, false, t(false, true)),
             Verdict::UnsettledFlipLimit
         );
     }
@@ -256,12 +335,15 @@ mod tests {
         // A master read of another count, the slave's data, an errno.
         let counts = [ok(3, b"abc"), ok(2, b"ab")];
         let m = read(Target::Master);
-        assert_eq!(verdict(&m, &counts, false, true, true), Verdict::Diverges);
+        assert_eq!(
+            verdict(&m, &counts, false, t(true, true)),
+            Verdict::Diverges
+        );
         let slave = [ok(3, b"abc"), ok(3, b"abd")];
         let s = read(Target::Slave);
-        assert_eq!(verdict(&s, &slave, false, true, true), Verdict::Diverges);
+        assert_eq!(verdict(&s, &slave, false, t(true, true)), Verdict::Diverges);
         let errno = [ok(3, b"abc"), vec![Res::Err(14)]];
-        assert_eq!(verdict(&m, &errno, false, true, true), Verdict::Diverges);
+        assert_eq!(verdict(&m, &errno, false, t(true, true)), Verdict::Diverges);
     }
 
     #[test]
@@ -269,16 +351,16 @@ mod tests {
         let w = write(Target::Extra, b"abcdef");
         let eagain_vs_all = [vec![Res::Err(EAGAIN)], ok(6, b"")];
         assert_eq!(
-            verdict(&w, &eagain_vs_all, false, true, false),
+            verdict(&w, &eagain_vs_all, false, t(true, false)),
             Verdict::UnsettledFlipLimit
         );
         assert_eq!(
-            verdict(&w, &eagain_vs_all, false, false, false),
+            verdict(&w, &eagain_vs_all, false, t(false, false)),
             Verdict::Diverges
         );
         let short = [ok(2, b""), ok(5, b"")];
         assert_eq!(
-            verdict(&w, &short, false, false, true),
+            verdict(&w, &short, false, t(false, true)),
             Verdict::UnsettledFlipLimit
         );
     }
@@ -288,11 +370,11 @@ mod tests {
         // Both had room (no short count, no EAGAIN) yet differ: not the flip buffer's limit.
         let w = write(Target::Slave, b"abcdef");
         let room = [ok(6, b""), vec![Res::Err(5)]];
-        assert_eq!(verdict(&w, &room, false, true, true), Verdict::Diverges);
+        assert_eq!(verdict(&w, &room, false, t(true, true)), Verdict::Diverges);
         // A write to the master is cut by the slave's queue, not the master's.
         let m = write(Target::Master, b"abcdef");
         let short = [ok(2, b""), ok(6, b"")];
-        assert_eq!(verdict(&m, &short, false, true, true), Verdict::Diverges);
+        assert_eq!(verdict(&m, &short, false, t(true, true)), Verdict::Diverges);
     }
 
     #[test]
