@@ -1,7 +1,7 @@
 //! What a difference between the two sides means: a failure, or timing that N_TTY against
 //! N_TTY shows as well ("unsettled"; the pairs are replaced and the run goes on).
 //!
-//! Three kinds of difference are timing:
+//! These differences are timing:
 //!
 //! - Only the settled queue counts or poll masks differ, the calls' own results are equal:
 //!   how the flip-buffer worker split the input into `receive_buf` calls (README).
