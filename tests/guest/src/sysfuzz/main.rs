@@ -5,6 +5,13 @@
 //!                     [--against D]   (D = 0: N_TTY against itself, a self-test of the harness)
 //!                     [--settle-us U] (sleep between settling samples, default 200)
 //!                     [--selftest T]  (T seconds of N_TTY against N_TTY first)
+//!                     [--start I]     (calls I.. only: the earlier ones drawn, not made)
+//!                     [--trace I]     (print every call from I on, with both sides' results)
+//!                     [--repeat N]    (the calls from --start N times, fresh pairs each time)
+//!                     [--cycle-via D] (a TIOCSETD cycle of an N_TTY tty goes through D,
+//!                                      default 29; 27, N_NULL, on a host without n_rust)
+//!                     [--discs D,D..] (the registered disciplines the calls are drawn with,
+//!                                      default /proc/tty/ldiscs: the guest's on a host)
 //! ```
 //!
 //! Two pty pairs, one slave on N_TTY (0) and one on n_rust (29, loaded by `/init`), get the
@@ -38,15 +45,19 @@
 //! epoch: the guest's clock is the host's).
 
 mod call;
+mod settle;
 mod side;
+mod verdict;
 
 use call::{gen_call, Call};
 use n_rust_guest_tests::run_env::{env_num, in_test_guest, pin_to_cpu0, restore_wq_mask};
 use n_rust_guest_tests::sys::kernel_problems;
 use n_rust_oracle::cli::{self, random_seed, Args};
 use n_rust_oracle::gen::Rng;
-use side::{Res, Side, N_RUST, N_TTY};
+use settle::{settle, Snapshot};
+use side::{Res, Side, SideOpts, N_RUST, N_TTY};
 use std::time::{Duration, Instant};
+use verdict::{taints_master, taints_slave, verdict, Timing, Verdict, MASTER_QUEUE_FULL};
 
 /// Calls in the default run (`make test`).
 const DEFAULT_CALLS: u64 = 20_000;
@@ -70,6 +81,18 @@ struct Opts {
     selftest: u64,
     /// No call after this wall-clock time (seconds since the epoch).
     until: Option<u64>,
+    /// The first call made: the calls before it are drawn (the sequence is the seed's) but
+    /// not made, and the pairs are fresh there, as after a refresh of the full run.
+    start: u64,
+    /// Every call from this one on is printed with both sides' results and settled counts.
+    trace: Option<u64>,
+    /// How many times calls `start..calls` are made, on fresh pairs each time.
+    repeat: u64,
+    /// The registered disciplines the draw avoids for bad numbers (the sequence depends on
+    /// them): `/proc/tty/ldiscs` unless given, so that a host can draw the guest's calls.
+    discs: Option<Vec<i32>>,
+    /// The discipline an N_TTY tty is switched to and back by a `TIOCSETD` cycle.
+    cycle_via: i32,
 }
 
 fn opts() -> Opts {
@@ -82,6 +105,11 @@ fn opts() -> Opts {
         settle_us: 200,
         selftest: env_num("nrust_sysfuzz_selftest").unwrap_or(0),
         until: env_num("nrust_sysfuzz_until"),
+        start: 0,
+        trace: None,
+        repeat: 1,
+        discs: None,
+        cycle_via: N_RUST,
     };
     let mut args = Args::from_env();
     while let Some(option) = args.next_option() {
@@ -93,10 +121,28 @@ fn opts() -> Opts {
             "--against" => o.against = args.number(&option) as i32,
             "--settle-us" => o.settle_us = args.number(&option) as u32,
             "--selftest" => o.selftest = args.number(&option),
+            "--start" => o.start = args.number(&option),
+            "--trace" => o.trace = Some(args.number(&option)),
+            "--repeat" => o.repeat = args.number(&option).max(1),
+            "--cycle-via" => o.cycle_via = args.number(&option) as i32,
+            "--discs" => o.discs = Some(disc_list(&mut args)),
             _ => cli::unknown(&option),
         }
     }
     o
+}
+
+/// The value of `--discs`: numbers separated by commas.
+fn disc_list(args: &mut Args) -> Vec<i32> {
+    let list = args.next_option().unwrap_or_default();
+    list.split(',')
+        .map(|n| {
+            n.trim().parse().unwrap_or_else(|_| {
+                eprintln!("--discs: bad number {n:?}");
+                std::process::exit(2)
+            })
+        })
+        .collect()
 }
 
 /// The disciplines registered now (`/proc/tty/ldiscs`: "n_tty 0", ...).
@@ -108,91 +154,19 @@ fn registered_discs() -> Vec<i32> {
         .collect()
 }
 
-/// What is compared after each call besides its results: per side, `FIONREAD` and the poll
-/// mask of the slave and of the master.
-type Snapshot = Vec<(i64, i64, i16, i16)>;
-
-fn fionread(fd: libc::c_int) -> i64 {
-    let mut v: libc::c_int = -1;
-    // SAFETY: FIONREAD writes one int to a valid pointer.
-    let r = unsafe { libc::ioctl(fd, libc::FIONREAD, &mut v) };
-    if r < 0 {
-        -i64::from(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
-    } else {
-        i64::from(v)
-    }
-}
-
-fn poll_mask(fd: libc::c_int) -> i16 {
-    let mut p = libc::pollfd {
-        fd,
-        events: libc::POLLIN | libc::POLLOUT | libc::POLLPRI,
-        revents: 0,
+/// Two new pairs: the slave on N_TTY and on `against`.
+fn fresh(against: i32, o: &Opts) -> std::io::Result<[Side; 2]> {
+    let opts = SideOpts {
+        cycle_via: o.cycle_via,
+        settle_us: o.settle_us,
     };
-    // SAFETY: One valid pollfd.
-    if unsafe { libc::poll(&mut p, 1, 0) } < 0 {
-        -1
-    } else {
-        p.revents
-    }
-}
-
-fn snapshot(sides: &[Side; 2]) -> Snapshot {
-    use std::os::fd::AsRawFd;
-    sides
-        .iter()
-        .map(|s| {
-            // The polls first: one that finds no input waits for the pending flip work.
-            let (ps, pm) = (
-                poll_mask(s.slave.as_raw_fd()),
-                poll_mask(s.master.as_raw_fd()),
-            );
-            (
-                fionread(s.slave.as_raw_fd()),
-                fionread(s.master.as_raw_fd()),
-                ps,
-                pm,
-            )
-        })
-        .collect()
-}
-
-/// Waits until the flip work of both sides has settled. A `poll` of a tty with no input
-/// waits for its pending flip work, so when no slave and no master has input (the slaves
-/// polled first: their receive may echo to the masters) one sample is settled. Otherwise
-/// samples are taken `sleep_us` apart until three in a row agree.
-fn settle(sides: &[Side; 2], sleep_us: u32) -> Snapshot {
-    let mut last = snapshot(sides);
-    let mut same = 0;
-    for _ in 0..200 {
-        if last.iter().all(|s| (s.2 | s.3) & libc::POLLIN == 0) {
-            return last;
-        }
-        // SAFETY: Plain syscalls.
-        unsafe {
-            libc::sched_yield();
-            libc::usleep(sleep_us);
-        }
-        let now = snapshot(sides);
-        if now == last {
-            same += 1;
-            if same == 2 {
-                return now;
-            }
-        } else {
-            same = 0;
-        }
-        last = now;
-    }
-    last
-}
-
-fn fresh(against: i32) -> std::io::Result<[Side; 2]> {
-    Ok([Side::open(N_TTY)?, Side::open(against)?])
+    Ok([Side::open(N_TTY, opts)?, Side::open(against, opts)?])
 }
 
 struct Divergence {
     index: u64,
+    /// The call before which the pairs were opened (`--start` replays from there).
+    fresh_at: u64,
     call: Call,
     results: [Vec<Res>; 2],
     snaps: Option<Snapshot>,
@@ -209,8 +183,18 @@ struct Phase {
     /// results (timing: see the module's doc), and the first few of them.
     unsettled: u64,
     unsettled_shown: Vec<Divergence>,
+    /// Calls whose master or slave data, or slave write count, differed as timing explains
+    /// (a tainted stream, a full master queue: `verdict.rs`), and the first few.
+    flip_limit: u64,
+    flip_limit_shown: Vec<Divergence>,
+    /// Reads from a master with a good pointer, and how many of them came after its input
+    /// had met timing (how much the class above could hide).
+    master_reads: u64,
+    master_reads_timed: u64,
     /// Opening the pairs failed: the reason.
     broken: Option<String>,
+    /// When the phase began.
+    started: Instant,
 }
 
 /// Runs calls from `seed` on a pair with N_TTY and one with `against` until `calls` are
@@ -225,34 +209,93 @@ fn run_phase(o: &Opts, against: i32, until: Instant, registered: &[i32]) -> Phas
         divergences: Vec::new(),
         unsettled: 0,
         unsettled_shown: Vec::new(),
+        flip_limit: 0,
+        flip_limit_shown: Vec::new(),
+        master_reads: 0,
+        master_reads_timed: 0,
         broken: None,
+        started: t0,
     };
-    let mut r = Rng::new(o.seed);
-    let mut sides = match fresh(against) {
+    // Calls before `start` are drawn, not made: the pairs are fresh at `start`.
+    let mut from_start = Rng::new(o.seed);
+    for _ in 0..o.start.min(o.calls) {
+        gen_call(&mut from_start, registered);
+    }
+    for repetition in 0..o.repeat {
+        if o.repeat > 1 {
+            println!(
+                "# sysfuzz: repetition {} of calls {}..{}",
+                repetition + 1,
+                o.start,
+                o.calls
+            );
+        }
+        if !run_calls(o, against, until, registered, from_start.clone(), &mut p)
+            || Instant::now() >= until
+        {
+            break;
+        }
+    }
+    // SAFETY: A plain syscall (disarms the watchdog).
+    unsafe { libc::alarm(0) };
+    p.secs = t0.elapsed().as_secs_f64();
+    p
+}
+
+/// Makes calls `o.start..o.calls` (`r` drawn up to `o.start`) on fresh pairs, adding what
+/// they did to `p`; false if the pairs could not be opened.
+fn run_calls(
+    o: &Opts,
+    against: i32,
+    until: Instant,
+    registered: &[i32],
+    mut r: Rng,
+    p: &mut Phase,
+) -> bool {
+    let mut sides = match fresh(against, o) {
         Ok(s) => s,
         Err(e) => {
             p.broken = Some(format!("opening the pty pairs: {e}"));
-            return p;
+            return false;
         }
     };
+    let tracing = |i: u64| o.trace.is_some_and(|t| i >= t);
+    let mut i = o.start;
+    let mut fresh_at = i;
+    // Whether the masters' streams are tainted (`verdict.rs`), and their settled queue counts
+    // after the last call.
+    let mut master_timing = false;
+    let mut masters = [0, 0];
+    // The same for the slaves' streams (a `TCSETSF` racing the flip work: `verdict.rs`).
+    let mut slave_timing = false;
+    let mut slaves = [0, 0];
     let mut fresh_in: Option<u32> = None;
-    while p.done < o.calls && Instant::now() < until {
-        if p.done > 0 && (p.done.is_multiple_of(o.block) || fresh_in == Some(0)) {
-            match fresh(against) {
+    while i < o.calls && Instant::now() < until {
+        if i > o.start && (i.is_multiple_of(o.block) || fresh_in == Some(0)) {
+            match fresh(against, o) {
                 Ok(s) => sides = s,
                 Err(e) => {
-                    p.broken = Some(format!("fresh pty pairs after {} calls: {e}", p.done));
-                    break;
+                    p.broken = Some(format!("fresh pty pairs before call {i}: {e}"));
+                    return false;
                 }
             }
             fresh_in = None;
+            fresh_at = i;
+            master_timing = false;
+            masters = [0, 0];
+            slave_timing = false;
+            slaves = [0, 0];
+            if tracing(i) {
+                println!("# trace: fresh pty pairs before call {i}");
+            }
         }
-        if p.done.is_multiple_of(256) {
+        if i.is_multiple_of(256) {
             // A call that hangs ends the program (SIGALRM), and the plan is not met.
             // SAFETY: A plain syscall.
             unsafe { libc::alarm(60) };
         }
         let call = gen_call(&mut r, registered);
+        p.done += 1;
         let mut results: [Vec<Res>; 2] = [Vec::new(), Vec::new()];
         for (side, out) in sides.iter_mut().zip(results.iter_mut()) {
             side.run(&call, out);
@@ -265,25 +308,73 @@ fn run_phase(o: &Opts, against: i32, until: Instant, registered: &[i32]) -> Phas
         fresh_in = fresh_in.map(|n| n.saturating_sub(1));
         let snaps = settle(&sides, o.settle_us);
         let snap_diff = snaps[0] != snaps[1];
-        if results[0] != results[1] || snap_diff {
+        let before = masters;
+        masters = [snaps[0].1, snaps[1].1];
+        let slaves_before = slaves;
+        slaves = [snaps[0].0, snaps[1].0];
+        let slave_race = taints_slave(&call, &results, slaves_before);
+        slave_timing |= slave_race;
+        master_timing |=
+            slave_race || taints_master(&call, || sides[0].slave_termios(), before, masters);
+        let tainted = master_timing;
+        let slave_tainted = slave_timing;
+        // Both queues empty: whatever was tainted has been read (by this call, perhaps, which
+        // is judged as tainted) or dropped.
+        if masters == [0, 0] {
+            master_timing = false;
+        }
+        if slaves == [0, 0] {
+            slave_timing = false;
+        }
+        let master_full = masters.iter().any(|&m| m >= MASTER_QUEUE_FULL);
+        if tracing(i) {
+            println!(
+                "# trace {}: {} -> n_tty {:?}, other {:?}; settled (FIONREAD slave, master; poll slave, master) {:?} / {:?}{}",
+                i,
+                call::show(&call),
+                results[0],
+                results[1],
+                snaps[0],
+                snaps[1],
+                if tainted { "; master stream tainted" } else { "" }
+            );
+        }
+        if let Call::Read {
+            fd: call::Target::Master,
+            ptr: call::Ptr::Good,
+            ..
+        } = call
+        {
+            p.master_reads += 1;
+            p.master_reads_timed += u64::from(tainted);
+        }
+        let timing = Timing {
+            master_full,
+            master_tainted: tainted,
+            slave_tainted,
+        };
+        let v = verdict(&call, &results, snap_diff, timing);
+        if v != Verdict::Agree {
             let d = Divergence {
-                index: p.done,
+                index: i,
+                fresh_at,
                 call,
                 results,
                 snaps: snap_diff.then_some(snaps),
             };
-            if d.results[0] == d.results[1] {
-                p.unsettled += 1;
-                if p.unsettled_shown.len() < 3 {
-                    p.unsettled_shown.push(d);
+            let unsettled = match v {
+                Verdict::UnsettledCounts => Some((&mut p.unsettled, &mut p.unsettled_shown)),
+                Verdict::UnsettledFlipLimit => Some((&mut p.flip_limit, &mut p.flip_limit_shown)),
+                _ => None,
+            };
+            if let Some((count, shown)) = unsettled {
+                *count += 1;
+                if shown.len() < 3 {
+                    shown.push(d);
                 }
             } else {
                 if p.divergences.len() < SHOWN {
-                    println!(
-                        "# sysfuzz: call {} diverges: {}",
-                        p.done,
-                        call::show(&d.call)
-                    );
+                    println!("# sysfuzz: call {} diverges: {}", i, call::show(&d.call));
                     println!("#   n_tty:  {}", side::show(&d.results[0]));
                     println!("#   other:  {}", side::show(&d.results[1]));
                 }
@@ -292,28 +383,27 @@ fn run_phase(o: &Opts, against: i32, until: Instant, registered: &[i32]) -> Phas
             // The pairs differ now: fresh ones for the next call.
             fresh_in = Some(0);
         }
-        p.done += 1;
-        if p.done.is_multiple_of(100_000) {
+        i += 1;
+        if i.is_multiple_of(100_000) {
             println!(
-                "# sysfuzz: {} calls, {} diverged, {} unsettled, {:.1} s",
-                p.done,
+                "# sysfuzz: {} calls, {} diverged, {} unsettled, {} at the flip limit, {:.1} s",
+                i,
                 p.divergences.len(),
                 p.unsettled,
-                t0.elapsed().as_secs_f64()
+                p.flip_limit,
+                p.started.elapsed().as_secs_f64()
             );
         }
     }
-    // SAFETY: A plain syscall (disarms the watchdog).
-    unsafe { libc::alarm(0) };
-    p.secs = t0.elapsed().as_secs_f64();
-    p
+    true
 }
 
 fn show_divergence(o: &Opts, d: &Divergence) {
     println!(
-        "  # seed {:#x} call {}: {} -> n_tty {}, other {}{}",
+        "  # seed {:#x} call {} (pairs fresh at {}): {} -> n_tty {}, other {}{}",
         o.seed,
         d.index,
+        d.fresh_at,
         call::show(&d.call),
         side::show(&d.results[0]),
         side::show(&d.results[1]),
@@ -327,14 +417,15 @@ fn show_divergence(o: &Opts, d: &Divergence) {
 /// Prints the TAP line of a phase (number `n`, named `what`); returns whether it passed.
 fn report(o: &Opts, n: u32, what: &str, against: i32, p: &Phase) -> bool {
     println!(
-        "# sysfuzz: {what}: {} calls ({} system calls on the two sides, {} hangups), seed {:#x}, {:.1} s, {} diverged, {} unsettled",
+        "# sysfuzz: {what}: {} calls ({} system calls on the two sides, {} hangups), seed {:#x}, {:.1} s, {} diverged, {} unsettled, {} at the flip limit",
         p.done,
         p.syscalls,
         p.hangups,
         o.seed,
         p.secs,
         p.divergences.len(),
-        p.unsettled
+        p.unsettled,
+        p.flip_limit
     );
     if p.unsettled > 0 {
         println!(
@@ -342,6 +433,19 @@ fn report(o: &Opts, n: u32, what: &str, against: i32, p: &Phase) -> bool {
             p.unsettled
         );
         for d in &p.unsettled_shown {
+            show_divergence(o, d);
+        }
+    }
+    println!(
+        "# sysfuzz: {what}: {} reads from a master, {} of them while its stream was tainted (echoes that filled its queue, or a signal character's flush)",
+        p.master_reads, p.master_reads_timed
+    );
+    if p.flip_limit > 0 {
+        println!(
+            "# sysfuzz: {what}: after {} calls the data of a master or slave read (its stream tainted) or the count of a slave write out of room (a master's queue full) differed (timing, README), e.g.:",
+            p.flip_limit
+        );
+        for d in &p.flip_limit_shown {
             show_divergence(o, d);
         }
     }
@@ -362,9 +466,11 @@ fn report(o: &Opts, n: u32, what: &str, against: i32, p: &Phase) -> bool {
         show_divergence(o, d);
     }
     println!(
-        "  # reproduce (guest shell, module loaded): n_rust-test-sysfuzz --seed {:#x} --against {against} --calls {}",
+        "  # reproduce (guest shell, module loaded): n_rust-test-sysfuzz --seed {:#x} --against {against} --start {} --calls {} --trace {}",
         o.seed,
-        p.divergences[0].index + 1
+        p.divergences[0].fresh_at,
+        p.divergences[0].index + 1,
+        p.divergences[0].fresh_at
     );
     false
 }
@@ -384,7 +490,7 @@ fn deadline(secs: u64, until: Option<u64>) -> Instant {
 
 fn main() {
     let o = opts();
-    let registered = registered_discs();
+    let registered = o.discs.clone().unwrap_or_else(registered_discs);
     let pinned = if in_test_guest() { pin_to_cpu0() } else { None };
     let plan = if o.selftest > 0 { 3 } else { 2 };
     println!("TAP version 13");

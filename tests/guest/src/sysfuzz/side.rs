@@ -3,6 +3,7 @@
 //! of a [`Call`] on it, recorded as results ([`Res`]) that the two sides compare.
 
 use crate::call::{Call, Disc, KTermios, Ptr, Target};
+use crate::settle::await_receive;
 use n_rust_guest_tests::sys::{check, get_ldisc, open_pty, set_ldisc};
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -50,10 +51,28 @@ pub fn show(results: &[Res]) -> String {
     )
 }
 
+/// How a side makes its calls (the same on both sides).
+#[derive(Clone, Copy, Debug)]
+pub struct SideOpts {
+    /// Where a [`Disc::Cycle`] of an N_TTY tty goes and comes back from (n_rust's number;
+    /// N_NULL's on a host without n_rust). A tty on another discipline cycles through N_TTY.
+    pub cycle_via: i32,
+    /// Microseconds between the samples of [`await_receive`].
+    pub settle_us: u32,
+}
+
 /// One side: the pair, its second slave descriptor and the arena.
 pub struct Side {
     /// The slave's discipline.
     pub own: i32,
+    opts: SideOpts,
+    /// The slave's discipline as this side's calls have left it (`own` at first).
+    slave_disc: i32,
+    /// The slave's `c_line` as this side's calls have left it: what a reopen after a hangup
+    /// makes its discipline (see [`Side::own_of`]).
+    c_line: u8,
+    /// The slave has been hung up and not opened again: it has no discipline.
+    slave_dead: bool,
     pub master: OwnedFd,
     pub slave: OwnedFd,
     pub extra: Option<OwnedFd>,
@@ -71,7 +90,7 @@ fn set_nonblocking(fd: &OwnedFd) {
 
 impl Side {
     /// A new pair with `disc` on the slave, both ends nonblocking.
-    pub fn open(disc: i32) -> io::Result<Side> {
+    pub fn open(disc: i32, opts: SideOpts) -> io::Result<Side> {
         let pty = open_pty(libc::O_NOCTTY | libc::O_NONBLOCK)?;
         set_nonblocking(&pty.master);
         set_ldisc(&pty.slave, disc)?;
@@ -108,12 +127,24 @@ impl Side {
         )?;
         Ok(Side {
             own: disc,
+            opts,
+            slave_disc: disc,
+            c_line: disc as u8,
+            slave_dead: false,
             master: pty.master,
             slave: pty.slave,
             extra: None,
             path,
             arena: arena.cast(),
         })
+    }
+
+    /// The slave's termios now (`TCGETS`), if it can be read.
+    pub fn slave_termios(&self) -> Option<KTermios> {
+        let mut t = KTermios::default();
+        // SAFETY: TCGETS writes a kernel `struct termios` (36 bytes), KTermios's layout.
+        let r = unsafe { libc::ioctl(self.slave.as_raw_fd(), libc::TCGETS, &mut t) };
+        (r == 0).then_some(t)
     }
 
     fn fd(&self, t: Target) -> libc::c_int {
@@ -124,12 +155,35 @@ impl Side {
         }
     }
 
-    /// The discipline of `t`'s tty when nothing has changed it.
+    /// The discipline `t`'s tty runs as this side's calls have left it: N_TTY on the master;
+    /// on the slave `own`, unless it was hung up and opened again. A pty's hangup resets its
+    /// termios to the driver's (`TTY_DRIVER_RESET_TERMIOS`: `tty_ldisc_hangup()` calls
+    /// `tty_reset_termios()`, so `c_line` becomes 0) and kills its discipline, and the next
+    /// open makes the discipline `c_line`'s (`tty_reopen()`): N_TTY on both sides, unless a
+    /// `TCSETS*` in between set `c_line` (to the side's own number, or a literal one).
     fn own_of(&self, t: Target) -> i32 {
         if t == Target::Master {
             N_TTY
         } else {
-            self.own
+            self.slave_disc
+        }
+    }
+
+    /// Notes a successful open of the slave's path: after a hangup it brought the discipline
+    /// of `c_line` back.
+    fn slave_opened(&mut self) {
+        if self.slave_dead {
+            self.slave_dead = false;
+            self.slave_disc = i32::from(self.c_line);
+        }
+    }
+
+    /// Notes a successful `TIOCSETD` of `disc` on the slave (a switch to the running
+    /// discipline changes nothing, not even `c_line`).
+    fn slave_set(&mut self, disc: i32) {
+        if disc != self.slave_disc {
+            self.slave_disc = disc;
+            self.c_line = disc as u8;
         }
     }
 
@@ -204,7 +258,12 @@ impl Side {
                 let bytes =
                     unsafe { std::slice::from_raw_parts((&k as *const KTermios).cast::<u8>(), 36) };
                 let a = self.arg_in(ptr, bytes);
-                out.push(Res::of(self.ioctl(fd, req, a), &[]));
+                let r = self.ioctl(fd, req, a);
+                if r == 0 {
+                    // Through any descriptor: the master's act on the slave.
+                    self.c_line = k.line;
+                }
+                out.push(Res::of(r, &[]));
             }
             Call::GetTermios { fd, ptr } => {
                 self.put_arena(&[]);
@@ -228,17 +287,38 @@ impl Side {
             }
             Call::SetDisc { fd, disc, ptr } => {
                 let own = self.own_of(fd);
-                let other = if own == N_TTY { N_RUST } else { N_TTY };
+                let other = if own == N_TTY {
+                    self.opts.cycle_via
+                } else {
+                    N_TTY
+                };
                 let first = match disc {
                     Disc::Own => own,
                     Disc::Cycle => other,
                     Disc::Number(n) => n,
                 };
                 let a = self.arg_in(ptr, &first.to_ne_bytes());
-                out.push(Res::of(self.ioctl(fd, libc::TIOCSETD, a), &[]));
+                let r = self.ioctl(fd, libc::TIOCSETD, a);
+                out.push(Res::of(r, &[]));
+                if r == 0 && fd != Target::Master {
+                    self.slave_set(first);
+                }
                 if disc == Disc::Cycle {
+                    if r == 0 {
+                        // The switch restarted the flip work: the interim discipline gets what
+                        // the tty's flip buffer holds (input its old one had no room for). How
+                        // much of it arrives before the switch back, to be lost with the
+                        // interim discipline, would be timing: 0 bytes on one side and a
+                        // buffer's worth on the other (a master's data then differed by 4095
+                        // bytes). So the interim discipline takes all it can first.
+                        await_receive(self.fd(fd), self.opts.settle_us);
+                    }
                     let a = self.arg_in(Ptr::Good, &own.to_ne_bytes());
-                    out.push(Res::of(self.ioctl(fd, libc::TIOCSETD, a), &[]));
+                    let r = self.ioctl(fd, libc::TIOCSETD, a);
+                    if r == 0 && fd != Target::Master {
+                        self.slave_set(own);
+                    }
+                    out.push(Res::of(r, &[]));
                 }
             }
             Call::GetDisc { fd, ptr } => {
@@ -290,7 +370,14 @@ impl Side {
                 };
                 out.push(Res::of(r, &v));
             }
-            Call::Hangup { fd } => out.push(Res::of(self.ioctl(fd, libc::TIOCVHANGUP, 0), &[])),
+            Call::Hangup { fd } => {
+                let r = self.ioctl(fd, libc::TIOCVHANGUP, 0);
+                if r == 0 && fd != Target::Master {
+                    self.c_line = 0;
+                    self.slave_dead = true;
+                }
+                out.push(Res::of(r, &[]));
+            }
             Call::Unknown { fd, cmd, ptr } => {
                 self.put_arena(&[]);
                 let r = self.ioctl(fd, libc::c_ulong::from(cmd), self.addr(ptr, 8));
@@ -343,6 +430,7 @@ impl Side {
                 if r >= 0 {
                     // SAFETY: `r` was just opened and is ours.
                     self.extra = Some(unsafe { OwnedFd::from_raw_fd(r) });
+                    self.slave_opened();
                 }
                 out.push(Res::of(i64::from(r.min(0)), &[]));
             }
@@ -363,6 +451,7 @@ impl Side {
                     )
                 };
                 let new = if r >= 0 {
+                    self.slave_opened();
                     r
                 } else {
                     // SAFETY: A NUL-terminated path.
