@@ -142,3 +142,38 @@ impl Pacer {
         }
     }
 }
+
+/// The CPU that takes the interrupt of `tty` (`/sys/class/tty/TTY/irq`, then the IRQ's
+/// `effective_affinity_list`), if the files say.
+fn irq_cpu(tty: &str) -> Option<usize> {
+    let irq = std::fs::read_to_string(format!("/sys/class/tty/{tty}/irq")).ok()?;
+    let cpus = std::fs::read_to_string(format!("/proc/irq/{}/effective_affinity_list", irq.trim()))
+        .ok()?;
+    cpus.trim().split([',', '-']).next()?.parse().ok()
+}
+
+/// Runs `open` on the CPU that takes `tty`'s interrupt, if it is known (the calling thread
+/// only, for the call), and says which. The first open of a port runs the 8250's start-up
+/// tests: on PREEMPT_RT their opener shares that CPU with the threaded handler, which can
+/// preempt it between the transmit-interrupt test's `IER` write and `IIR` read, and the test
+/// then sets `UART_BUG_TXEN` (see the module's doc); this reproduces the unpaced overrun.
+pub fn open_on_irq_cpu<T>(tty: &str, open: impl FnOnce() -> T) -> (T, Option<usize>) {
+    let Some(cpu) = irq_cpu(tty) else {
+        return (open(), None);
+    };
+    // SAFETY: `old` and `set` are plain data; sched_{get,set}affinity read or write one
+    // cpu_set_t of the size given, for the calling thread (pid 0).
+    unsafe {
+        let size = std::mem::size_of::<libc::cpu_set_t>();
+        let mut old: libc::cpu_set_t = std::mem::zeroed();
+        let saved = libc::sched_getaffinity(0, size, &mut old) == 0;
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu, &mut set);
+        let pinned = libc::sched_setaffinity(0, size, &set) == 0;
+        let result = open();
+        if saved {
+            libc::sched_setaffinity(0, size, &old);
+        }
+        (result, pinned.then_some(cpu))
+    }
+}

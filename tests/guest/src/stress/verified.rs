@@ -482,7 +482,18 @@ pub fn start(
         });
     }
     if serial {
-        let port = ctx(sys::open_rw("/dev/ttyS1", 0), "open /dev/ttyS1")?;
+        // nrust_stress_serial_pace=0: the writer unpaced, and the port opened on the CPU of
+        // its interrupt: what makes the UART overrun on PREEMPT_RT (see crate::uart).
+        let paced =
+            n_rust_guest_tests::run_env::env_num("nrust_stress_serial_pace").unwrap_or(1) != 0;
+        let port = if paced {
+            sys::open_rw("/dev/ttyS1", 0)
+        } else {
+            let (port, cpu) = uart::open_on_irq_cpu("ttyS1", || sys::open_rw("/dev/ttyS1", 0));
+            println!("# ttyS1 unpaced, opened on CPU {cpu:?} (its interrupt's)");
+            port
+        };
+        let port = ctx(port, "open /dev/ttyS1")?;
         ctx(sys::set_ldisc(&port, disc()), "TIOCSETD 29 on ttyS1")?;
         set_base(&port, Kind::Serial, 1, 0, libc::TCSANOW)?;
         // SAFETY: TIOCMBIS reads one int from the pointer, valid for the call.
@@ -508,13 +519,11 @@ pub fn start(
         )?;
         let seed_s = seed ^ 0x5e71a1;
         s.serial_counts = Some(Icount::of(&port)?);
-        // nrust_stress_serial_pace=0: unpaced, as before the UART overrun was understood.
-        let pacer =
-            if n_rust_guest_tests::run_env::env_num("nrust_stress_serial_pace").unwrap_or(1) != 0 {
-                Some(Pacer::new(ctx(port.try_clone(), "dup ttyS1")?)?)
-            } else {
-                None
-            };
+        let pacer = if paced {
+            Some(Pacer::new(ctx(port.try_clone(), "dup ttyS1")?)?)
+        } else {
+            None
+        };
         start_stream(
             &mut s,
             "ttyS1 loop".into(),
