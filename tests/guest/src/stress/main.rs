@@ -317,7 +317,7 @@ fn main() {
         );
     } else {
         let why = if std::path::Path::new("/dev/ttyS1").exists() {
-            "nrust_stress_serial=0 (the up/rt layers of make test: an open finding on PREEMPT_RT, README \"Stress run\")"
+            "nrust_stress_serial=0"
         } else {
             "no /dev/ttyS1"
         };

@@ -152,15 +152,25 @@ fn irq_cpu(tty: &str) -> Option<usize> {
     cpus.trim().split([',', '-']).next()?.parse().ok()
 }
 
-/// Runs `open` on the CPU that takes `tty`'s interrupt, if it is known (the calling thread
-/// only, for the call), and says which. The first open of a port runs the 8250's start-up
-/// tests: on PREEMPT_RT their opener shares that CPU with the threaded handler, which can
-/// preempt it between the transmit-interrupt test's `IER` write and `IIR` read, and the test
-/// then sets `UART_BUG_TXEN` (see the module's doc); this reproduces the unpaced overrun.
-pub fn open_on_irq_cpu<T>(tty: &str, open: impl FnOnce() -> T) -> (T, Option<usize>) {
-    let Some(cpu) = irq_cpu(tty) else {
-        return (open(), None);
-    };
+/// Opens `tty` (`open`) on the CPU that takes its interrupt, and says which. The first open of
+/// a port requests its interrupt and runs the 8250's start-up tests: on PREEMPT_RT their
+/// opener shares that CPU with the threaded handler, which can preempt it between the
+/// transmit-interrupt test's `IER` write and `IIR` read, and the test then sets
+/// `UART_BUG_TXEN` (see the module's doc). The interrupt is put on CPU 0 first (its
+/// `smp_affinity_list`): where the kernel puts it is known only once it is requested.
+pub fn open_on_irq_cpu(
+    tty: &str,
+    open: impl Fn() -> std::io::Result<OwnedFd>,
+) -> (std::io::Result<OwnedFd>, Option<usize>) {
+    if let Ok(irq) = std::fs::read_to_string(format!("/sys/class/tty/{tty}/irq")) {
+        let _ = std::fs::write(format!("/proc/irq/{}/smp_affinity_list", irq.trim()), "0");
+    }
+    let fd = pinned(0, &open);
+    (fd, irq_cpu(tty))
+}
+
+/// Runs `f` with the calling thread pinned to `cpu`, then puts its mask back.
+fn pinned<T>(cpu: usize, f: impl FnOnce() -> T) -> T {
     // SAFETY: `old` and `set` are plain data; sched_{get,set}affinity read or write one
     // cpu_set_t of the size given, for the calling thread (pid 0).
     unsafe {
@@ -169,11 +179,82 @@ pub fn open_on_irq_cpu<T>(tty: &str, open: impl FnOnce() -> T) -> (T, Option<usi
         let saved = libc::sched_getaffinity(0, size, &mut old) == 0;
         let mut set: libc::cpu_set_t = std::mem::zeroed();
         libc::CPU_SET(cpu, &mut set);
-        let pinned = libc::sched_setaffinity(0, size, &set) == 0;
-        let result = open();
+        libc::sched_setaffinity(0, size, &set);
+        let result = f();
         if saved {
             libc::sched_setaffinity(0, size, &old);
         }
-        (result, pinned.then_some(cpu))
+        result
     }
+}
+
+/// The overrun made on purpose (PREEMPT_RT only, where a `SCHED_FIFO` thread can keep the
+/// threaded interrupt handler off its CPU): with the handler held off, two writes of 16
+/// bytes to the idle port `fd` (raw, in loopback). If `UART_BUG_TXEN` is set, each write
+/// transmits at once from the writer's own call, the second into a receive FIFO the handler
+/// has not emptied: 16 bytes are lost and the handler then delivers `A`, a `\0` (the
+/// driver's `TTY_OVERRUN` byte) and `B`..`P`. Otherwise nothing is sent until the handler
+/// runs, and all 32 bytes arrive. Returns what arrived and what the UART counted.
+pub fn provoke_overrun(fd: &OwnedFd) -> Result<String, String> {
+    let cpu = irq_cpu("ttyS1").ok_or("ttyS1's interrupt CPU unknown")?;
+    let other = usize::from(cpu == 0);
+    let hold = std::sync::Arc::new(std::sync::atomic::AtomicU8::new(0));
+    let h = hold.clone();
+    let hog = std::thread::spawn(move || {
+        pinned(cpu, || {
+            // SAFETY: sched_param is plain data; policy and priority for the calling thread.
+            let fifo = unsafe {
+                let p = libc::sched_param { sched_priority: 99 };
+                libc::sched_setscheduler(0, libc::SCHED_FIFO, &p) == 0
+            };
+            h.store(if fifo { 1 } else { 2 }, Ordering::SeqCst);
+            let until = std::time::Instant::now() + Duration::from_millis(300);
+            while h.load(Ordering::SeqCst) == 1 && std::time::Instant::now() < until {
+                std::hint::spin_loop();
+            }
+        })
+    });
+    while hold.load(Ordering::SeqCst) == 0 {
+        std::thread::yield_now();
+    }
+    let base = Icount::of(fd)?;
+    let written = pinned(other, || {
+        let mut n = 0;
+        for chunk in [b"ABCDEFGHIJKLMNOP", b"abcdefghijklmnop"] {
+            // SAFETY: `chunk` is valid for reads of its length.
+            n += unsafe { libc::write(fd.as_raw_fd(), chunk.as_ptr().cast(), chunk.len()) };
+        }
+        n
+    });
+    let sent = Icount::of(fd)?;
+    let fifo = hold.swap(0, Ordering::SeqCst) == 1;
+    let _ = hog.join();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 64];
+    loop {
+        let mut pfd = libc::pollfd {
+            fd: fd.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: One valid pollfd; `buf` is valid for writes of its length.
+        let n = unsafe {
+            if libc::poll(&mut pfd, 1, 300) <= 0 {
+                break;
+            }
+            libc::read(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len())
+        };
+        if n <= 0 {
+            break;
+        }
+        got.extend_from_slice(&buf[..n as usize]);
+    }
+    let now = Icount::of(fd)?;
+    Ok(format!(
+        "handler held off by a SCHED_FIFO thread on CPU {cpu}: {fifo}; wrote {written} from CPU \
+         {other}, transmitted during the writes {}; read back {:?}; UART: {}",
+        sent.tx - base.tx,
+        String::from_utf8_lossy(&got),
+        now.summary_since(&base)
+    ))
 }

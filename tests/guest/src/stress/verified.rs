@@ -482,18 +482,35 @@ pub fn start(
         });
     }
     if serial {
-        // nrust_stress_serial_pace=0: the writer unpaced, and the port opened on the CPU of
-        // its interrupt: what makes the UART overrun on PREEMPT_RT (see crate::uart).
-        let paced =
-            n_rust_guest_tests::run_env::env_num("nrust_stress_serial_pace").unwrap_or(1) != 0;
-        let port = if paced {
-            sys::open_rw("/dev/ttyS1", 0)
-        } else {
+        // nrust_stress_serial_pace=0: the writer unpaced. nrust_stress_serial_probe=1: the
+        // port opened on the CPU of its interrupt, then an overrun provoked on N_TTY and on
+        // n_rust (what makes the UART overrun on PREEMPT_RT, see crate::uart).
+        let knob = |name: &str, default: u64| {
+            n_rust_guest_tests::run_env::env_num(name).unwrap_or(default) != 0
+        };
+        let paced = knob("nrust_stress_serial_pace", 1);
+        let probe = knob("nrust_stress_serial_probe", 0);
+        let port = if probe {
             let (port, cpu) = uart::open_on_irq_cpu("ttyS1", || sys::open_rw("/dev/ttyS1", 0));
-            println!("# ttyS1 unpaced, opened on CPU {cpu:?} (its interrupt's)");
+            println!("# ttyS1 opened on CPU 0, its interrupt on CPU {cpu:?}");
             port
+        } else {
+            sys::open_rw("/dev/ttyS1", 0)
         };
         let port = ctx(port, "open /dev/ttyS1")?;
+        if probe {
+            // The overrun on purpose, on N_TTY and on n_rust: a UART's doing, or not.
+            for d in [0, sys::N_DEVELOPMENT] {
+                ctx(sys::set_ldisc(&port, d), "TIOCSETD on ttyS1")?;
+                set_base(&port, Kind::Serial, 1, 0, libc::TCSANOW)?;
+                // SAFETY: TIOCMBIS reads one int from the pointer, valid for the call.
+                unsafe { libc::ioctl(port.as_raw_fd(), libc::TIOCMBIS, &TIOCM_LOOP) };
+                match uart::provoke_overrun(&port) {
+                    Ok(what) => println!("# ttyS1 overrun probe, discipline {d}: {what}"),
+                    Err(e) => println!("# ttyS1 overrun probe, discipline {d}: {e}"),
+                }
+            }
+        }
         ctx(sys::set_ldisc(&port, disc()), "TIOCSETD 29 on ttyS1")?;
         set_base(&port, Kind::Serial, 1, 0, libc::TCSANOW)?;
         // SAFETY: TIOCMBIS reads one int from the pointer, valid for the call.
