@@ -8,15 +8,17 @@
 //! FIFO, so its own bursts cannot overrun; but when its start-up test decides that the UART
 //! does not raise a transmit interrupt (`UART_BUG_TXEN`), `start_tx` writes a burst from the
 //! writer's own context, with whatever the handler has not read yet still in the receive FIFO.
-//! On PREEMPT_RT that test misfires: the port lock does not keep the threaded handler from
-//! reading `IIR` (which clears the pending transmit interrupt) between the test's `IER` write
-//! and its own `IIR` read. So the writer starts a write only when the UART has nothing in
-//! flight (its output queue empty and every byte transmitted since the start received): the burst
-//! that a write starts then lands in an empty FIFO. It writes at most the tty layer's write
-//! chunk (2,048 bytes) at a time, so one `write` is one `uart_write` and starts the
-//! transmitter at most once, and stays at most [`MAX_LEAD`] bytes ahead of the reader (a
-//! UART without flow control has no other back-pressure: past the flip buffers' memory limit
-//! the driver drops bytes, `buf_overrun`).
+//! That test can misfire: the handler reads `IIR` (which clears QEMU's pending transmit
+//! interrupt) before it takes the port lock, so if it runs between the test's `IER` write and
+//! its `IIR` read the test sees no interrupt; on PREEMPT_RT the port lock does not even keep
+//! the threaded handler off the test's own CPU. (Read from the sources, not yet caught in the
+//! act: [`provoke_overrun`] shows it when it happens.) So the writer starts a write only when
+//! the UART has nothing in flight (its output queue empty and every byte transmitted since
+//! the start received): the burst a write starts then lands in an empty receive FIFO. It
+//! writes at most the tty layer's write chunk (2,048 bytes) at a time, so one `write` is one
+//! `uart_write` and starts the transmitter at most once, and stays at most [`MAX_LEAD`] bytes
+//! ahead of the reader (a UART without flow control has no other back-pressure: past the flip
+//! buffers' memory limit the driver drops bytes, `buf_overrun`).
 
 use crate::verified::{Control, Stream};
 use std::os::fd::{AsRawFd, OwnedFd};
