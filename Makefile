@@ -150,7 +150,6 @@ fuzz-short:
 stress: kernel-src guest
 	@N_RUST_GUEST_SUITES=n_rust-test-stress,n_rust-test-lifecycle \
 		N_RUST_STRESS_SECONDS=$(STRESS_SECONDS) N_RUST_LIFECYCLE_CYCLES=$(STRESS_CYCLES) \
-		N_RUST_STRESS_SERIAL=1 \
 		N_RUST_GUEST_MEM=$(STRESS_MEM) N_RUST_GUEST_TIMEOUT=$$(($(STRESS_SECONDS) + 2400)) \
 		scripts/test-config.sh debug
 # The guest syscall fuzzer alone, long (README, "Fuzzing"): one guest boot running only

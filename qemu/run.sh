@@ -56,6 +56,12 @@ append="console=ttyS0 loglevel=${N_RUST_LOGLEVEL:-7} panic=-1 kunit.filter_glob=
 [ -n "${N_RUST_STRESS_SECONDS:-}" ] && append="$append nrust_stress_seconds=$N_RUST_STRESS_SECONDS"
 [ -n "${N_RUST_STRESS_SEED:-}" ] && append="$append nrust_stress_seed=$N_RUST_STRESS_SEED"
 [ -n "${N_RUST_STRESS_SERIAL:-}" ] && append="$append nrust_stress_serial=$N_RUST_STRESS_SERIAL"
+# N_RUST_STRESS_SERIAL_PACE=0: ttyS1's writer unpaced; N_RUST_STRESS_SERIAL_PROBE=1: ttyS1 opened
+# on its interrupt's CPU and an overrun provoked (PREEMPT_RT; README "Stress run");
+# N_RUST_STRESS_DISC=0: the same load on N_TTY (a control of the harness).
+[ -n "${N_RUST_STRESS_SERIAL_PACE:-}" ] && append="$append nrust_stress_serial_pace=$N_RUST_STRESS_SERIAL_PACE"
+[ -n "${N_RUST_STRESS_SERIAL_PROBE:-}" ] && append="$append nrust_stress_serial_probe=$N_RUST_STRESS_SERIAL_PROBE"
+[ -n "${N_RUST_STRESS_DISC:-}" ] && append="$append nrust_stress_disc=$N_RUST_STRESS_DISC"
 [ -n "${N_RUST_LIFECYCLE_CYCLES:-}" ] && append="$append nrust_lifecycle_cycles=$N_RUST_LIFECYCLE_CYCLES"
 # The syscall fuzzer (n_rust-test-sysfuzz): calls, seed, time limit, second discipline.
 [ -n "${N_RUST_SYSFUZZ_CALLS:-}" ] && append="$append nrust_sysfuzz_calls=$N_RUST_SYSFUZZ_CALLS"

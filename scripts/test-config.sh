@@ -13,9 +13,7 @@
 # scenarios depend on timing, and on the uniprocessor kernel scenario 33 of the fixed seed
 # diverged once in two runs; see README "Kernel configurations"). The stress run and the
 # load/unload cycles run shorter there too: N_RUST_CONFIG_STRESS_SECONDS (10) and
-# N_RUST_CONFIG_LIFECYCLE_CYCLES (3), and the syscall fuzzer N_RUST_CONFIG_SYSFUZZ_SECONDS (15);
-# the stress run's ttyS1 stream is off there (N_RUST_CONFIG_STRESS_SERIAL, default 0: a NUL
-# byte appeared in it once on PREEMPT_RT, an open finding, README "Stress run"),
+# N_RUST_CONFIG_LIFECYCLE_CYCLES (3), and the syscall fuzzer N_RUST_CONFIG_SYSFUZZ_SECONDS (15),
 # unless N_RUST_STRESS_SECONDS / N_RUST_LIFECYCLE_CYCLES / N_RUST_SYSFUZZ_SECONDS
 # are set (`make stress` sets them for the debug configuration).
 # Prints a line per step and, last, "config NAME: P passed, F failed" (the module build
@@ -75,7 +73,6 @@ N_RUST_DIFF_SCENARIOS=${N_RUST_CONFIG_DIFF_SCENARIOS:-300} \
 	N_RUST_STRESS_SECONDS=${N_RUST_STRESS_SECONDS:-${N_RUST_CONFIG_STRESS_SECONDS:-10}} \
 	N_RUST_LIFECYCLE_CYCLES=${N_RUST_LIFECYCLE_CYCLES:-${N_RUST_CONFIG_LIFECYCLE_CYCLES:-3}} \
 	N_RUST_SYSFUZZ_SECONDS=${N_RUST_SYSFUZZ_SECONDS:-${N_RUST_CONFIG_SYSFUZZ_SECONDS:-15}} \
-	N_RUST_STRESS_SERIAL=${N_RUST_STRESS_SERIAL:-${N_RUST_CONFIG_STRESS_SERIAL:-0}} \
 	"$tree/qemu/run.sh" --test "$kdir" "$cfg" >"$cfg/run.out" 2>&1
 run_status=$?
 if "$top/tests/guest-tap.py" "$cfg/guest-console.log" >"$cfg/guest-tap.out" 2>&1 && [ $run_status -eq 0 ]; then

@@ -8,40 +8,9 @@ pub mod ops;
 pub mod tty_double;
 
 use invariants::{check_state, span, OpKind, Overfill};
-use n_rust_engine::{
-    DriverError, DriverInfo, Engine, IFlag, LFlag, OFlag, Termios, NCCS, N_TTY_BUF_SIZE, VERASE,
-    VKILL, VREPRINT, VWERASE,
-};
+use n_rust_engine::{DriverError, DriverInfo, Engine, IFlag, LFlag, OFlag, Termios, NCCS};
 use ops::{Input, Op, MAX_DATA, MAX_OPS};
 use tty_double::TtyDouble;
-
-/// Could receiving `data` (after a flush in its middle, so the echo bytes it queued are not
-/// known) queue more echo bytes than the echo ring holds, `pending` bytes already queued and
-/// `line` bytes into the line? Each character echoes at most two bytes (`^X`, an escaped
-/// 0xff), plus the `/` closing an ECHOPRT erase; in canonical mode each erase or reprint
-/// (KILL, WERASE, ERASE, REPRINT, after ISTRIP or IUCLC) up to six per character of the
-/// line, counted twice over for a margin.
-fn echo_may_overfill(t: &Termios, canon: bool, data: &[u8], line: usize, pending: usize) -> bool {
-    if !t.l(LFlag::ECHO) && !t.l(LFlag::ECHONL) {
-        return false;
-    }
-    let editing = [VERASE, VKILL, VWERASE, VREPRINT].map(|i| t.cc(i));
-    let is_editing = |c: u8| {
-        let lower = if c.is_ascii_uppercase() || (0xc0..=0xde).contains(&c) {
-            c + 32
-        } else {
-            c
-        };
-        [c, c & 0x7f, lower].iter().any(|x| editing.contains(x))
-    };
-    let edits = if canon {
-        data.iter().filter(|&&c| is_editing(c)).count()
-    } else {
-        0
-    };
-    let bound = 2 * data.len() + 1 + 12 * (line + data.len()) * edits;
-    pending + bound > N_TTY_BUF_SIZE
-}
 
 /// Largest read asked for.
 const MAX_READ: usize = 5000;
@@ -54,6 +23,9 @@ struct Run {
     over: Overfill,
     /// An ECHOPRT erase may have queued an op that moves the column with no output.
     move_back_queued: bool,
+    /// The echo ring overran and has not been empty since: what it replays is not the echo
+    /// stream (overwritten slots, ops cut in two), so no column to expect.
+    echo_garbled: bool,
     /// PARMRK was on at some receive: a received byte may be read as three.
     parmrk_seen: bool,
     /// Bytes the engine took from the driver.
@@ -85,6 +57,7 @@ pub fn run_traced(input: &Input, trace: &mut dyn FnMut(usize, &Op, &Engine)) {
         tty: TtyDouble::new(t),
         over: Overfill::default(),
         move_back_queued: false,
+        echo_garbled: false,
         parmrk_seen: false,
         received: 0,
         read_data: 0,
@@ -104,6 +77,7 @@ impl Run {
         let ix = self.e.indices();
         if ix.echo_head == ix.echo_tail {
             self.move_back_queued = false;
+            self.echo_garbled = false;
         }
         let column_before = self.e.column();
         self.tty.model.column = column_before;
@@ -120,32 +94,24 @@ impl Run {
                 noflow,
                 lookahead,
             } => {
-                let canon = self.e.icanon();
-                let line = ix.read_head.wrapping_sub(ix.canon_head).min(N_TTY_BUF_SIZE);
-                kind.canon_parmrk_receive = canon && self.t.i(IFlag::PARMRK);
+                kind.canon_parmrk_receive = self.e.icanon() && self.t.i(IFlag::PARMRK);
                 let (bytes, flags): (Vec<u8>, Vec<u8>) =
                     data.iter().map(|b| b.decode(&self.t)).unzip();
                 let times = usize::from(*repeat) + 1;
                 let bytes = repeat_bounded(&bytes, times);
                 let flags = repeat_bounded(&flags, times);
                 let flags = flagged.then_some(flags.as_slice());
-                let t = self.t;
                 let flushed = self.receive(&bytes, flags, *noflow, usize::from(*lookahead));
                 kind.lookahead_flushed = flushed;
-                // More echo bytes queued than the echo ring had free (an erase or reprint of
-                // a long line, or two-byte echoes stepping over every multiple of 256 that
-                // `commit_echoes` writes at): the ring may have been overfilled and its
-                // overwritten bytes (ops included) replayed, so no column to expect. Without
-                // a flush the bytes queued are known; a flush restarts the ring.
-                let pending = ix.echo_head.wrapping_sub(ix.echo_tail);
-                let queued = self.e.indices().echo_head.wrapping_sub(ix.echo_head);
-                kind.echo_overfill_receive = if flushed {
-                    echo_may_overfill(&t, canon, &bytes, line, pending)
-                } else {
-                    pending.saturating_add(queued) > N_TTY_BUF_SIZE
-                };
+                // An echo byte queued over an unwritten one (an erase or reprint of a long
+                // line, or two-byte echoes stepping over every multiple of 256 that
+                // `commit_echoes` writes at): the ring overran, as N_TTY's does, and its
+                // overwritten slots (ops included) are replayed, so no column to expect until
+                // it has been empty again. The engine counts each such byte, before and after
+                // any flush of the receive.
+                kind.echo_overfill_receive = self.e.indices().echo_overruns != ix.echo_overruns;
                 if kind.echo_overfill_receive {
-                    column_exact = false;
+                    self.echo_garbled = true;
                 }
             }
             Op::Read { size, packet } => {
@@ -201,9 +167,10 @@ impl Run {
             self.received
         );
         let t = self.t;
+        let echo_replayed_as_queued =
+            !(self.echo_garbled || echo_overfull_before || self.over.echo);
         let exact = column_exact
-            && !echo_overfull_before
-            && !self.over.echo
+            && echo_replayed_as_queued
             && t.o(OFlag::OPOST)
             && !(t.o(OFlag::ONLRET) && t.o(OFlag::ONLCR))
             && self.tty.write_error.is_none()

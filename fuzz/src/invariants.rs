@@ -58,8 +58,8 @@ pub struct Overfill {
 pub struct OpKind {
     /// A receive in canonical mode with PARMRK (may overfill the read ring).
     pub canon_parmrk_receive: bool,
-    /// A receive with ECHO that queued (or, if it flushed, may have queued) more echo bytes
-    /// than the echo ring had free: it may have overfilled the ring.
+    /// A receive that queued an echo byte over an unwritten one (the engine's
+    /// `echo_overruns` moved): it may have overfilled the ring.
     pub echo_overfill_receive: bool,
     /// A receive whose signal character flushed the input (may wrap `lookahead_count` below
     /// zero if some of the bytes were looked ahead).

@@ -25,8 +25,12 @@ const ECHO_BLOCK: usize = 256;
 const ECHO_DISCARD_WATERMARK: usize = N_TTY_BUF_SIZE - (ECHO_BLOCK + 32);
 
 impl Engine {
-    /// Append `c` to the echo ring (`add_echo_byte`).
+    /// Append `c` to the echo ring (`add_echo_byte`), over the oldest unwritten byte when the
+    /// ring is full (as N_TTY does; counted in `echo_overruns`).
     pub(super) fn add_echo_byte(&mut self, c: u8) {
+        if self.echo_head.wrapping_sub(self.echo_tail) >= N_TTY_BUF_SIZE {
+            self.echo_overruns = self.echo_overruns.wrapping_add(1);
+        }
         if let Some(s) = self.echo_buf.get_mut(self.echo_head & MASK) {
             *s = c;
         }

@@ -151,6 +151,10 @@ engine_state! {
         canon_column: u32 = 0,
         /// Next echo byte to write (`echo_tail`).
         echo_tail: usize = 0,
+        /// Echo bytes queued over bytes of the echo ring not yet written out: how often the
+        /// ring overran since open (no field of `n_tty_data`, whose ring overruns the same
+        /// way; read by the engine fuzzer through `testing::inspect`).
+        echo_overruns: u64 = 0,
         /// What the discipline did since it was opened (no field of `n_tty_data`).
         counters: Counters = Counters::ZERO,
     }

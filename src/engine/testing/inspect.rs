@@ -25,6 +25,8 @@ pub struct Indices {
     pub echo_mark: usize,
     /// `echo_tail`: next echo byte to write.
     pub echo_tail: usize,
+    /// Echo bytes queued over unwritten ones since open: the echo ring overran.
+    pub echo_overruns: u64,
     /// `lookahead_count`: bytes whose flow control `lookahead` did ahead.
     pub lookahead_count: usize,
     /// `canon_column`: where the input line's echo began.
@@ -49,6 +51,7 @@ impl Engine {
             echo_commit: self.echo_commit,
             echo_mark: self.echo_mark,
             echo_tail: self.echo_tail,
+            echo_overruns: self.echo_overruns,
             lookahead_count: self.lookahead_count,
             canon_column: self.canon_column,
             push: self.push,

@@ -8,6 +8,7 @@
 
 use crate::counts::{add, count, Op};
 use crate::endpoint::{open_peer, Endpoint, Io, Style};
+use crate::uart::{self, Icount, Pacer};
 use crate::workers::{disc, spawn, Rng, Worker};
 use n_rust_guest_tests::sys;
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -60,7 +61,7 @@ impl Control {
     }
 
     /// Whether the drain deadline has passed.
-    fn past_deadline(&self) -> bool {
+    pub fn past_deadline(&self) -> bool {
         let limit = self.drain_deadline_ms.load(Ordering::SeqCst);
         limit != 0 && self.start.elapsed().as_millis() as u64 > limit
     }
@@ -113,13 +114,15 @@ impl Source {
     }
 }
 
-/// Writes stream `seed` to `out` until told to stop (a canonical writer ends its line first).
+/// Writes stream `seed` to `out` until told to stop (a canonical writer ends its line first);
+/// with a `pacer` (ttyS1), each write waits for the UART to be idle (see [`crate::uart`]).
 fn write_stream(
     out: Endpoint,
     seed: u64,
     lines: bool,
     stream: Arc<Stream>,
     control: Arc<Control>,
+    pacer: Option<Pacer>,
 ) -> Result<(), String> {
     let mut source = Source::new(seed, lines, false);
     let mut rng = Rng::new(seed ^ 0x5eed);
@@ -133,7 +136,13 @@ fn write_stream(
             pending = source.next_piece();
             at = 0;
         }
-        let len = rng.range(1, pending.len() - at);
+        let mut len = rng.range(1, pending.len() - at);
+        if let Some(pacer) = &pacer {
+            if !pacer.wait_idle(&stream, &control)? {
+                break; // told to stop: a raw writer may stop in the middle of its piece
+            }
+            len = len.min(uart::MAX_WRITE);
+        }
         match out.write(&pending[at..at + len]) {
             Io::Done(n) => {
                 at += n;
@@ -337,6 +346,8 @@ pub struct Streams {
     pub streams: Vec<Arc<Stream>>,
     /// The ttys the termios changer varies.
     pub knobs: Vec<Knob>,
+    /// ttyS1's UART counts when its stream started.
+    pub serial_counts: Option<Icount>,
 }
 
 fn ctx<T>(r: std::io::Result<T>, what: &str) -> Result<T, String> {
@@ -354,7 +365,9 @@ enum Shape {
     LinesOut,
 }
 
-/// Starts one stream: `ends.0` written, `ends.1` read; counted under `unit`.
+/// Starts one stream: `ends.0` written (paced by `pacer`, if any), `ends.1` read; counted
+/// under `unit`.
+#[allow(clippy::too_many_arguments)]
 fn start_stream(
     s: &mut Streams,
     name: String,
@@ -363,6 +376,7 @@ fn start_stream(
     shape: Shape,
     unit: Op,
     control: &Arc<Control>,
+    pacer: Option<Pacer>,
 ) {
     let (out, input) = ends;
     let lines = shape != Shape::Raw;
@@ -373,7 +387,7 @@ fn start_stream(
     s.streams.push(stream.clone());
     let (st, c) = (stream.clone(), control.clone());
     s.workers.push(spawn(format!("{name} writer"), move || {
-        write_stream(out, seed, lines, st, c)
+        write_stream(out, seed, lines, st, c, pacer)
     }));
     let (st, c) = (stream, control.clone());
     let source = Source::new(seed, lines, shape == Shape::LinesOut);
@@ -395,6 +409,7 @@ pub fn start(
         workers: Vec::new(),
         streams: Vec::new(),
         knobs: Vec::new(),
+        serial_counts: None,
     };
     for i in 0..raw + canon {
         let kind = if i < raw { Kind::Raw } else { Kind::Canonical };
@@ -429,6 +444,7 @@ pub fn start(
             if lines { Shape::LinesIn } else { Shape::Raw },
             unit,
             control,
+            None,
         );
         // Out: slave (style i+1) -> master (the master's file is non-blocking: poll or epoll).
         let s_out = ctx(
@@ -456,6 +472,7 @@ pub fn start(
             if lines { Shape::LinesOut } else { Shape::Raw },
             Op::RawBytesChecked,
             control,
+            None,
         );
         // The master stays open until the end: its last close would hang the slave up.
         s.knobs.push(Knob {
@@ -465,7 +482,35 @@ pub fn start(
         });
     }
     if serial {
-        let port = ctx(sys::open_rw("/dev/ttyS1", 0), "open /dev/ttyS1")?;
+        // nrust_stress_serial_pace=0: the writer unpaced. nrust_stress_serial_probe=1: the
+        // port opened on the CPU of its interrupt, then an overrun provoked on N_TTY and on
+        // n_rust (what makes the UART overrun on PREEMPT_RT, see crate::uart).
+        let knob = |name: &str, default: u64| {
+            n_rust_guest_tests::run_env::env_num(name).unwrap_or(default) != 0
+        };
+        let paced = knob("nrust_stress_serial_pace", 1);
+        let probe = knob("nrust_stress_serial_probe", 0);
+        let port = if probe {
+            let (port, cpu) = uart::open_on_irq_cpu("ttyS1", || sys::open_rw("/dev/ttyS1", 0));
+            println!("# ttyS1 opened on CPU 0, its interrupt on CPU {cpu:?}");
+            port
+        } else {
+            sys::open_rw("/dev/ttyS1", 0)
+        };
+        let port = ctx(port, "open /dev/ttyS1")?;
+        if probe {
+            // The overrun on purpose, on N_TTY and on n_rust: a UART's doing, or not.
+            for d in [0, sys::N_DEVELOPMENT] {
+                ctx(sys::set_ldisc(&port, d), "TIOCSETD on ttyS1")?;
+                set_base(&port, Kind::Serial, 1, 0, libc::TCSANOW)?;
+                // SAFETY: TIOCMBIS reads one int from the pointer, valid for the call.
+                unsafe { libc::ioctl(port.as_raw_fd(), libc::TIOCMBIS, &TIOCM_LOOP) };
+                match uart::provoke_overrun(&port) {
+                    Ok(what) => println!("# ttyS1 overrun probe, discipline {d}: {what}"),
+                    Err(e) => println!("# ttyS1 overrun probe, discipline {d}: {e}"),
+                }
+            }
+        }
         ctx(sys::set_ldisc(&port, disc()), "TIOCSETD 29 on ttyS1")?;
         set_base(&port, Kind::Serial, 1, 0, libc::TCSANOW)?;
         // SAFETY: TIOCMBIS reads one int from the pointer, valid for the call.
@@ -490,6 +535,12 @@ pub fn start(
             "ttyS1 reader",
         )?;
         let seed_s = seed ^ 0x5e71a1;
+        s.serial_counts = Some(Icount::of(&port)?);
+        let pacer = if paced {
+            Some(Pacer::new(ctx(port.try_clone(), "dup ttyS1")?)?)
+        } else {
+            None
+        };
         start_stream(
             &mut s,
             "ttyS1 loop".into(),
@@ -498,6 +549,7 @@ pub fn start(
             Shape::Raw,
             Op::SerialBytesChecked,
             control,
+            pacer,
         );
         s.knobs.push(Knob {
             fd: port,
