@@ -4,6 +4,7 @@
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
+use n_rust_guest_tests::serial_counts::Icount;
 use n_rust_guest_tests::sys;
 
 /// The port the host drives.
@@ -11,38 +12,9 @@ pub const PORT: &str = "/dev/ttyS1";
 /// The port whose output is a file the host follows: one marker per line.
 pub const MARKERS: &str = "/dev/ttyS2";
 
-/// `TIOCGICOUNT` (x86): the serial driver's interrupt counters.
-const TIOCGICOUNT: libc::c_ulong = 0x545D;
-
-/// `struct serial_icounter_struct` of `<linux/serial.h>`.
-#[repr(C)]
-#[derive(Default, Clone, Copy)]
-pub struct Icount {
-    cts: i32,
-    dsr: i32,
-    rng: i32,
-    dcd: i32,
-    /// Characters received.
-    pub rx: i32,
-    tx: i32,
-    frame: i32,
-    /// Hardware overruns (LSR OE).
-    pub overrun: i32,
-    parity: i32,
-    /// Breaks received.
-    pub brk: i32,
-    /// Characters dropped because the tty's flip buffers were full.
-    pub buf_overrun: i32,
-    reserved: [i32; 9],
-}
-
 /// The port's counters (`TIOCGICOUNT`).
 pub fn icount(port: &OwnedFd) -> Result<Icount, String> {
-    let mut counts = Icount::default();
-    // SAFETY: TIOCGICOUNT writes one `serial_icounter_struct`, which `counts` is.
-    sys::check(unsafe { libc::ioctl(port.as_raw_fd(), TIOCGICOUNT, &mut counts) } as libc::c_long)
-        .map_err(|e| format!("TIOCGICOUNT: {e}"))?;
-    Ok(counts)
+    Icount::of(port)
 }
 
 /// The line of port 1 in `/proc/tty/driver/serial_8250` (`serial` before Linux 7.x; its

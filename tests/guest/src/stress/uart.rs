@@ -21,73 +21,10 @@
 //! buffers' memory limit the driver drops bytes, `buf_overrun`).
 
 use crate::verified::{Control, Stream};
+pub use n_rust_guest_tests::serial_counts::Icount;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
-
-/// `struct serial_icounter_struct` of `<linux/serial.h>`.
-#[repr(C)]
-#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
-pub struct Icount {
-    cts: i32,
-    dsr: i32,
-    rng: i32,
-    dcd: i32,
-    /// Bytes the driver read from the receiver.
-    pub rx: i32,
-    /// Bytes the driver gave the transmitter.
-    pub tx: i32,
-    frame: i32,
-    overrun: i32,
-    parity: i32,
-    brk: i32,
-    buf_overrun: i32,
-    reserved: [i32; 9],
-}
-
-impl Icount {
-    /// The counts of `fd`'s UART now.
-    pub fn of(fd: &OwnedFd) -> Result<Self, String> {
-        let mut c = Self::default();
-        // SAFETY: TIOCGICOUNT writes one serial_icounter_struct, which `c` is (repr(C), the
-        // same 20 ints), valid for the call.
-        if unsafe { libc::ioctl(fd.as_raw_fd(), libc::TIOCGICOUNT, &mut c) } < 0 {
-            return Err(format!("TIOCGICOUNT: {}", std::io::Error::last_os_error()));
-        }
-        Ok(c)
-    }
-
-    /// The receive errors counted since `base`, by name (empty: none).
-    pub fn errors_since(&self, base: &Icount) -> String {
-        [
-            ("overrun", self.overrun - base.overrun),
-            ("buf_overrun", self.buf_overrun - base.buf_overrun),
-            ("brk", self.brk - base.brk),
-            ("frame", self.frame - base.frame),
-            ("parity", self.parity - base.parity),
-        ]
-        .iter()
-        .filter(|(_, n)| *n != 0)
-        .map(|(name, n)| format!("{name} {n}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-    }
-
-    /// Every count moved since `base`, for the log.
-    pub fn summary_since(&self, base: &Icount) -> String {
-        let errors = self.errors_since(base);
-        format!(
-            "rx {} tx {}; {}",
-            self.rx - base.rx,
-            self.tx - base.tx,
-            if errors.is_empty() {
-                "no overrun, break, framing or parity error".to_string()
-            } else {
-                errors
-            }
-        )
-    }
-}
 
 /// At most this many bytes written and not yet read back.
 pub const MAX_LEAD: u64 = 64 * 1024;
