@@ -30,6 +30,7 @@ mod termios_lock;
 mod tty;
 mod tty_driver;
 mod tty_file;
+mod vtable;
 mod wait;
 
 use kernel::error::VTABLE_DEFAULT_ERROR;

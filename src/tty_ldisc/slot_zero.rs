@@ -36,7 +36,7 @@
 //! takes milliseconds). Nothing runs n_rust at that point (the module's count is 0), so only
 //! ttys that meet slot 0 in that window are concerned.
 
-use super::registration::LdiscVTable;
+use super::vtable::LdiscVTable;
 use super::LineDiscipline;
 use super::PreparedOps;
 use crate::bindings;
