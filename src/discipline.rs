@@ -34,6 +34,7 @@ use crate::background_read;
 use crate::bindings;
 use crate::engine::{Counters, DriverError, DriverInfo, Engine, LFlag, Signal, Termios};
 use crate::stats_sysfs::StatsDir;
+use crate::tty_actions::PollState;
 use crate::tty_actions::{engine_termios, TtyActions};
 use crate::tty_audit;
 use crate::tty_ldisc::{
@@ -43,7 +44,6 @@ use kernel::new_mutex;
 use kernel::prelude::*;
 use kernel::sync::Mutex;
 use kernel::uaccess::{UserPtr, UserSlice};
-use state_guard::PollState;
 
 mod blocking_read;
 mod staged_read;

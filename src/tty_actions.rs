@@ -23,6 +23,7 @@ use crate::engine::NCCS;
 use crate::tty_ldisc::Tty;
 use crate::tty_ldisc::TtyWaitQueue;
 use kernel::ffi;
+use kernel::sync::atomic::{Acquire, Atomic, Release};
 
 /// Converts the kernel's termios into the engine's.
 pub(crate) fn engine_termios(k: &bindings::ktermios) -> Termios {
@@ -91,6 +92,36 @@ pub(crate) struct TtyActions<'a> {
     pub(crate) tty: &'a Tty,
     /// The wake-ups left for after the state lock.
     pub(crate) deferred: &'a mut Deferred,
+    /// What `poll()` reads without the state lock, published before `SIGIO`.
+    pub(crate) poll: &'a PollState,
+}
+
+/// What `poll()` reads without the state lock: whether a reader would find input, as of the
+/// last release of the state lock or the last `SIGIO`, whichever came later (both publish
+/// it while holding the lock).
+pub(crate) struct PollState {
+    readable: Atomic<bool>,
+}
+
+impl PollState {
+    /// Nothing readable (a discipline just opened has no input).
+    pub(crate) const fn new() -> Self {
+        Self {
+            readable: Atomic::new(false),
+        }
+    }
+
+    /// Publishes what `poll()` answers for input (`Release`: the engine's state that made
+    /// it so is visible to whoever loads it). Called with the state lock held.
+    pub(crate) fn publish(&self, readable: bool) {
+        self.readable.store(readable, Release);
+    }
+
+    /// Whether a reader would find input, by `poll()`'s rule, as last published. Pairs with
+    /// [`PollState::publish`].
+    pub(crate) fn readable(&self) -> bool {
+        self.readable.load(Acquire)
+    }
 }
 
 impl Sink for TtyActions<'_> {
@@ -148,8 +179,11 @@ impl Actions for TtyActions<'_> {
         self.tty.tco_stopped()
     }
 
-    fn input_arrived(&mut self) {
+    fn input_arrived(&mut self, readable: bool) {
         // `SIGIO` now (its order with `SIGINT` and the like is N_TTY's), the wake-up later.
+        // A poll the signal prompts must find the input: publish first, as N_TTY stores
+        // `commit_head`/`canon_head` before `kill_fasync`.
+        self.poll.publish(readable);
         self.tty.kill_fasync(bindings::POLL_IN);
         self.deferred.input = true;
     }

@@ -267,6 +267,32 @@ fn termios_change_wakes_readers_without_sigio() {
     assert_eq!(r.sigio, 1, "raw input that arrives sends SIGIO");
 }
 
+/// `SIGIO` carries what `poll()` will answer, published before the signal (N_TTY stores
+/// `canon_head`/`commit_head` before `kill_fasync`): a handler that polls must see the input.
+/// Below VMIN (VTIME 0) `SIGIO` still goes, and poll says not yet, as N_TTY's does.
+#[test]
+fn sigio_publishes_what_poll_will_answer() {
+    let (mut e, mut r) = open(&SANE);
+    feed(&mut e, &SANE, &mut r, b"abc");
+    assert_eq!((r.sigio, r.readable_at_sigio), (0, None), "no line yet");
+    feed(&mut e, &SANE, &mut r, b"\n");
+    assert_eq!((r.sigio, r.readable_at_sigio), (1, Some(true)), "a line");
+    let raw_min4 = RAW.with_cc(VMIN, 4);
+    let (mut e, mut r) = open(&raw_min4);
+    feed(&mut e, &raw_min4, &mut r, b"ab");
+    assert_eq!(
+        (r.sigio, r.readable_at_sigio),
+        (1, Some(false)),
+        "2 of VMIN 4"
+    );
+    feed(&mut e, &raw_min4, &mut r, b"cd");
+    assert_eq!(
+        (r.sigio, r.readable_at_sigio),
+        (2, Some(true)),
+        "VMIN reached"
+    );
+}
+
 #[test]
 fn driver_write_error_is_returned() {
     const EIO: DriverError = DriverError(5);

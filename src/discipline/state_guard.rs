@@ -25,31 +25,9 @@
 
 use super::{Locked, NRust};
 use crate::engine::{Engine, Termios};
-use crate::tty_actions::{Deferred, TtyActions};
+use crate::tty_actions::{Deferred, PollState, TtyActions};
 use crate::tty_ldisc::Tty;
-use kernel::sync::atomic::{Acquire, Atomic, Release};
 use kernel::sync::MutexGuard;
-
-/// What `poll()` reads without the state lock: whether a reader would find input, as of the
-/// last release of the lock.
-pub(super) struct PollState {
-    readable: Atomic<bool>,
-}
-
-impl PollState {
-    /// Nothing readable (a discipline just opened has no input).
-    pub(super) const fn new() -> Self {
-        Self {
-            readable: Atomic::new(false),
-        }
-    }
-
-    /// Whether a reader would find input, by `poll()`'s rule, as of the last release of the
-    /// state lock. Pairs with the `Release` store of [`StateGuard`]'s drop.
-    pub(super) fn readable(&self) -> bool {
-        self.readable.load(Acquire)
-    }
-}
 
 /// The state lock held on behalf of an operation on `tty`. On drop it publishes the poll
 /// state, releases the lock, then does the deferred wake-ups, in that order (see the module
@@ -101,6 +79,7 @@ impl StateGuard<'_> {
         let mut actions = TtyActions {
             tty: self.wakeups.tty,
             deferred: &mut self.wakeups.deferred,
+            poll: self.poll,
         };
         f(&mut locked.engine, &locked.termios, &mut actions)
     }
@@ -116,6 +95,6 @@ impl Drop for StateGuard<'_> {
         let locked = &*self.guard;
         let readable = locked.engine.input_available(&locked.termios, true);
         // Before the lock is released and before any wake-up (module documentation).
-        self.poll.readable.store(readable, Release);
+        self.poll.publish(readable);
     }
 }

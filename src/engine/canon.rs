@@ -45,13 +45,13 @@ impl Engine {
                 self.echo_char_raw(b'\n');
                 self.commit_echoes(t, a);
             }
-            self.handle_newline(c, a);
+            self.handle_newline(c, t, a);
             return true;
         }
         if c == t.cc(VEOF) {
             // The EOF is stored as a line end with the `__DISABLED_CHAR` byte, which a read
             // does not return (an empty line is end of file).
-            self.handle_newline(DISABLED_CHAR, a);
+            self.handle_newline(DISABLED_CHAR, t, a);
             return true;
         }
         if c == t.cc(VEOL) || (c == t.cc(VEOL2) && iexten) {
@@ -62,12 +62,12 @@ impl Engine {
     }
 
     /// Store a line end `c` and make the line readable (`n_tty_receive_handle_newline`).
-    pub(super) fn handle_newline(&mut self, c: u8, a: &mut impl Actions) {
+    pub(super) fn handle_newline(&mut self, c: u8, t: &Termios, a: &mut impl Actions) {
         self.flag_set(self.read_head);
         self.put_tty_queue(c);
         self.canon_head = self.read_head;
         counters::add(&mut self.counters.lines, 1);
-        a.input_arrived();
+        a.input_arrived(self.input_available(t, true));
     }
 
     /// LNEXT: take the next character literally; with ECHO and ECHOCTL echo `^` and back
@@ -110,7 +110,7 @@ impl Engine {
             self.commit_echoes(t, a);
         }
         self.store_parmrk_escape(c, t);
-        self.handle_newline(c, a);
+        self.handle_newline(c, t, a);
     }
 
     /// ERASE, WERASE or KILL `c` (`eraser`): nothing to do on an empty line; KILL without

@@ -172,7 +172,7 @@ impl Engine {
         }
         self.commit_head = self.read_head;
         if self.read_cnt() > 0 {
-            a.input_arrived();
+            a.input_arrived(self.input_available(t, true));
         }
     }
 

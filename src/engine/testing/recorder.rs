@@ -55,6 +55,8 @@ pub struct Recorder<const CAP: usize = MASTER_CAP> {
     pub wakeups: usize,
     /// Times input arrived with `SIGIO` (`kill_fasync(POLL_IN)`) for `O_ASYNC` owners.
     pub sigio: usize,
+    /// What the last `SIGIO` said `poll()` answers for input (published before the signal).
+    pub readable_at_sigio: Option<bool>,
     /// The error the driver's `write` returns from now on, if any (a driver failing).
     pub write_error: Option<DriverError>,
     /// Times the receive worker was kicked.
@@ -94,6 +96,7 @@ impl<const CAP: usize> Recorder<CAP> {
             unthrottles: 0,
             wakeups: 0,
             sigio: 0,
+            readable_at_sigio: None,
             write_error: None,
             kicks: 0,
             link_wakeups: 0,
@@ -115,6 +118,7 @@ impl<const CAP: usize> Recorder<CAP> {
         self.unthrottles = 0;
         self.wakeups = 0;
         self.sigio = 0;
+        self.readable_at_sigio = None;
         self.write_error = None;
         self.kicks = 0;
         self.link_wakeups = 0;
@@ -219,8 +223,9 @@ impl<const CAP: usize> Actions for Recorder<CAP> {
     fn tco_stopped(&self) -> bool {
         self.tco_stopped
     }
-    fn input_arrived(&mut self) {
+    fn input_arrived(&mut self, readable: bool) {
         self.sigio = self.sigio.saturating_add(1);
+        self.readable_at_sigio = Some(readable);
         self.wakeups = self.wakeups.saturating_add(1);
     }
     fn wake_readers(&mut self) {
