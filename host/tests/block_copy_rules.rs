@@ -77,9 +77,15 @@ fn raw_bytes_come_out_in_order_across_ring_wraps() {
 /// Canonical lines of every length up to 300, ended by a newline or by EOF, fed in chunks of
 /// any size and read with reads of any size: each read returns the rest of the current line,
 /// or as much of it as fits, never a byte of the next line; an EOF marker is never returned.
+/// With ECHO the continuation calls go through the stage; without (a password) they do not.
 #[test]
 fn canonical_reads_end_exactly_at_each_line_end_across_ring_wraps() {
-    let t = Termios::SANE.minus_l(LFlag::ECHO);
+    canonical_reads_end_at_line_ends(&Termios::SANE.minus_o(OFlag::OPOST));
+    canonical_reads_end_at_line_ends(&Termios::SANE.minus_l(LFlag::ECHO));
+}
+
+fn canonical_reads_end_at_line_ends(t: &Termios) {
+    let t = *t;
     let (mut e, mut r) = open(&t);
     let mut rng = Rng(0x2545_f491_4f6c_dd1d);
     let (mut input, mut lines) = (Vec::new(), VecDeque::new());

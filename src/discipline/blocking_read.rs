@@ -4,6 +4,7 @@
 //! sleeping, its VMIN/VTIME timer, the packet-mode status byte, and its way of letting go
 //! (`n_tty_wait_for_input`).
 
+use super::staged_read::TTY_READ_CHUNK;
 use super::NRust;
 use crate::bindings;
 use crate::engine::{AfterCopy, ReadStep};
@@ -102,9 +103,12 @@ impl NRust {
             }
         };
         if let Ok(true) = outcome {
-            // The read goes on from the stage, without the state lock (`staged_read`).
-            if let Some(stage) = read.stage() {
-                Self::stage_input(&mut guard, stage);
+            // The read goes on from the stage, without the state lock (`staged_read`); not
+            // when the user's buffer is full, where the next call only ends the read.
+            if buf.len() >= TTY_READ_CHUNK {
+                if let Some(stage) = read.stage() {
+                    Self::stage_input(&mut guard, stage);
+                }
             }
             let copied = progress.copied();
             drop(guard);

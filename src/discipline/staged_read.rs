@@ -60,7 +60,9 @@ impl NRust {
         let more = guard.run(|engine, termios, actions| {
             engine.take_handed_out(termios, stage.scratch(), (before, copied, window), actions)
         });
-        if more {
+        // A call with less than a chunk's room met the end of the user's buffer: the next
+        // call only ends the read, so nothing more is staged for it.
+        if more && buf.len() >= TTY_READ_CHUNK {
             Self::stage_input(&mut guard, stage);
         } else {
             stage.clear();
@@ -79,4 +81,4 @@ impl NRust {
 }
 
 /// The most `tty_read()` hands the discipline per call (its `kernel_buf`).
-const TTY_READ_CHUNK: usize = 64;
+pub(super) const TTY_READ_CHUNK: usize = 64;

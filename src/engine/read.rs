@@ -238,8 +238,14 @@ impl Engine {
     /// (only the reader, which holds the reader lock, moves the read position; flushes and
     /// termios changes wait for the `read()`; the receive path writes only past the read
     /// head). Nothing is peeked in canonical mode with EXTPROC, whose reads drop an
-    /// end-of-file byte only when it comes alone.
+    /// end-of-file byte only when it comes alone, nor with ICANON and without ECHO, whose
+    /// reads wipe what they take (`zero_buffer`): no copy of a password outlives the read.
     pub fn peek_read(&self, t: &Termios, out: &mut [u8], more_than: usize) -> (usize, bool) {
+        // Input read with ICANON and without ECHO (a password) is wiped from the ring as it
+        // is taken (`zero_buffer`); a copy in the stage would outlive the read.
+        if t.l(LFlag::ICANON) && !t.l(LFlag::ECHO) {
+            return (0, false);
+        }
         let tail = self.read_tail;
         let (n, ends_line) = if !self.icanon {
             let avail = self.commit_head.wrapping_sub(tail).min(N_TTY_BUF_SIZE);
