@@ -13,7 +13,8 @@
 #   run.sh --serial KDIR BUILD_DIR        the serial test driven from the host: ttyS1's socket in
 #                                         telnet mode, tests/serial/serial_host.py driving it while
 #                                         the guest runs n_rust-test-serial-host (markers on ttyS2,
-#                                         BUILD_DIR/serial-markers.log); its TAP on stdout
+#                                         BUILD_DIR/serial-markers.log); its TAP on stdout, the
+#                                         console in BUILD_DIR/guest-console-serial.log
 #
 # The machine: serial console on ttyS0 (stdio), a second 8250 port (ttyS1) on the host
 # socket BUILD_DIR/ttyS1.sock, a VGA console with VTs and the PC's PS/2 keyboard, and a
@@ -164,9 +165,11 @@ if [ "$mode" = --vt ]; then
 	exit "$status"
 fi
 
-# The takeover guest keeps its own logs, beside the test guest's.
+# The takeover and serial guests keep their own console logs, beside the test guest's (which
+# a later layer of make test must not overwrite: it is the evidence of a failure).
 tag=
 [ "$mode" = --takeover ] && tag=-takeover
+[ "$mode" = --serial ] && tag=-serial
 log=$build/guest-console$tag.log
 # A third port (ttyS2) where the guest's /init writes the whole kernel log (dmesg) at the end:
 # on the console the printk thread's lines can land in the middle of user-space output, so
