@@ -167,16 +167,22 @@ pub fn stop_all(workers: Vec<Worker>, deadline: Instant) -> Vec<String> {
         }
         if Instant::now() >= deadline {
             for w in &pending {
+                let tid = w.tid.load(Ordering::SeqCst);
+                let task = |file: &str| {
+                    std::fs::read_to_string(format!("/proc/self/task/{tid}/{file}"))
+                        .unwrap_or_default()
+                        .trim()
+                        .replace('\n', " | ")
+                };
+                // Where it is: the system call it is in ("running" in user space), the
+                // kernel function it sleeps in (0 when running), and its kernel stack.
                 errors.push(format!(
-                    "{}: still running at the deadline (thread {}; /proc/self/task/{}/wchan: {})",
+                    "{}: still running at the deadline (thread {tid}; syscall: {}; wchan: {}; \
+                     stack: {})",
                     w.name,
-                    w.tid.load(Ordering::SeqCst),
-                    w.tid.load(Ordering::SeqCst),
-                    std::fs::read_to_string(format!(
-                        "/proc/self/task/{}/wchan",
-                        w.tid.load(Ordering::SeqCst)
-                    ))
-                    .unwrap_or_default()
+                    task("syscall"),
+                    task("wchan"),
+                    task("stack"),
                 ));
             }
             return errors;
