@@ -261,14 +261,25 @@ fn io_ctx<T>(r: std::io::Result<T>, what: &str) -> Result<T, String> {
     r.map_err(|e| format!("{what}: {e}"))
 }
 
-/// A set-up call of a generation, made again while it returns `EINTR`: the signal storm
-/// reaches the chaos threads, and `TIOCSETD` (`tty_lock_interruptible()`) and a tty's open
-/// give `EINTR` when a signal is pending. Any other error ends the run.
-fn setup<T>(what: &str, mut call: impl FnMut() -> std::io::Result<T>) -> Result<T, String> {
+/// A set-up call of a generation, made again while it returns `EINTR` (the signal storm
+/// reaches the chaos threads; `TIOCSETD` gives `EINTR` when a signal is pending after
+/// `tty_wait_until_sent()`, a tty's open when `tty_lock_interruptible()` is interrupted),
+/// until the run is told to stop: then `None`, and the generation ends. Any other error
+/// ends the run.
+fn setup<T>(
+    what: &str,
+    stop: &AtomicBool,
+    mut call: impl FnMut() -> std::io::Result<T>,
+) -> Result<Option<T>, String> {
     loop {
         match call() {
-            Err(e) if e.raw_os_error() == Some(libc::EINTR) => count(Op::Interrupted),
-            r => return io_ctx(r, what),
+            Err(e) if e.raw_os_error() == Some(libc::EINTR) => {
+                count(Op::Interrupted);
+                if stop.load(Ordering::SeqCst) {
+                    return Ok(None);
+                }
+            }
+            r => return io_ctx(r, what).map(Some),
         }
     }
 }
@@ -294,16 +305,24 @@ fn start_churn(
 }
 
 /// One generation of slot `slot`: a new pty, its workers, the operator for a while, an end.
-fn generation(slot: usize, rng: &mut Rng, ctty: bool) -> Result<(), String> {
-    let pty = setup("open pty", || sys::open_pty(libc::O_NOCTTY))?;
+fn generation(slot: usize, rng: &mut Rng, ctty: bool, stop: &AtomicBool) -> Result<(), String> {
+    let Some(pty) = setup("open pty", stop, || sys::open_pty(libc::O_NOCTTY))? else {
+        return Ok(());
+    };
     count(Op::PtyOpen);
     let (slave, master) = (pty.slave.as_raw_fd(), pty.master.as_raw_fd());
-    setup("TIOCSETD 29", || sys::set_ldisc(&pty.slave, disc()))?;
+    if setup("TIOCSETD 29", stop, || sys::set_ldisc(&pty.slave, disc()))?.is_none() {
+        return Ok(());
+    }
     count(Op::SetdNrust);
     if rng.chance(200) {
-        setup("TIOCSETD 29 on the master", || {
+        if setup("TIOCSETD 29 on the master", stop, || {
             sys::set_ldisc(&pty.master, disc())
-        })?;
+        })?
+        .is_none()
+        {
+            return Ok(());
+        }
         count(Op::SetdNrust);
     }
     if let Some(t) = random_termios(slave, rng) {
@@ -324,7 +343,10 @@ fn generation(slot: usize, rng: &mut Rng, ctty: bool) -> Result<(), String> {
     let mut master_side = Vec::new();
     for (i, write) in [(0, false), (1, true)] {
         let style = Style::nth(rng.below(3) as usize);
-        let fd = setup("open slave", || open_peer(&pty.master))?;
+        // Told to stop meanwhile: the workers started so far are ended below, as always.
+        let Some(fd) = setup("open slave", stop, || open_peer(&pty.master))? else {
+            break;
+        };
         let name = format!("chaos{slot} s{}", if write { "w" } else { "r" });
         start_churn(
             &mut slave_side,
@@ -354,7 +376,7 @@ fn generation(slot: usize, rng: &mut Rng, ctty: bool) -> Result<(), String> {
     }
     let until = Instant::now() + Duration::from_millis(rng.range(100, 2000) as u64);
     let mut failure = None;
-    while Instant::now() < until && failure.is_none() {
+    while Instant::now() < until && failure.is_none() && !stop.load(Ordering::SeqCst) {
         failure = operate(rng, slave, master).err();
         nap(rng, 5);
     }
@@ -398,7 +420,7 @@ pub fn run_slot(slot: usize, seed: u64, stop: Arc<AtomicBool>) -> Result<(), Str
     let mut rng = Rng::new(seed);
     let mut generations = 0u64;
     while !stop.load(Ordering::SeqCst) {
-        generation(slot, &mut rng, slot == 0)
+        generation(slot, &mut rng, slot == 0, &stop)
             .map_err(|e| format!("generation {generations}: {e}"))?;
         generations += 1;
     }
