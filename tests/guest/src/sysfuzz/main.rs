@@ -398,6 +398,18 @@ fn run_calls(
     true
 }
 
+/// Prints how many calls of a phase fell into a timing class (`what_differed`), with the
+/// examples kept; nothing when none did.
+fn show_timing_class(o: &Opts, what: &str, calls: u64, what_differed: &str, shown: &[Divergence]) {
+    if calls == 0 {
+        return;
+    }
+    println!("# sysfuzz: {what}: after {calls} calls {what_differed}, e.g.:");
+    for d in shown {
+        show_divergence(o, d);
+    }
+}
+
 fn show_divergence(o: &Opts, d: &Divergence) {
     println!(
         "  # seed {:#x} call {} (pairs fresh at {}): {} -> n_tty {}, other {}{}",
@@ -427,28 +439,24 @@ fn report(o: &Opts, n: u32, what: &str, against: i32, p: &Phase) -> bool {
         p.unsettled,
         p.flip_limit
     );
-    if p.unsettled > 0 {
-        println!(
-            "# sysfuzz: {what}: after {} calls only the queue counts or poll masks differed (equal results; timing, as in the self-test), e.g.:",
-            p.unsettled
-        );
-        for d in &p.unsettled_shown {
-            show_divergence(o, d);
-        }
-    }
+    show_timing_class(
+        o,
+        what,
+        p.unsettled,
+        "only the queue counts or poll masks differed (equal results; timing, as in the self-test)",
+        &p.unsettled_shown,
+    );
     println!(
         "# sysfuzz: {what}: {} reads from a master, {} of them while its stream was tainted (echoes that filled its queue, or a signal character's flush)",
         p.master_reads, p.master_reads_timed
     );
-    if p.flip_limit > 0 {
-        println!(
-            "# sysfuzz: {what}: after {} calls the data of a master or slave read (its stream tainted) or the count of a slave write out of room (a master's queue full) differed (timing, README), e.g.:",
-            p.flip_limit
-        );
-        for d in &p.flip_limit_shown {
-            show_divergence(o, d);
-        }
-    }
+    show_timing_class(
+        o,
+        what,
+        p.flip_limit,
+        "the data of a master or slave read (its stream tainted) or the count of a slave write out of room (a master's queue full) differed (timing, README)",
+        &p.flip_limit_shown,
+    );
     if let Some(why) = &p.broken {
         println!("not ok {n} - sysfuzz: {what}: {why}");
         return false;
