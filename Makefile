@@ -30,6 +30,9 @@
 #                 `make vt-test` and the vt layer: which runs (default "ntty takeover")
 #   N_RUST_BENCH_REPS=, N_RUST_BENCH_MIB=
 #                 `make bench`: repetitions per discipline (default 7), MiB per raw run (16)
+#   N_RUST_BENCH_ROWS=, N_RUST_BENCH_CPUS=
+#                 `make bench`: only these workloads (e.g. raw_m2s,canon_lines; default all),
+#                 where the work runs (all: every vCPU, the default; cpu0: one vCPU)
 #   MUTANTS_JOBS=, MUTANTS_ARGS=
 #                 `make mutants`: parallel jobs (default 2) and more cargo-mutants options,
 #                 e.g. MUTANTS_ARGS="--re 'engine/canon\.rs:'" (one file) or "--iterate"
@@ -55,7 +58,8 @@ export N_RUST_SERIAL_BYTES N_RUST_SERIAL_READ_MAX N_RUST_SERIAL_PAUSE_EVERY N_RU
 export N_RUST_STRESS_SECONDS N_RUST_STRESS_SEED N_RUST_LIFECYCLE_CYCLES
 export N_RUST_SYSFUZZ_CALLS N_RUST_SYSFUZZ_SEED N_RUST_SYSFUZZ_SECONDS N_RUST_SYSFUZZ_AGAINST
 export N_RUST_SYSFUZZ_SELFTEST N_RUST_SYSFUZZ_UNTIL
-export N_RUST_BENCH_REPS N_RUST_BENCH_MIB N_RUST_BENCH_LINES N_RUST_BENCH_TYPED N_RUST_BENCH_TRIPS N_RUST_BENCH_PTYS
+export N_RUST_BENCH_REPS N_RUST_BENCH_MIB N_RUST_BENCH_LINES N_RUST_BENCH_TYPED N_RUST_BENCH_TRIPS N_RUST_BENCH_PTYS \
+	N_RUST_BENCH_ROWS N_RUST_BENCH_CPUS
 N_RUST_VT_LDISCS ?= ntty takeover
 export N_RUST_VT_LDISCS
 MUTANTS_JOBS ?= 2

@@ -73,8 +73,9 @@ append="console=ttyS0 loglevel=${N_RUST_LOGLEVEL:-7} panic=-1 kunit.filter_glob=
 [ -n "${N_RUST_SYSFUZZ_UNTIL:-}" ] && append="$append nrust_sysfuzz_until=$N_RUST_SYSFUZZ_UNTIL"
 # N_RUST_GUEST_SUITES=a,b: run only these guest programs (names as in qemu/init), for iterating.
 [ -n "${N_RUST_GUEST_SUITES:-}" ] && append="$append nrust_suites=$N_RUST_GUEST_SUITES"
-# Knobs of the benchmark (n_rust-bench): N_RUST_BENCH_REPS, _MIB, _LINES, _TYPED, _TRIPS, _PTYS.
-for knob in REPS MIB LINES TYPED TRIPS PTYS; do
+# Knobs of the benchmark (n_rust-bench): N_RUST_BENCH_REPS, _MIB, _LINES, _TYPED, _TRIPS, _PTYS,
+# _ROWS (which workloads, comma-separated), _CPUS (all or cpu0).
+for knob in REPS MIB LINES TYPED TRIPS PTYS ROWS CPUS; do
 	var=N_RUST_BENCH_$knob
 	if [ -n "${!var:-}" ]; then append="$append nrust_bench_${knob,,}=${!var}"; fi
 done

@@ -12,6 +12,7 @@ DIR/results/<date>.json. Standard library only.
 
 import datetime
 import json
+import random
 import statistics
 import sys
 from pathlib import Path
@@ -40,7 +41,43 @@ def parse_run(text):
         # The samples are in repetition order, and each repetition ran both disciplines back
         # to back: the ratio per repetition cancels what drifts slowly (machine load).
         row["paired_ratios"] = [r / t for t, r in zip(row["n_tty"], row["n_rust"]) if t]
+        row["ratio_interval"] = ratio_interval(row["n_tty"], row["n_rust"])
+        row["verdict"] = verdict(row)
     return result
+
+
+def ratio_interval(n_tty, n_rust, resamples=2000, level=0.95):
+    """A bootstrap interval for the ratio of the medians: the repetitions are drawn again
+    with replacement (the two runs of a repetition together, as they ran back to back),
+    `resamples` times with a fixed seed, and the middle `level` of the ratios kept. With few
+    repetitions it is rough, but it says whether a ratio's distance from 1 is more than the
+    run-to-run spread."""
+    pairs = list(zip(n_tty, n_rust))
+    if len(pairs) < 3:
+        return None
+    rng = random.Random(0)
+    ratios = []
+    for _ in range(resamples):
+        draw = [pairs[rng.randrange(len(pairs))] for _ in pairs]
+        base = statistics.median(t for t, _ in draw)
+        if base:
+            ratios.append(statistics.median(r for _, r in draw) / base)
+    ratios.sort()
+    cut = int(len(ratios) * (1 - level) / 2)
+    return [ratios[cut], ratios[len(ratios) - 1 - cut]]
+
+
+def verdict(row):
+    """Which discipline the row favours, by its interval: only when 1.0 lies outside it."""
+    interval = row["ratio_interval"]
+    if interval is None:
+        return "too few repetitions"
+    lo, hi = interval
+    if lo > 1.0:
+        return "n_rust better" if row["better"] == "higher" else "N_TTY better"
+    if hi < 1.0:
+        return "N_TTY better" if row["better"] == "higher" else "n_rust better"
+    return "no difference shown"
 
 
 def fmt(x):
@@ -51,8 +88,8 @@ def table(result):
     """The Markdown table of a result."""
     out = [
         "| row | unit | better | N_TTY median (min–max) | n_rust median (min–max) "
-        "| ratio n_rust/N_TTY | ratio per repetition, median (min–max) |",
-        "|---|---|---|---|---|---|---|",
+        "| ratio n_rust/N_TTY | 95 % interval | verdict | ratio per repetition, median (min–max) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in result["rows"]:
         cells = [
@@ -62,7 +99,10 @@ def table(result):
         pr = r["paired_ratios"]
         paired = f"{statistics.median(pr):.2f} ({min(pr):.2f}–{max(pr):.2f})" if pr else "–"
         better = "higher" if r["better"] == "higher" else "**lower**"
-        out.append(f"| {r['name']} | {r['unit']} | {better} | {cells[0]} | {cells[1]} | {ratio} | {paired} |")
+        iv = r.get("ratio_interval")
+        interval = f"{iv[0]:.2f}–{iv[1]:.2f}" if iv else "–"
+        out.append(f"| {r['name']} | {r['unit']} | {better} | {cells[0]} | {cells[1]} | {ratio} "
+                   f"| {interval} | {r.get('verdict', '–')} | {paired} |")
     return "\n".join(out)
 
 
@@ -92,9 +132,9 @@ def svg(result):
         "repetitions each, same guest boot</text>",
         f'<text x="10" y="40">{esc(result["date"])} · Linux {esc(result["kernel"])} · '
         f'{esc(result["accelerator"])} · clock source {esc(result["clocksource"])} · '
-        f'{result["cpus"]} vCPUs · raw {result["raw_mib"]} MiB</text>',
+        f'{result["cpus"]} vCPUs ({esc(result.get("placement", "all"))}) · raw {result["raw_mib"]} MiB</text>',
         '<text x="10" y="56" fill="#555">green: n_rust better (throughput above 1; time, CPU, '
-        "memory below 1); bars clipped to 0.25–4</text>",
+        "memory below 1); bars clipped to 0.25–4; whiskers: 95 % bootstrap interval</text>",
     ]
     for tick in (0.25, 0.5, 1.0, 2.0, 4.0):
         x = x_of(tick)
@@ -112,6 +152,12 @@ def svg(result):
         colour = "#2e8b57" if good else "#c0392b"
         p.append(f'<rect x="{min(x0, x1):.1f}" y="{y}" width="{max(abs(x1 - x0), 1):.1f}" '
                  f'height="{bar_h}" fill="{colour}"/>')
+        if r.get("ratio_interval"):
+            a, b = (x_of(v) for v in r["ratio_interval"])
+            mid = y + bar_h / 2
+            p.append(f'<line x1="{a:.1f}" y1="{mid:.1f}" x2="{b:.1f}" y2="{mid:.1f}" stroke="#222"/>')
+            for xe in (a, b):
+                p.append(f'<line x1="{xe:.1f}" y1="{y + 4}" x2="{xe:.1f}" y2="{y + bar_h - 4}" stroke="#222"/>')
         p.append(f'<text x="{left + width + 8}" y="{y + 13}">{r["ratio"]:.2f}</text>')
     p.append("</svg>")
     return "\n".join(p) + "\n"
@@ -148,10 +194,15 @@ def main():
         print(f"bench: no earlier result in {last} to compare with")
     text = json.dumps(result, indent=1, ensure_ascii=False) + "\n"
     stamp = result["date"][:16].replace(" ", "T").replace(":", "")
-    (out / "results" / f"{stamp}.json").write_text(text)
+    kept = out / "results" / f"{stamp}.json"
+    kept.write_text(text)
+    if len(result["rows"]) < len(json.loads(last.read_text())["rows"]) if last.exists() else False:
+        # A run of some workloads only (N_RUST_BENCH_ROWS) does not replace the full result.
+        print(f"bench: saved {kept} (some rows only: {last} left as it was)")
+        return
     last.write_text(text)
     (out / "last.svg").write_text(svg(result))
-    print(f"bench: saved {last}, {out / 'last.svg'} and {out / 'results' / (stamp + '.json')}")
+    print(f"bench: saved {last}, {out / 'last.svg'} and {kept}")
 
 
 if __name__ == "__main__":

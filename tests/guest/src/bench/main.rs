@@ -14,7 +14,14 @@
 //! `nrust_bench_mib` (MiB per raw run, default 16; also the 64-pty total),
 //! `nrust_bench_lines` (canonical lines, default 20000), `nrust_bench_typed` (typed lines,
 //! default 500), `nrust_bench_trips` (echo round trips, default 10000), `nrust_bench_ptys`
-//! (ptys held open for the memory row, default 1000).
+//! (ptys held open for the memory row, default 1000), `nrust_bench_rows` (the workloads to
+//! run, by row key, comma-separated: `raw_m2s` (which also gives the CPU rows), `raw_s2m`,
+//! `canon_lines`, `canon_typed`, `echo` (both echo rows), `parallel64`, `mem_per_pty`;
+//! default all), `nrust_bench_cpus` (`all`, the default: the scheduler places the threads and
+//! the flip-buffer work on every vCPU; `cpu0`: this program and the unbound workqueues on CPU
+//! 0 only, so every hand-off between writer, flip-buffer worker and reader is a local context
+//! switch rather than a wake-up of another vCPU thread of a TCG guest, whose timing the host
+//! decides).
 //!
 //! Lines starting with `bench:` are for people; one line `bench-json: {...}` carries every
 //! sample for `scripts/bench-report.py`. Nothing here asserts on time; the exit status is
@@ -23,7 +30,7 @@
 mod kernel_stats;
 mod workloads;
 
-use n_rust_guest_tests::run_env::env_num;
+use n_rust_guest_tests::run_env::{env_num, pin_to_cpu0};
 use n_rust_guest_tests::sys::N_DEVELOPMENT;
 use std::fmt::Write as _;
 use std::time::Instant;
@@ -114,6 +121,48 @@ struct Config {
     typed: usize,
     trips: usize,
     ptys: usize,
+    /// Where the work runs (`nrust_bench_cpus`): `all` or `cpu0`.
+    placement: &'static str,
+    /// The workloads to run (`nrust_bench_rows`), by the names [`WORKLOADS`] gives.
+    workloads: Vec<&'static str>,
+}
+
+/// The workloads, each named by its (first) row key, and the rows each fills.
+const WORKLOADS: [(&str, &[&str]); 7] = [
+    ("raw_m2s", &["raw_m2s", "cpu_stat", "cpu_rusage"]),
+    ("raw_s2m", &["raw_s2m"]),
+    ("canon_lines", &["canon_lines"]),
+    ("canon_typed", &["canon_typed"]),
+    ("echo", &["echo_p50", "echo_p99"]),
+    ("parallel64", &["parallel64"]),
+    ("mem_per_pty", &["mem_per_pty"]),
+];
+
+/// The workloads `nrust_bench_rows` names (a row key names its workload: `echo_p99` is
+/// `echo`), in the program's order; all when it is unset. An unknown name is an error.
+fn chosen_workloads(list: Option<&str>) -> Result<Vec<&'static str>, String> {
+    let Some(list) = list.filter(|l| !l.trim().is_empty()) else {
+        return Ok(WORKLOADS.iter().map(|(name, _)| *name).collect());
+    };
+    let mut chosen = Vec::new();
+    for want in list.split(',').map(str::trim).filter(|w| !w.is_empty()) {
+        let Some((name, _)) = WORKLOADS
+            .iter()
+            .find(|(name, rows)| *name == want || rows.contains(&want))
+        else {
+            let names: Vec<_> = WORKLOADS.iter().map(|(name, _)| *name).collect();
+            return Err(format!(
+                "nrust_bench_rows: no workload {want:?} (there are {})",
+                names.join(", ")
+            ));
+        };
+        chosen.push(*name);
+    }
+    Ok(WORKLOADS
+        .iter()
+        .map(|(name, _)| *name)
+        .filter(|name| chosen.contains(name))
+        .collect())
 }
 
 /// Samples per row, per discipline (0: N_TTY, 1: n_rust).
@@ -132,43 +181,59 @@ fn one_round(cfg: &Config, disc: i32, side: usize, samples: &mut Samples) -> Res
             start.elapsed().as_secs_f64()
         );
     };
+    let run = |name: &str| cfg.workloads.contains(&name);
     let t = Instant::now();
-    let [rate, stat, rusage] = workloads::raw_to_slave(disc, cfg.raw_bytes)
-        .map_err(|e| format!("raw master→slave: {e}"))?;
-    record(samples, "raw_m2s", side, rate);
-    record(samples, "cpu_stat", side, stat);
-    record(samples, "cpu_rusage", side, rusage);
-    timed("raw_m2s", t);
+    if run("raw_m2s") {
+        let [rate, stat, rusage] = workloads::raw_to_slave(disc, cfg.raw_bytes)
+            .map_err(|e| format!("raw master→slave: {e}"))?;
+        record(samples, "raw_m2s", side, rate);
+        record(samples, "cpu_stat", side, stat);
+        record(samples, "cpu_rusage", side, rusage);
+        timed("raw_m2s", t);
+    }
     let t = Instant::now();
-    let rate = workloads::raw_to_master(disc, cfg.raw_bytes)
-        .map_err(|e| format!("raw slave→master: {e}"))?;
-    record(samples, "raw_s2m", side, rate);
-    timed("raw_s2m", t);
+    if run("raw_s2m") {
+        let rate = workloads::raw_to_master(disc, cfg.raw_bytes)
+            .map_err(|e| format!("raw slave→master: {e}"))?;
+        record(samples, "raw_s2m", side, rate);
+        timed("raw_s2m", t);
+    }
     let t = Instant::now();
-    let rate =
-        workloads::canonical_lines(disc, cfg.lines).map_err(|e| format!("canonical lines: {e}"))?;
-    record(samples, "canon_lines", side, rate);
-    timed("canon_lines", t);
+    if run("canon_lines") {
+        let rate = workloads::canonical_lines(disc, cfg.lines)
+            .map_err(|e| format!("canonical lines: {e}"))?;
+        record(samples, "canon_lines", side, rate);
+        timed("canon_lines", t);
+    }
     let t = Instant::now();
-    let rate =
-        workloads::canonical_typed(disc, cfg.typed).map_err(|e| format!("canonical typed: {e}"))?;
-    record(samples, "canon_typed", side, rate);
-    timed("canon_typed", t);
+    if run("canon_typed") {
+        let rate = workloads::canonical_typed(disc, cfg.typed)
+            .map_err(|e| format!("canonical typed: {e}"))?;
+        record(samples, "canon_typed", side, rate);
+        timed("canon_typed", t);
+    }
     let t = Instant::now();
-    let [p50, p99] =
-        workloads::echo_round_trip(disc, cfg.trips).map_err(|e| format!("echo round trip: {e}"))?;
-    record(samples, "echo_p50", side, p50);
-    record(samples, "echo_p99", side, p99);
-    timed("echo", t);
+    if run("echo") {
+        let [p50, p99] = workloads::echo_round_trip(disc, cfg.trips)
+            .map_err(|e| format!("echo round trip: {e}"))?;
+        record(samples, "echo_p50", side, p50);
+        record(samples, "echo_p99", side, p99);
+        timed("echo", t);
+    }
     let t = Instant::now();
-    let rate = workloads::parallel(disc, 64, cfg.raw_bytes).map_err(|e| format!("64 ptys: {e}"))?;
-    record(samples, "parallel64", side, rate);
-    timed("parallel64", t);
+    if run("parallel64") {
+        let rate =
+            workloads::parallel(disc, 64, cfg.raw_bytes).map_err(|e| format!("64 ptys: {e}"))?;
+        record(samples, "parallel64", side, rate);
+        timed("parallel64", t);
+    }
     let t = Instant::now();
-    let kib =
-        kernel_stats::kib_per_pty(disc, cfg.ptys).map_err(|e| format!("memory per pty: {e}"))?;
-    record(samples, "mem_per_pty", side, kib);
-    timed("mem_per_pty", t);
+    if run("mem_per_pty") {
+        let kib = kernel_stats::kib_per_pty(disc, cfg.ptys)
+            .map_err(|e| format!("memory per pty: {e}"))?;
+        record(samples, "mem_per_pty", side, kib);
+        timed("mem_per_pty", t);
+    }
     Ok(())
 }
 
@@ -196,7 +261,7 @@ fn print_table(samples: &Samples) {
         "bench: {:<48} {:>8} {:>22} {:>22} {:>6}  better",
         "row", "unit", "N_TTY median (min–max)", "n_rust median (min–max)", "ratio"
     );
-    for (row, s) in ROWS.iter().zip(samples) {
+    for (row, s) in ROWS.iter().zip(samples).filter(|(_, s)| !s[0].is_empty()) {
         let cell = |v: &[f64]| {
             let (lo, hi) = min_max(v);
             format!("{:.4} ({:.4}–{:.4})", median(v), lo, hi)
@@ -235,10 +300,11 @@ fn json(cfg: &Config, disc: i32, samples: &Samples) -> String {
     let mut out = String::new();
     let _ = write!(
         out,
-        "{{\"kernel\":\"{}\",\"clocksource\":\"{}\",\"cpus\":{},\"disc\":{disc},\"reps\":{},\"raw_mib\":{},\"lines\":{},\"typed\":{},\"trips\":{},\"ptys\":{},\"rows\":[",
+        "{{\"kernel\":\"{}\",\"clocksource\":\"{}\",\"cpus\":{},\"placement\":\"{}\",\"disc\":{disc},\"reps\":{},\"raw_mib\":{},\"lines\":{},\"typed\":{},\"trips\":{},\"ptys\":{},\"rows\":[",
         esc(&read("/proc/sys/kernel/osrelease")),
         esc(&read("/sys/devices/system/clocksource/clocksource0/current_clocksource")),
         std::thread::available_parallelism().map_or(0, |n| n.get()),
+        cfg.placement,
         cfg.reps,
         cfg.raw_bytes / (1024 * 1024),
         cfg.lines,
@@ -246,7 +312,8 @@ fn json(cfg: &Config, disc: i32, samples: &Samples) -> String {
         cfg.trips,
         cfg.ptys,
     );
-    for (i, (row, s)) in ROWS.iter().zip(samples).enumerate() {
+    let measured = ROWS.iter().zip(samples).filter(|(_, s)| !s[0].is_empty());
+    for (i, (row, s)) in measured.enumerate() {
         let _ = write!(
             out,
             "{}{{\"key\":\"{}\",\"name\":\"{}\",\"unit\":\"{}\",\"better\":\"{}\",\"n_tty\":[{}],\"n_rust\":[{}]}}",
@@ -273,6 +340,19 @@ fn main() {
             .unwrap_or(N_DEVELOPMENT);
     }
     let num = |name: &str, default: u64| env_num(name).unwrap_or(default) as usize;
+    let fail = |e: String| -> ! {
+        println!("bench: FAILED: {e}");
+        std::process::exit(1);
+    };
+    let workloads = chosen_workloads(std::env::var("nrust_bench_rows").ok().as_deref())
+        .unwrap_or_else(|e| fail(e));
+    let placement = match std::env::var("nrust_bench_cpus").as_deref() {
+        Err(_) | Ok("" | "all") => "all",
+        Ok("cpu0") => "cpu0",
+        Ok(other) => fail(format!(
+            "nrust_bench_cpus: {other:?} is neither all nor cpu0"
+        )),
+    };
     let cfg = Config {
         reps: num("nrust_bench_reps", 7).max(1),
         raw_bytes: num("nrust_bench_mib", 16).max(1) * 1024 * 1024,
@@ -280,14 +360,24 @@ fn main() {
         typed: num("nrust_bench_typed", 500).max(1),
         trips: num("nrust_bench_trips", 10_000).max(100),
         ptys: num("nrust_bench_ptys", 1000).max(1),
+        placement,
+        workloads,
     };
     println!(
         "bench: {} repetitions, N_TTY and discipline {disc} alternately; raw {} MiB in 4 KiB writes, {} lines, {} typed lines, {} echo round trips, {} ptys open",
         cfg.reps, cfg.raw_bytes >> 20, cfg.lines, cfg.typed, cfg.trips, cfg.ptys
     );
+    println!(
+        "bench: workloads {}; placement {}",
+        cfg.workloads.join(","),
+        cfg.placement
+    );
     if let Err(e) = kernel_stats::allow_ptys(cfg.ptys) {
-        println!("bench: FAILED: {e}");
-        std::process::exit(1);
+        fail(e);
+    }
+    // The guest powers off after this program: the mask needs no restoring.
+    if cfg.placement == "cpu0" && pin_to_cpu0().is_none() {
+        fail("nrust_bench_cpus=cpu0: cannot set the unbound workqueues' CPU mask".into());
     }
     let mut samples: Samples = ROWS.iter().map(|_| [Vec::new(), Vec::new()]).collect();
     let start = Instant::now();
