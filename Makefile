@@ -33,6 +33,9 @@
 #   N_RUST_BENCH_ROWS=, N_RUST_BENCH_CPUS=
 #                 `make bench`: only these workloads (e.g. raw_m2s,canon_lines; default all),
 #                 where the work runs (all: every vCPU, the default; cpu0: one vCPU)
+#   N_RUST_BENCH_ICOUNT=
+#                 `make bench` under TCG: the guest clock counts instructions, 2^N ns each
+#                 (default 0); off: the host's clock (real time, noisy)
 #   MUTANTS_JOBS=, MUTANTS_ARGS=
 #                 `make mutants`: parallel jobs (default 2) and more cargo-mutants options,
 #                 e.g. MUTANTS_ARGS="--re 'engine/canon\.rs:'" (one file) or "--iterate"
@@ -59,7 +62,7 @@ export N_RUST_STRESS_SECONDS N_RUST_STRESS_SEED N_RUST_LIFECYCLE_CYCLES
 export N_RUST_SYSFUZZ_CALLS N_RUST_SYSFUZZ_SEED N_RUST_SYSFUZZ_SECONDS N_RUST_SYSFUZZ_AGAINST
 export N_RUST_SYSFUZZ_SELFTEST N_RUST_SYSFUZZ_UNTIL
 export N_RUST_BENCH_REPS N_RUST_BENCH_MIB N_RUST_BENCH_LINES N_RUST_BENCH_TYPED N_RUST_BENCH_TRIPS N_RUST_BENCH_PTYS \
-	N_RUST_BENCH_ROWS N_RUST_BENCH_CPUS
+	N_RUST_BENCH_ROWS N_RUST_BENCH_CPUS N_RUST_BENCH_ICOUNT
 N_RUST_VT_LDISCS ?= ntty takeover
 export N_RUST_VT_LDISCS
 MUTANTS_JOBS ?= 2

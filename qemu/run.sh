@@ -125,7 +125,22 @@ kernel_problems() {
 acc=$(accel)
 accel_opts=(-accel "$acc")
 [ "$acc" = tcg ] && accel_opts=(-accel tcg,thread=multi -cpu max)
-echo "qemu: accelerator $acc (cached in $build/accel)" >&2
+# N_RUST_BENCH_ICOUNT=N (the benchmark under TCG; 0 unless set, "off" for the host's clock):
+# the guest's clock counts instructions, 2^N ns each (QEMU's -icount, which runs the vCPUs in
+# turn on one host thread), so a workload's time is the guest work it took, whatever else the
+# host does (README, "Benchmark").
+icount=
+bench_icount=${N_RUST_BENCH_ICOUNT:-}
+[ "$mode" = --bench ] && [ "$acc" = tcg ] && [ -z "$bench_icount" ] && bench_icount=0
+[ "$bench_icount" = off ] && bench_icount=
+if [ "$mode" = --bench ] && [ -n "$bench_icount" ]; then
+	[[ "$bench_icount" =~ ^[0-9]+$ ]] && [ "$bench_icount" -le 10 ] ||
+		{ echo "error: N_RUST_BENCH_ICOUNT=$bench_icount: want a shift of 0 to 10, or off" >&2; exit 2; }
+	[ "$acc" = tcg ] || { echo "error: N_RUST_BENCH_ICOUNT needs TCG, and the accelerator is $acc" >&2; exit 2; }
+	icount="shift=$bench_icount,sleep=off"
+	accel_opts=(-accel tcg,thread=single -cpu max -icount "$icount")
+fi
+echo "qemu: accelerator $acc${icount:+, -icount $icount} (cached in $build/accel)" >&2
 
 if [ "$mode" = --interactive ]; then
 	exec qemu-system-x86_64 "${accel_opts[@]}" "${machine[@]}" \
@@ -207,6 +222,7 @@ kernel_problems "$log" "the guest run" || exit 1
 if [ "$mode" = --bench ]; then
 	grep -a -E '^bench(-json)?:' "$log"
 	echo "bench: accelerator: $acc"
+	if [ -n "$icount" ]; then echo "bench: timing: guest instructions (-icount $icount)"; else echo "bench: timing: host clock"; fi
 	echo "bench: guest clock source: $(grep -a -o 'clocksource=[a-z_]*' "$log" | head -n1 | cut -d= -f2)"
 fi
 [ "$harness_status" -eq 0 ] || { echo "error: the serial host harness reported failures" >&2; exit 1; }

@@ -22,14 +22,18 @@ def parse_run(text):
     """The guest's JSON, with the accelerator and date the host adds."""
     result = None
     accel = "unknown"
+    timing = "host clock"
     for line in text.splitlines():
         if line.startswith("bench-json: "):
             result = json.loads(line[len("bench-json: "):])
         elif line.startswith("bench: accelerator: "):
             accel = line.split(": ", 2)[2].strip()
+        elif line.startswith("bench: timing: "):
+            timing = line.split(": ", 2)[2].strip()
     if result is None:
         raise SystemExit("bench-report: no bench-json line in the run's output")
     result["accelerator"] = accel.upper()
+    result["timing"] = timing
     result["date"] = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     for row in result["rows"]:
         for side in ("n_tty", "n_rust"):
@@ -131,7 +135,7 @@ def svg(result):
         f'<text x="10" y="20" font-size="15" font-weight="bold">n_rust / N_TTY, median of {result["reps"]} '
         "repetitions each, same guest boot</text>",
         f'<text x="10" y="40">{esc(result["date"])} · Linux {esc(result["kernel"])} · '
-        f'{esc(result["accelerator"])} · clock source {esc(result["clocksource"])} · '
+        f'{esc(result["accelerator"])} · timed by {esc(result.get("timing", "host clock"))} · '
         f'{result["cpus"]} vCPUs ({esc(result.get("placement", "all"))}) · raw {result["raw_mib"]} MiB</text>',
         '<text x="10" y="56" fill="#555">green: n_rust better (throughput above 1; time, CPU, '
         "memory below 1); bars clipped to 0.25–4; whiskers: 95 % bootstrap interval</text>",
@@ -167,7 +171,10 @@ def compare(old, new):
     """Lines saying, per row, how the ratio moved."""
     old_rows = {r["key"]: r for r in old.get("rows", [])}
     lines = [f"bench: compared with the result of {old.get('date', '?')} "
-             f"({old.get('accelerator', '?')}, Linux {old.get('kernel', '?')}):"]
+             f"({old.get('accelerator', '?')}, timed by {old.get('timing', 'host clock')}, "
+             f"Linux {old.get('kernel', '?')}):"]
+    if old.get("timing", "host clock") != new.get("timing", "host clock"):
+        lines.append("bench:   (timed differently: compare the ratios with care)")
     for r in new["rows"]:
         o = old_rows.get(r["key"])
         if o is None or o.get("ratio") is None or r["ratio"] is None:

@@ -90,8 +90,10 @@ pub fn allow_ptys(pairs: usize) -> Result<(), String> {
 
 /// Kernel memory per pty pair, KiB, when `pairs` pairs are open with their slave on `disc`
 /// (the master stays on N_TTY): the growth of [`used_kib`] from before the first pair is
-/// opened to after the last slave took the discipline, divided by `pairs`.
-pub fn kib_per_pty(disc: i32, pairs: usize) -> Result<f64, String> {
+/// opened to after the last slave took the discipline, divided by `pairs`. Also the time
+/// closing them took, µs per pair (both ends; what the discipline's `close` and the tty
+/// layer do before `close()` returns: the rest is left to a work item and RCU).
+pub fn kib_per_pty(disc: i32, pairs: usize) -> Result<[f64; 2], String> {
     let before = used_kib()?;
     let mut open: Vec<sys::Pty> = Vec::with_capacity(pairs);
     for i in 0..pairs {
@@ -107,9 +109,11 @@ pub fn kib_per_pty(disc: i32, pairs: usize) -> Result<f64, String> {
     if seen != disc {
         return Err(format!("slave is on discipline {seen}, not {disc}"));
     }
+    let closing = std::time::Instant::now();
     drop(open);
+    let close_us = closing.elapsed().as_secs_f64() * 1e6 / pairs as f64;
     // Closed ttys are freed from a work item and after RCU grace periods: let that happen
     // before the next measurement starts from its own baseline.
     std::thread::sleep(std::time::Duration::from_millis(300));
-    Ok((after as f64 - before as f64) / pairs as f64)
+    Ok([(after as f64 - before as f64) / pairs as f64, close_us])
 }

@@ -50,7 +50,7 @@ struct Row {
     better: Better,
 }
 
-const ROWS: [Row; 10] = [
+const ROWS: [Row; 11] = [
     Row {
         key: "raw_m2s",
         name: "raw master→slave",
@@ -111,6 +111,12 @@ const ROWS: [Row; 10] = [
         unit: "KiB",
         better: Better::Lower,
     },
+    Row {
+        key: "close_per_pty",
+        name: "closing a pty pair (of 1,000 open)",
+        unit: "µs",
+        better: Better::Lower,
+    },
 ];
 
 /// The sizes of the workloads.
@@ -135,7 +141,7 @@ const WORKLOADS: [(&str, &[&str]); 7] = [
     ("canon_typed", &["canon_typed"]),
     ("echo", &["echo_p50", "echo_p99"]),
     ("parallel64", &["parallel64"]),
-    ("mem_per_pty", &["mem_per_pty"]),
+    ("mem_per_pty", &["mem_per_pty", "close_per_pty"]),
 ];
 
 /// The workloads `nrust_bench_rows` names (a row key names its workload: `echo_p99` is
@@ -229,9 +235,10 @@ fn one_round(cfg: &Config, disc: i32, side: usize, samples: &mut Samples) -> Res
     }
     let t = Instant::now();
     if run("mem_per_pty") {
-        let kib = kernel_stats::kib_per_pty(disc, cfg.ptys)
+        let [kib, close_us] = kernel_stats::kib_per_pty(disc, cfg.ptys)
             .map_err(|e| format!("memory per pty: {e}"))?;
         record(samples, "mem_per_pty", side, kib);
+        record(samples, "close_per_pty", side, close_us);
         timed("mem_per_pty", t);
     }
     Ok(())
