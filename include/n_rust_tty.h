@@ -41,8 +41,9 @@ extern bool n_rust_param_takeover;
 extern int n_rust_param_ntty_ldisc;
 
 /*
- * The per-tty counters in sysfs (src/helpers.c, src/stats_sysfs.rs): one file per counter,
- * in this order, which is the order of the values in src/stats_sysfs.rs (COUNTER_VALUES).
+ * The per-tty counters in /proc/tty/n_rust (src/helpers.c, src/stats_proc.rs): one line per
+ * tty, the counters in this order, which is the order of the values in src/stats_proc.rs
+ * (COUNTER_VALUES).
  */
 #define N_RUST_STATS_COUNTERS(X) \
 	X(received) X(read) X(written) X(echoed) \
@@ -51,13 +52,13 @@ extern int n_rust_param_ntty_ldisc;
 #define N_RUST_STATS_INDEX(name) N_RUST_STATS_##name,
 enum n_rust_stats_counter { N_RUST_STATS_COUNTERS(N_RUST_STATS_INDEX) N_RUST_STATS_NR };
 const unsigned int N_RUST_CONST_STATS_NR = N_RUST_STATS_NR;
-/* Reads counter `index` of the discipline state `owner`. */
-typedef u64 (*n_rust_stats_value_fn)(const void *owner, unsigned int index);
-struct n_rust_stats_dir;
-int n_rust_stats_init(n_rust_stats_value_fn value);
+/* Reads the `nr` counters of the discipline state `owner` into `values`. */
+typedef void (*n_rust_stats_values_fn)(const void *owner, u64 *values, unsigned int nr);
+struct n_rust_stats_entry;
+int n_rust_stats_init(n_rust_stats_values_fn values);
 void n_rust_stats_exit(void);
-struct n_rust_stats_dir *n_rust_stats_dir_add(const char *name, u32 dev, const void *owner);
-void n_rust_stats_dir_remove(struct n_rust_stats_dir *dir);
+struct n_rust_stats_entry *n_rust_stats_add(const char *name, u32 dev, const void *owner);
+void n_rust_stats_remove(struct n_rust_stats_entry *entry);
 
 /*
  * Field offsets, computed by clang from the real headers. The kernel crate's generated

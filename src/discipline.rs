@@ -33,7 +33,7 @@
 use crate::background_read;
 use crate::bindings;
 use crate::engine::{Counters, DriverError, DriverInfo, Engine, LFlag, Signal, Termios};
-use crate::stats_sysfs::StatsDir;
+use crate::stats_proc::StatsEntry;
 use crate::tty_actions::PollState;
 use crate::tty_actions::{engine_termios, TtyActions};
 use crate::tty_audit;
@@ -63,9 +63,9 @@ struct Locked {
 /// the abstraction's: see [`ReadContext`].)
 #[pin_data]
 pub(crate) struct NRust {
-    /// The counters' files in sysfs, which read `state`: first, so that it is dropped (the
-    /// files removed) before `state`.
-    stats_dir: StatsDir,
+    /// The tty's line in `/proc/tty/n_rust`, which reads `state`: first, so that it is
+    /// dropped (taken off the list) before `state`.
+    stats_entry: StatsEntry,
     #[pin]
     state: Mutex<Locked>,
     /// Whether a reader would find input, for `poll()` without the lock (`state_guard`).
@@ -136,7 +136,7 @@ impl NRust {
 impl LineDiscipline for NRust {
     fn open(tty: &OpeningTty) -> impl PinInit<Self, Error> + '_ {
         try_pin_init!(Self {
-            stats_dir: StatsDir::new(),
+            stats_entry: StatsEntry::new(),
             state <- {
                 // Before anything is set up: a refused open leaves the tty as it was.
                 tty_audit::check_attach(tty)?;
@@ -173,7 +173,7 @@ impl LineDiscipline for NRust {
                 engine.open(termios, actions)
             });
             tty.unthrottle_at_open();
-            this.stats_dir.add(tty, &this);
+            this.stats_entry.add(tty, &this);
             Ok(())
         })
     }

@@ -2,18 +2,19 @@
 /*
  * C wrappers for what Rust cannot call directly: kernel functions that are macros or
  * static inlines in some configurations, module parameters that must be visible in sysfs,
- * and the sysfs boilerplate of the per-tty counters (the kernel crate has no kobject or sysfs
+ * and the /proc file of the per-tty counters (the kernel crate has no procfs or seq_file
  * abstraction). Declared in include/n_rust_tty.h.
  */
-#include <linux/kobject.h>
+#include <linux/types.h>
 #include <linux/kdev_t.h>
 #include <linux/cdev.h>
 #include <linux/fs.h>
 #include <linux/major.h>
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
+#include <linux/proc_fs.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
-#include <linux/sysfs.h>
 #include <linux/tty.h>
 
 #include "../include/n_rust_tty.h"
@@ -67,137 +68,116 @@ MODULE_PARM_DESC(ntty_ldisc,
 		 "With takeover=1: also register the kernel's N_TTY under this number (1..30, free), so that TIOCSETD can still reach it (default 0: not registered)");
 
 /*
- * The per-tty counters in sysfs: /sys/kernel/n_rust/<tty name>/, one read-only file per
- * counter (named by N_RUST_STATS_COUNTERS) and "dev" (major:minor of the tty). The values
- * come from Rust (src/stats_sysfs.rs) through the function given to n_rust_stats_init().
+ * The per-tty counters in /proc/tty/n_rust: one line per tty n_rust runs on, "NAME
+ * dev=MAJOR:MINOR" then "COUNTER=VALUE" for each counter of N_RUST_STATS_COUNTERS, in that
+ * order. The tty layer's own /proc/tty/driver/<driver> files list a line per port in the same
+ * way. (A sysfs directory per tty, one file per counter, cost 16 kernfs nodes: about 2.5 KiB
+ * and five times N_TTY's close time per tty.) The values come from Rust
+ * (src/stats_proc.rs) through the function given to n_rust_stats_init().
  */
-struct n_rust_stats_dir {
-	struct kobject kobj;
+struct n_rust_stats_entry {
+	struct list_head node;
 	const void *owner;
 	dev_t dev;
+	char name[80];
 };
 
-static struct kset *n_rust_stats_kset;
-static n_rust_stats_value_fn n_rust_stats_value;
-/* Serialises the choice of a free name with the directory's creation. */
-static DEFINE_MUTEX(n_rust_stats_naming);
+static LIST_HEAD(n_rust_stats_entries);
+/* Guards the list; held by a reader of the file while it reads each tty's counters. */
+static DEFINE_MUTEX(n_rust_stats_lock);
+static n_rust_stats_values_fn n_rust_stats_values;
+static struct proc_dir_entry *n_rust_stats_file;
 
-static struct n_rust_stats_dir *to_stats_dir(struct kobject *kobj)
+#define N_RUST_STATS_NAME(name) #name,
+static const char *const n_rust_stats_names[] = { N_RUST_STATS_COUNTERS(N_RUST_STATS_NAME) };
+
+static int n_rust_stats_show(struct seq_file *m, void *v)
 {
-	return container_of(kobj, struct n_rust_stats_dir, kobj);
+	struct n_rust_stats_entry *entry;
+	u64 values[N_RUST_STATS_NR];
+	unsigned int i;
+
+	mutex_lock(&n_rust_stats_lock);
+	list_for_each_entry(entry, &n_rust_stats_entries, node) {
+		n_rust_stats_values(entry->owner, values, N_RUST_STATS_NR);
+		seq_printf(m, "%s dev=%u:%u", entry->name, MAJOR(entry->dev), MINOR(entry->dev));
+		for (i = 0; i < N_RUST_STATS_NR; i++)
+			seq_printf(m, " %s=%llu", n_rust_stats_names[i], values[i]);
+		seq_putc(m, '\n');
+	}
+	mutex_unlock(&n_rust_stats_lock);
+	return 0;
 }
 
-static ssize_t n_rust_counter_show(struct kobject *kobj, struct kobj_attribute *attr,
-				   char *buf);
-
-#define N_RUST_STATS_ATTR(name) __ATTR(name, 0444, n_rust_counter_show, NULL),
-static struct kobj_attribute n_rust_counter_attrs[] = {
-	N_RUST_STATS_COUNTERS(N_RUST_STATS_ATTR)
-};
-
-static ssize_t n_rust_counter_show(struct kobject *kobj, struct kobj_attribute *attr,
-				   char *buf)
+int n_rust_stats_init(n_rust_stats_values_fn values)
 {
-	unsigned int index = attr - n_rust_counter_attrs;
-
-	return sysfs_emit(buf, "%llu\n",
-			  n_rust_stats_value(to_stats_dir(kobj)->owner, index));
-}
-
-static ssize_t dev_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
-{
-	dev_t dev = to_stats_dir(kobj)->dev;
-
-	return sysfs_emit(buf, "%u:%u\n", MAJOR(dev), MINOR(dev));
-}
-static struct kobj_attribute n_rust_dev_attr = __ATTR_RO(dev);
-
-#define N_RUST_STATS_ATTR_PTR(name) &n_rust_counter_attrs[N_RUST_STATS_##name].attr,
-static struct attribute *n_rust_stats_attrs[] = {
-	N_RUST_STATS_COUNTERS(N_RUST_STATS_ATTR_PTR)
-	&n_rust_dev_attr.attr,
-	NULL,
-};
-ATTRIBUTE_GROUPS(n_rust_stats);
-
-static void n_rust_stats_release(struct kobject *kobj)
-{
-	kfree(to_stats_dir(kobj));
-}
-
-static const struct kobj_type n_rust_stats_ktype = {
-	.release = n_rust_stats_release,
-	.sysfs_ops = &kobj_sysfs_ops,
-	.default_groups = n_rust_stats_groups,
-};
-
-int n_rust_stats_init(n_rust_stats_value_fn value)
-{
-	n_rust_stats_value = value;
-	n_rust_stats_kset = kset_create_and_add("n_rust", NULL, kernel_kobj);
-	return n_rust_stats_kset ? 0 : -ENOMEM;
+	n_rust_stats_values = values;
+	/* Without procfs the counters are kept but not shown; the discipline works. */
+	if (!IS_ENABLED(CONFIG_PROC_FS))
+		return 0;
+	n_rust_stats_file = proc_create_single("tty/n_rust", 0444, NULL, n_rust_stats_show);
+	return n_rust_stats_file ? 0 : -ENOMEM;
 }
 
 void n_rust_stats_exit(void)
 {
-	kset_unregister(n_rust_stats_kset);
-	n_rust_stats_kset = NULL;
+	proc_remove(n_rust_stats_file);
+	n_rust_stats_file = NULL;
+}
+
+/* Whether a tty listed has this name. Called with n_rust_stats_lock held. */
+static bool n_rust_stats_name_taken(const char *name)
+{
+	struct n_rust_stats_entry *entry;
+
+	list_for_each_entry(entry, &n_rust_stats_entries, node)
+		if (!strcmp(entry->name, name))
+			return true;
+	return false;
 }
 
 /*
- * Adds the directory of the tty `name` (`dev`), whose counters n_rust_stats_value reads
- * from `owner`. A name already there (a pty of another devpts instance) gets a suffix:
- * "pts0.1". Returns NULL when the directory could not be made.
+ * Lists the tty `name` (`dev`), whose counters n_rust_stats_values reads from `owner`. A name
+ * already listed (a pty of another devpts instance) gets a suffix: "pts0.1". Returns NULL
+ * when the tty could not be listed.
  */
-struct n_rust_stats_dir *n_rust_stats_dir_add(const char *name, u32 dev, const void *owner)
+struct n_rust_stats_entry *n_rust_stats_add(const char *name, u32 dev, const void *owner)
 {
-	struct n_rust_stats_dir *dir;
-	struct kobject *taken;
-	char unique[80];
+	struct n_rust_stats_entry *entry;
 	unsigned int n;
-	int err = -EEXIST;
 
-	if (!n_rust_stats_kset)
+	entry = kzalloc(sizeof(*entry), GFP_KERNEL);
+	if (!entry)
 		return NULL;
-	dir = kzalloc(sizeof(*dir), GFP_KERNEL);
-	if (!dir)
-		return NULL;
-	dir->owner = owner;
-	dir->dev = dev;
-	dir->kobj.kset = n_rust_stats_kset;
-	mutex_lock(&n_rust_stats_naming);
+	entry->owner = owner;
+	entry->dev = dev;
+	mutex_lock(&n_rust_stats_lock);
 	for (n = 0; n < 100; n++) {
 		if (n)
-			snprintf(unique, sizeof(unique), "%s.%u", name, n);
+			snprintf(entry->name, sizeof(entry->name), "%s.%u", name, n);
 		else
-			strscpy(unique, name, sizeof(unique));
-		taken = kset_find_obj(n_rust_stats_kset, unique);
-		if (taken) {
-			kobject_put(taken);
-			continue;
-		}
-		err = kobject_init_and_add(&dir->kobj, &n_rust_stats_ktype, NULL, "%s", unique);
-		break;
+			strscpy(entry->name, name, sizeof(entry->name));
+		if (!n_rust_stats_name_taken(entry->name))
+			break;
 	}
-	mutex_unlock(&n_rust_stats_naming);
-	if (err == -EEXIST && n == 100) {
-		kfree(dir);
+	if (n < 100)
+		list_add_tail(&entry->node, &n_rust_stats_entries);
+	mutex_unlock(&n_rust_stats_lock);
+	if (n == 100) {
+		kfree(entry);
 		return NULL;
 	}
-	if (err) {
-		/* kobject_init_and_add() ran: its reference frees the directory. */
-		kobject_put(&dir->kobj);
-		return NULL;
-	}
-	return dir;
+	return entry;
 }
 
 /*
- * Removes the directory. When this returns, no read of its files runs any more (sysfs
- * drains them), so its owner may go.
+ * Takes the tty off the list. When this returns, no reader of the file reads its counters
+ * any more, so its owner may go.
  */
-void n_rust_stats_dir_remove(struct n_rust_stats_dir *dir)
+void n_rust_stats_remove(struct n_rust_stats_entry *entry)
 {
-	kobject_del(&dir->kobj);
-	kobject_put(&dir->kobj);
+	mutex_lock(&n_rust_stats_lock);
+	list_del(&entry->node);
+	mutex_unlock(&n_rust_stats_lock);
+	kfree(entry);
 }

@@ -19,7 +19,7 @@ pub mod engine;
 mod layout;
 mod params;
 mod slot_check;
-mod stats_sysfs;
+mod stats_proc;
 mod takeover;
 mod task;
 mod tty_actions;
@@ -55,9 +55,9 @@ module! {
 struct NRustModule {
     takeover: Option<takeover::Takeover>,
     registration: Option<tty_ldisc::Registration<discipline::NRust>>,
-    /// `/sys/kernel/n_rust`, the ttys' counters (`stats_sysfs`): made before the discipline
+    /// `/proc/tty/n_rust`, the ttys' counters (`stats_proc`): made before the discipline
     /// is registered and, a field, removed after `drop` has unregistered it.
-    _stats_root: stats_sysfs::StatsRoot,
+    _stats_root: stats_proc::StatsRoot,
 }
 
 impl kernel::Module for NRustModule {
@@ -81,7 +81,7 @@ impl kernel::Module for NRustModule {
         // Every step that can fail comes before the first registration: a failed init frees
         // the module whatever its count, so a tty that took one of its tables in between
         // would be left pointing into freed memory. The registrations themselves cannot fail.
-        let stats_root = stats_sysfs::StatsRoot::create()?;
+        let stats_root = stats_proc::StatsRoot::create()?;
         let registration = tty_ldisc::Registration::prepare(c"n_rust", number, module)?;
         let takeover = match takeover {
             Some(request) => Some(request.prepare(module)?),

@@ -1,6 +1,6 @@
 //! Per-tty counters of what the discipline did since it was opened on the tty ([`Counters`]),
 //! kept by the engine where each event happens and read by the glue (the module exports them
-//! through sysfs, `/sys/kernel/n_rust/<tty>/`). N_TTY keeps none of these but `num_overrun`.
+//! in `/proc/tty/n_rust`, a line per tty). N_TTY keeps none of these but `num_overrun`.
 
 use super::actions::{Actions, Signal};
 use super::state::Engine;

@@ -1,10 +1,10 @@
 //! `n_rustctl`: attach and detach a tty's line discipline, show which one a tty runs, and
 //! show the counters n_rust keeps for each tty it runs on. `n_rustctl --help` says how.
 
+mod counters;
 mod failure;
 mod holder;
 mod ldiscs;
-mod sysfs;
 mod tty;
 
 use failure::{Failure, Kind, Outcome};
@@ -25,9 +25,9 @@ DISC is a discipline number (0 to 30) or a name from /proc/tty/ldiscs (n_rust, n
            (detach, another TIOCSETD, a hangup) or gets SIGTERM; its pid is printed.
            With -f it holds the line itself, in the foreground (pid printed too).
   detach   give TTY back N_TTY's number, 0 (the holder of an attach then exits).
-  show     print which discipline TTY runs: `TTY: NAME (NUMBER)`. A tty with an
-           n_rust directory in /sys/kernel/n_rust is n_rust, whatever its number
-           (n_rust may serve number 0 in place of N_TTY).
+  show     print which discipline TTY runs: `TTY: NAME (NUMBER)`. A tty with a
+           line in /proc/tty/n_rust is n_rust, whatever its number (n_rust may
+           serve number 0 in place of N_TTY).
   stats    print n_rust's counters for TTY, one `NAME VALUE` line each.
 
 exit status:
@@ -113,7 +113,7 @@ fn detach(tty: &str) -> Outcome {
 /// The name of what `tty` runs and its number.
 fn discipline_of(tty: &Tty) -> Outcome<(String, i32)> {
     let number = tty.discipline()?;
-    if sysfs::dir_of(tty.dev, &sysfs_name(&tty.path))?.is_some() {
+    if counters::line_of(tty.dev, &listed_name(&tty.path))?.is_some() {
         return Ok((ldiscs::N_RUST.to_string(), number));
     }
     let list = ldiscs::registered()?;
@@ -129,14 +129,14 @@ fn show(tty: &str) -> Outcome {
 }
 
 fn stats(tty: &str) -> Outcome {
-    if !sysfs::loaded() {
+    if !counters::loaded() {
         return Err(Failure::new(
             Kind::NotLoaded,
-            format!("n_rust is not loaded (no {})", sysfs::ROOT),
+            format!("n_rust is not loaded (no {})", counters::FILE),
         ));
     }
     let tty = Tty::open(tty)?;
-    let Some(dir) = sysfs::dir_of(tty.dev, &sysfs_name(&tty.path))? else {
+    let Some(line) = counters::line_of(tty.dev, &listed_name(&tty.path))? else {
         let (name, number) = discipline_of(&tty)?;
         return Err(Failure::new(
             Kind::NotOnNRust,
@@ -146,14 +146,14 @@ fn stats(tty: &str) -> Outcome {
             ),
         ));
     };
-    for (name, value) in sysfs::read_counters(&dir)? {
+    for (name, value) in counters::read_counters(&line)? {
         println!("{name:<12} {value}");
     }
     Ok(())
 }
 
-/// The name n_rust gives the directory of the tty at `path`: the kernel's tty name, which is
-/// the path under `/dev` without its slashes (`/dev/pts/3` is `pts3`).
-fn sysfs_name(path: &str) -> String {
+/// The name n_rust lists the tty at `path` under: the kernel's tty name, which is the path
+/// under `/dev` without its slashes (`/dev/pts/3` is `pts3`).
+fn listed_name(path: &str) -> String {
     path.strip_prefix("/dev/").unwrap_or(path).replace('/', "")
 }

@@ -1,5 +1,5 @@
-//! `n_rust-test-tool`: the `n_rustctl` tool and the per-tty counters n_rust exports in
-//! sysfs (`/sys/kernel/n_rust/<tty>/`), on a pty and on the 8250 `ttyS1` (in UART loopback).
+//! `n_rust-test-tool`: the `n_rustctl` tool and the per-tty counters n_rust lists in
+//! `/proc/tty/n_rust` (a line per tty), on a pty and on the 8250 `ttyS1` (in UART loopback).
 //!
 //! Every exit status of the tool is checked, and the counters after known traffic: 10
 //! bytes written and read, a canonical line with its echo, ^C/^\/^Z, a line that overflows,
@@ -18,15 +18,27 @@ use std::time::{Duration, Instant};
 const PLAN: usize = 22;
 const MODULE: &str = "/lib/modules/n_rust.ko";
 
-/// The sysfs directory name of a pty slave path (`/dev/pts/3` is `pts3`).
-fn sysfs_dir(path: &str) -> String {
-    format!(
-        "/sys/kernel/n_rust/{}",
-        path.trim_start_matches("/dev/").replace('/', "")
-    )
+/// Where n_rust lists the ttys it runs on, a line each.
+const COUNTERS_FILE: &str = "/proc/tty/n_rust";
+
+/// The name n_rust lists a tty path under (`/dev/pts/3` is `pts3`).
+fn listed_name(path: &str) -> String {
+    path.trim_start_matches("/dev/").replace('/', "")
 }
 
-/// attach by name on a pty, then what the kernel and sysfs say.
+/// The `dev=` of the line `/proc/tty/n_rust` has for the tty named `name`, if it has one.
+pub(crate) fn listed_dev(name: &str) -> Result<Option<String>, String> {
+    let text = std::fs::read_to_string(COUNTERS_FILE).context(COUNTERS_FILE)?;
+    Ok(text.lines().find_map(|line| {
+        let mut words = line.split_whitespace();
+        if words.next()? != name {
+            return None;
+        }
+        words.next()?.strip_prefix("dev=").map(str::to_string)
+    }))
+}
+
+/// attach by name on a pty, then what the kernel and `/proc/tty/n_rust` say.
 fn attach_pty_by_name() -> Outcome {
     let (pair, path) = pty()?;
     let ran = ctl_ok(&["attach", &path, "n_rust"])?;
@@ -35,11 +47,11 @@ fn attach_pty_by_name() -> Outcome {
         sys::get_ldisc(&pair.slave).context("TIOCGETD")? == N_DEVELOPMENT,
         "TIOCGETD is not 29 after attach",
     )?;
-    let dev = std::fs::read_to_string(format!("{}/dev", sysfs_dir(&path))).context("sysfs dev")?;
+    let dev = listed_dev(&listed_name(&path))?.unwrap_or_default();
     // The pty slaves' major is 136.
     ensure(
         dev.starts_with("136:"),
-        format!("{path}: sysfs dev {dev:?}"),
+        format!("{path}: dev {dev:?} in {COUNTERS_FILE}"),
     )?;
     let show = ctl_ok(&["show", &path])?;
     ensure(
@@ -61,8 +73,8 @@ fn attach_pty_by_name() -> Outcome {
         "TIOCGETD is not 0 after detach",
     )?;
     ensure(
-        !std::path::Path::new(&sysfs_dir(&path)).exists(),
-        "the sysfs directory is still there after detach",
+        listed_dev(&listed_name(&path))?.is_none(),
+        format!("{path} is still listed in {COUNTERS_FILE} after detach"),
     )?;
     let show = ctl_ok(&["show", &path])?;
     ensure(
@@ -381,13 +393,9 @@ fn main() {
         "a holder killed with SIGTERM releases the line (ttyS1 back on N_TTY)",
         serial::holder_killed,
     );
-    t.run("no sysfs directory left behind", || {
-        let left: Vec<_> = std::fs::read_dir("/sys/kernel/n_rust")
-            .context("/sys/kernel/n_rust")?
-            .flatten()
-            .map(|e| e.file_name())
-            .collect();
-        ensure(left.is_empty(), format!("left: {left:?}"))
+    t.run("no tty left listed in /proc/tty/n_rust", || {
+        let text = std::fs::read_to_string(COUNTERS_FILE).context(COUNTERS_FILE)?;
+        ensure(text.is_empty(), format!("left: {text:?}"))
     });
     t.run("kernel log: no warning, bug or lockdep report", || {
         let problems = sys::kernel_problems()?;

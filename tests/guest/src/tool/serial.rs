@@ -96,13 +96,13 @@ pub fn throttle_events() -> Outcome {
 }
 
 /// The daemon holder ends on SIGTERM; with the last file closed the port falls back to
-/// N_TTY, and its sysfs directory goes.
+/// N_TTY, and its line in `/proc/tty/n_rust` goes.
 pub fn holder_killed() -> Outcome {
     let ran = ctl_ok(&["attach", "ttyS1", "29"])?;
     let holder = holder_pid(&ran)?;
     ensure(
-        std::path::Path::new("/sys/kernel/n_rust/ttyS1/dev").exists(),
-        "no sysfs directory for ttyS1 while attached",
+        crate::listed_dev("ttyS1")?.is_some_and(|dev| dev == "4:65"),
+        "ttyS1 (4:65) is not listed in /proc/tty/n_rust while attached",
     )?;
     // SAFETY: Signalling the holder, our (adopted) child.
     unsafe { libc::kill(holder, libc::SIGTERM) };
@@ -112,8 +112,8 @@ pub fn holder_killed() -> Outcome {
         format!("holder ended with {status}"),
     )?;
     ensure(
-        !std::path::Path::new("/sys/kernel/n_rust/ttyS1").exists(),
-        "the sysfs directory of ttyS1 is still there",
+        crate::listed_dev("ttyS1")?.is_none(),
+        "ttyS1 is still listed in /proc/tty/n_rust",
     )?;
     let show = ctl_ok(&["show", PORT])?;
     ensure(
