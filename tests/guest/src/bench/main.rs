@@ -50,7 +50,7 @@ struct Row {
     better: Better,
 }
 
-const ROWS: [Row; 11] = [
+const ROWS: [Row; 12] = [
     Row {
         key: "raw_m2s",
         name: "raw master→slave",
@@ -106,6 +106,12 @@ const ROWS: [Row; 11] = [
         better: Better::Lower,
     },
     Row {
+        key: "bytes_per_read",
+        name: "bytes per read() raw m→s (64 KiB buffer)",
+        unit: "bytes",
+        better: Better::Higher,
+    },
+    Row {
         key: "mem_per_pty",
         name: "kernel memory per pty pair (1,000 open)",
         unit: "KiB",
@@ -135,7 +141,10 @@ struct Config {
 
 /// The workloads, each named by its (first) row key, and the rows each fills.
 const WORKLOADS: [(&str, &[&str]); 7] = [
-    ("raw_m2s", &["raw_m2s", "cpu_stat", "cpu_rusage"]),
+    (
+        "raw_m2s",
+        &["raw_m2s", "cpu_stat", "cpu_rusage", "bytes_per_read"],
+    ),
     ("raw_s2m", &["raw_s2m"]),
     ("canon_lines", &["canon_lines"]),
     ("canon_typed", &["canon_typed"]),
@@ -190,11 +199,12 @@ fn one_round(cfg: &Config, disc: i32, side: usize, samples: &mut Samples) -> Res
     let run = |name: &str| cfg.workloads.contains(&name);
     let t = Instant::now();
     if run("raw_m2s") {
-        let [rate, stat, rusage] = workloads::raw_to_slave(disc, cfg.raw_bytes)
+        let [rate, stat, rusage, per_read] = workloads::raw_to_slave(disc, cfg.raw_bytes)
             .map_err(|e| format!("raw master→slave: {e}"))?;
         record(samples, "raw_m2s", side, rate);
         record(samples, "cpu_stat", side, stat);
         record(samples, "cpu_rusage", side, rusage);
+        record(samples, "bytes_per_read", side, per_read);
         timed("raw_m2s", t);
     }
     let t = Instant::now();

@@ -98,12 +98,15 @@ fn write_pattern(fd: &OwnedFd, bytes: usize) -> Result<(), String> {
     Ok(())
 }
 
-/// Reads `bytes` from `fd` and checks each against [`pattern`].
-fn read_pattern(fd: &OwnedFd, bytes: usize) -> Result<(), String> {
+/// Reads `bytes` from `fd` and checks each against [`pattern`]; returns how many `read()`
+/// calls it took.
+fn read_pattern(fd: &OwnedFd, bytes: usize) -> Result<usize, String> {
     let mut buf = vec![0u8; 65536];
     let mut offset = 0;
+    let mut reads = 0;
     while offset < bytes {
         let n = read_some(fd, &mut buf, "read")?;
+        reads += 1;
         if offset + n > bytes {
             return Err(format!("{} bytes arrived, {bytes} were sent", offset + n));
         }
@@ -117,37 +120,37 @@ fn read_pattern(fd: &OwnedFd, bytes: usize) -> Result<(), String> {
         }
         offset += n;
     }
-    Ok(())
+    Ok(reads)
 }
 
 /// Sends `bytes` from `writer` (on a thread of its own) to `reader`, checking every byte;
-/// returns how long it took.
-fn transfer(writer: OwnedFd, reader: &OwnedFd, bytes: usize) -> Result<Duration, String> {
+/// returns how long it took and how many `read()` calls the reader made.
+fn transfer(writer: OwnedFd, reader: &OwnedFd, bytes: usize) -> Result<(Duration, usize), String> {
     let start = Instant::now();
     let sender = std::thread::spawn(move || write_pattern(&writer, bytes));
     // On a bad byte the writer may be blocked for good: return without waiting for it (the
     // program ends on the first error).
-    read_pattern(reader, bytes)?;
+    let reads = read_pattern(reader, bytes)?;
     let elapsed = start.elapsed();
     sender.join().map_err(|_| "writer panicked".to_string())??;
-    Ok(elapsed)
+    Ok((elapsed, reads))
 }
 
 fn mib(bytes: usize) -> f64 {
     bytes as f64 / (1024.0 * 1024.0)
 }
 
-/// Raw master→slave: MiB/s, and the kernel's system time per MiB, milliseconds, from
+/// Raw master→slave: MiB/s, the kernel's system time per MiB, milliseconds, from
 /// `/proc/stat` (every CPU: the receive kworkers included) and from `getrusage` (this
-/// process's threads).
-pub fn raw_to_slave(disc: i32, bytes: usize) -> Result<[f64; 3], String> {
+/// process's threads), and the bytes a `read()` returned on average.
+pub fn raw_to_slave(disc: i32, bytes: usize) -> Result<[f64; 4], String> {
     let pty = pty_on(disc, true, false)?;
     let writer = pty.master.try_clone().map_err(err("dup"))?;
     let (stat0, rusage0) = (
         kernel_stats::proc_stat_system_s()?,
         kernel_stats::rusage_system_s(),
     );
-    let elapsed = transfer(writer, &pty.slave, bytes)?;
+    let (elapsed, reads) = transfer(writer, &pty.slave, bytes)?;
     let stat = kernel_stats::proc_stat_system_s()? - stat0;
     let rusage = kernel_stats::rusage_system_s() - rusage0;
     let m = mib(bytes);
@@ -155,6 +158,7 @@ pub fn raw_to_slave(disc: i32, bytes: usize) -> Result<[f64; 3], String> {
         m / elapsed.as_secs_f64(),
         stat * 1000.0 / m,
         rusage * 1000.0 / m,
+        bytes as f64 / reads.max(1) as f64,
     ])
 }
 
@@ -162,7 +166,7 @@ pub fn raw_to_slave(disc: i32, bytes: usize) -> Result<[f64; 3], String> {
 pub fn raw_to_master(disc: i32, bytes: usize) -> Result<f64, String> {
     let pty = pty_on(disc, true, false)?;
     let writer = pty.slave.try_clone().map_err(err("dup"))?;
-    Ok(mib(bytes) / transfer(writer, &pty.master, bytes)?.as_secs_f64())
+    Ok(mib(bytes) / transfer(writer, &pty.master, bytes)?.0.as_secs_f64())
 }
 
 /// Checks that `got` is line `k`.
@@ -303,7 +307,7 @@ pub fn parallel(disc: i32, count: usize, bytes: usize) -> Result<f64, String> {
             let pty = pty;
             gate.wait();
             let result = read_pattern(&pty.slave, each);
-            let _ = tx.send(result.map(|()| Some(pty)));
+            let _ = tx.send(result.map(|_| Some(pty)));
         });
     }
     barrier.wait();
