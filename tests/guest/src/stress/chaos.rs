@@ -148,14 +148,24 @@ fn churn(end: Endpoint, write: bool, seed: u64, stop: Arc<AtomicBool>) -> Result
     let mut rng = Rng::new(seed);
     let mut buf = vec![0u8; 4096];
     while !stop.load(Ordering::SeqCst) {
+        let mut written_len = 0;
         let io = if write {
             let data = chaos_bytes(&mut rng);
+            written_len = data.len();
             end.write(&data)
         } else {
             let size = rng.range(1, buf.len());
             end.read(&mut buf[..size])
         };
         match io {
+            // A writer cut short by a signal steps back for a millisecond before it writes
+            // again. The kernel's `TCSETSW`/`TCSETSF` (`set_termios`) retries
+            // `tty_write_lock` in a loop, without sleeping, while its caller has a signal
+            // pending; on one CPU, a writer that took the lock back at once whenever a signal
+            // freed it (output stopped by `TCOOFF`, so every write sleeps holding the lock)
+            // left the operator spinning there for good, on N_TTY as on n_rust.
+            Io::Interrupted if write => std::thread::sleep(Duration::from_millis(1)),
+            Io::Done(n) if write && n < written_len => std::thread::sleep(Duration::from_millis(1)),
             Io::Done(_) | Io::Idle | Io::Interrupted => {}
             Io::Eof => nap(&mut rng, 3),
             Io::Errno(e) => {

@@ -185,6 +185,10 @@ pub fn stop_all(workers: Vec<Worker>, deadline: Instant) -> Vec<String> {
                     task("stack"),
                 ));
             }
+            errors.push(format!(
+                "the other threads asleep in the kernel: {}",
+                sleepers()
+            ));
             return errors;
         }
         for w in &pending {
@@ -202,5 +206,41 @@ pub fn nap(rng: &mut Rng, max_ms: u64) {
     let ms = rng.below(max_ms + 1);
     if ms > 0 {
         std::thread::sleep(Duration::from_millis(ms));
+    }
+}
+
+/// The threads of this process asleep in the kernel outside the usual idle places (sleep,
+/// futex, poll, epoll), as "tid name: wchan": whoever holds what a stuck worker waits for.
+fn sleepers() -> String {
+    const IDLE: [&str; 6] = [
+        "0",
+        "hrtimer_nanosleep",
+        "do_nanosleep",
+        "futex_wait_queue",
+        "do_sys_poll",
+        "do_epoll_wait",
+    ];
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return "(no /proc/self/task)".into();
+    };
+    let mut found = Vec::new();
+    for task in tasks.flatten() {
+        let path = task.path();
+        let read = |file: &str| {
+            std::fs::read_to_string(path.join(file))
+                .unwrap_or_default()
+                .trim()
+                .to_string()
+        };
+        let wchan = read("wchan");
+        if !IDLE.contains(&wchan.as_str()) {
+            let tid = task.file_name().to_string_lossy().into_owned();
+            found.push(format!("{tid} {}: {wchan}", read("comm")));
+        }
+    }
+    if found.is_empty() {
+        "none".into()
+    } else {
+        found.join(", ")
     }
 }
