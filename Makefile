@@ -12,6 +12,8 @@
 #   make stress   the stress run and 100 load/unload cycles on the debug kernel (KASAN, kmemleak,
 #                 UBSAN, lockdep; qemu/configs/debug.config), STRESS_SECONDS (600) of stress
 #   make fuzz-guest  the guest syscall fuzzer alone (n_rust-test-sysfuzz), FUZZ_GUEST_CALLS calls
+#   make bench    N_TTY and n_rust timed alternately in one guest boot (README, "Benchmark")
+#   make bench-profile  that guest sampled through QEMU's monitor: where each workload's time goes
 #
 # Variables:
 #   KERNEL_SRC=   your own Linux tree (with Rust support); else Linux 7.3 is fetched
@@ -33,6 +35,8 @@
 #   N_RUST_BENCH_ROWS=, N_RUST_BENCH_CPUS=
 #                 `make bench`: only these workloads (e.g. raw_m2s,canon_lines; default all),
 #                 where the work runs (all: every vCPU, the default; cpu0: one vCPU)
+#   BENCH_CONFIG= `make bench`: the kernel, qemu/configs/NAME.config over the test kernel's
+#                 (default bench: no lockdep); empty: the test kernel itself
 #   N_RUST_BENCH_ICOUNT=
 #                 `make bench` under TCG: the guest clock counts instructions, 2^N ns each
 #                 (default 0); off: the host's clock (real time, noisy)
@@ -82,7 +86,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 
 BUILD := $(CURDIR)/build
 
-.PHONY: all help setup kernel-src kernel module install guest initramfs run test host-test oracle-long mutants bench engine-work \
+.PHONY: all help setup kernel-src kernel module install guest initramfs run test host-test oracle-long mutants bench bench-profile engine-work \
 	fuzz fuzz-short fuzz-guest serial-test stress \
 	guest-test guest-takeover vt-test kunit kunit-parse check clean
 
@@ -202,12 +206,37 @@ serial-test: initramfs
 engine-work:
 	@scripts/engine-work.sh
 
-bench: initramfs
+# The kernel the benchmark boots: qemu/configs/$(BENCH_CONFIG).config over the test kernel's
+# configuration, built into the cache with n_rust built for it (scripts/test-config.sh
+# --prepare). The default, bench, is the test kernel without lockdep, as users run it;
+# BENCH_CONFIG= boots the test kernel itself (lockdep on).
+BENCH_CONFIG ?= bench
+BENCH_BOOT = if [ -n "$(BENCH_CONFIG)" ]; then \
+		kdir=$$(scripts/test-config.sh $(BENCH_CONFIG) --prepare) || exit 1; \
+		dir=$(BUILD)/configs/$(BENCH_CONFIG); ko=$$dir/tree/n_rust.ko; \
+	else kdir=$$(cat $(BUILD)/kdir.path); dir=$(BUILD); ko=$(CURDIR)/n_rust.ko; fi
+BENCH_DEPS = $(if $(BENCH_CONFIG),kernel-src guest,initramfs)
+
+bench: $(BENCH_DEPS)
 	@mkdir -p $(BUILD)/bench
-	@{ qemu/run.sh --bench "$$(cat $(BUILD)/kdir.path)" $(BUILD); echo $$? >$(BUILD)/bench/status; } \
-		| tee $(BUILD)/bench/run.txt
+	@$(BENCH_BOOT); \
+	{ qemu/run.sh --bench "$$kdir" "$$dir"; echo $$? >$(BUILD)/bench/status; } | tee $(BUILD)/bench/run.txt
 	@status=$$(cat $(BUILD)/bench/status); [ "$$status" = 0 ] || { echo "bench: FAILED (exit $$status)" >&2; exit 1; }
 	@scripts/bench-report.py $(BUILD)/bench/run.txt bench
+
+# The benchmark guest sampled from the host through QEMU's monitor (scripts/guest-profile.py):
+# where each workload spends its time on N_TTY and on n_rust, side by side. The knobs are the
+# benchmark's (N_RUST_BENCH_ROWS=raw_m2s ...); bench/last.json is left alone.
+bench-profile: $(BENCH_DEPS)
+	@mkdir -p $(BUILD)/bench
+	@$(BENCH_BOOT); \
+	rm -f "$$dir/guest-console.log" "$$dir/monitor.sock"; \
+	scripts/guest-profile.py --monitor "$$dir/monitor.sock" --console "$$dir/guest-console.log" \
+		--system-map "$$kdir/System.map" --module "$$ko" --out $(BUILD)/bench/profile.txt & \
+	profiler=$$!; \
+	qemu/run.sh --bench "$$kdir" "$$dir" > $(BUILD)/bench/profile-run.txt; status=$$?; \
+	wait $$profiler || status=1; \
+	[ $$status = 0 ] || { echo "bench-profile: FAILED (see $(BUILD)/bench/profile-run.txt)" >&2; exit 1; }
 
 # The module's KUnit suites run when the guest tests load it: boot the guest, then parse the
 # KTAP strictly (a failed guest test is reported, but the verdict here is KUnit's).

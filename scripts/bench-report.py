@@ -134,7 +134,7 @@ def svg(result):
         f'<rect width="100%" height="100%" fill="white"/>',
         f'<text x="10" y="20" font-size="15" font-weight="bold">n_rust / N_TTY, median of {result["reps"]} '
         "repetitions each, same guest boot</text>",
-        f'<text x="10" y="40">{esc(result["date"])} · Linux {esc(result["kernel"])} · '
+        f'<text x="10" y="40">{esc(result["date"])} · Linux {esc(result["kernel"])}{lockdep_words(result)} · '
         f'{esc(result["accelerator"])} · timed by {esc(result.get("timing", "host clock"))} · '
         f'{result["cpus"]} vCPUs ({esc(result.get("placement", "all"))}) · raw {result["raw_mib"]} MiB</text>',
         '<text x="10" y="56" fill="#555">green: n_rust better (throughput above 1; time, CPU, '
@@ -167,12 +167,19 @@ def svg(result):
     return "\n".join(p) + "\n"
 
 
+def lockdep_words(result):
+    """How the kernel's locks were built, for a heading: lockdep weighs on every lock taken."""
+    return {True: " (lockdep)", False: " (no lockdep)"}.get(result.get("lockdep"), "")
+
+
 def compare(old, new):
     """Lines saying, per row, how the ratio moved."""
     old_rows = {r["key"]: r for r in old.get("rows", [])}
     lines = [f"bench: compared with the result of {old.get('date', '?')} "
              f"({old.get('accelerator', '?')}, timed by {old.get('timing', 'host clock')}, "
-             f"Linux {old.get('kernel', '?')}):"]
+             f"Linux {old.get('kernel', '?')}{lockdep_words(old)}):"]
+    if None not in (old.get("lockdep"), new.get("lockdep")) and old["lockdep"] != new["lockdep"]:
+        lines.append("bench:   (one kernel with lockdep, one without: compare the ratios with care)")
     if old.get("timing", "host clock") != new.get("timing", "host clock"):
         lines.append("bench:   (timed differently: compare the ratios with care)")
     for r in new["rows"]:

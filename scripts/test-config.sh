@@ -2,6 +2,8 @@
 # Build n_rust against another kernel configuration and run the guest suites on it.
 #
 #   test-config.sh NAME            (qemu/configs/NAME.config over qemu/kernel.config)
+#   test-config.sh NAME --prepare  only the kernel, module and initramfs; prints the kernel's
+#                                  build directory (`make bench` boots it with --bench)
 #
 # The kernel is built into the cache like the test kernel (cached afterwards). The module is
 # built in a copy of the source under build/configs/NAME/tree, so the checkout's own build
@@ -19,7 +21,11 @@
 # Prints a line per step and, last, "config NAME: P passed, F failed" (the module build
 # counts as one test, then every guest and KUnit case); exits non-zero on any failure.
 set -uo pipefail
-name=${1:?usage: test-config.sh NAME}
+name=${1:?usage: test-config.sh NAME [--prepare]}
+mode=${2:-}
+[ -z "$mode" ] || [ "$mode" = --prepare ] || { echo "error: test-config.sh: unknown mode $mode" >&2; exit 2; }
+# With --prepare, stdout carries only the kernel's directory (on fd 3); the rest goes to stderr.
+if [ "$mode" = --prepare ]; then exec 3>&1 1>&2; fi
 top=$(cd "$(dirname "$0")/.." && pwd)
 overlay=$top/qemu/configs/$name.config
 [ -f "$overlay" ] || { echo "error: no configuration $overlay" >&2; exit 2; }
@@ -67,6 +73,10 @@ rm -rf "$cfg/guest"
 cp -r "$build/guest" "$cfg/guest"
 [ -f "$build/accel" ] && cp "$build/accel" "$cfg/accel"
 "$tree/qemu/mkinitramfs.sh" "$kdir" "$cfg" >/dev/null || { say "initramfs FAILED"; fails=$((fails + 1)); finish; }
+if [ "$mode" = --prepare ]; then
+	echo "$kdir" >&3
+	exit 0
+fi
 rm -f "$cfg/guest-console.log" "$cfg/guest-kmsg.log"
 N_RUST_DIFF_SCENARIOS=${N_RUST_CONFIG_DIFF_SCENARIOS:-300} \
 	N_RUST_CONC_SCENARIOS=${N_RUST_CONFIG_CONC_SCENARIOS:-0} \

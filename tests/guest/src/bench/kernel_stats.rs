@@ -25,6 +25,30 @@ pub fn proc_stat_system_s() -> Result<f64, String> {
     Ok(ticks as f64 / USER_HZ)
 }
 
+/// Context switches so far, every CPU: `/proc/stat`'s `ctxt` line. Each is a task that slept
+/// (a reader waiting for input, a writer for room) or was preempted.
+pub fn context_switches() -> Result<u64, String> {
+    let text = std::fs::read_to_string("/proc/stat").map_err(|e| format!("/proc/stat: {e}"))?;
+    text.lines()
+        .find_map(|l| l.strip_prefix("ctxt ")?.trim().parse().ok())
+        .ok_or_else(|| "/proc/stat has no ctxt line".to_string())
+}
+
+/// Inter-processor interrupts so far, every CPU: `/proc/interrupts`' rescheduling (`RES`) and
+/// function call (`CAL`) lines, which a wake-up of a task on another CPU sends.
+pub fn wakeup_ipis() -> Result<u64, String> {
+    let text = std::fs::read_to_string("/proc/interrupts")
+        .map_err(|e| format!("/proc/interrupts: {e}"))?;
+    let mut total = 0;
+    for line in text.lines() {
+        let mut fields = line.split_whitespace();
+        if matches!(fields.next(), Some("RES:" | "CAL:")) {
+            total += fields.map_while(|f| f.parse::<u64>().ok()).sum::<u64>();
+        }
+    }
+    Ok(total)
+}
+
 /// System CPU seconds of this process, every thread (finished ones included).
 pub fn rusage_system_s() -> f64 {
     // SAFETY: `usage` is plain data that getrusage fills.

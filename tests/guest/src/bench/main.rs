@@ -50,7 +50,7 @@ struct Row {
     better: Better,
 }
 
-const ROWS: [Row; 12] = [
+const ROWS: [Row; 14] = [
     Row {
         key: "raw_m2s",
         name: "raw master→slave",
@@ -112,6 +112,18 @@ const ROWS: [Row; 12] = [
         better: Better::Higher,
     },
     Row {
+        key: "switches_per_mib",
+        name: "context switches per MiB raw m→s",
+        unit: "/MiB",
+        better: Better::Lower,
+    },
+    Row {
+        key: "ipis_per_mib",
+        name: "wake-up IPIs (RES+CAL) per MiB raw m→s",
+        unit: "/MiB",
+        better: Better::Lower,
+    },
+    Row {
         key: "mem_per_pty",
         name: "kernel memory per pty pair (1,000 open)",
         unit: "KiB",
@@ -143,7 +155,14 @@ struct Config {
 const WORKLOADS: [(&str, &[&str]); 7] = [
     (
         "raw_m2s",
-        &["raw_m2s", "cpu_stat", "cpu_rusage", "bytes_per_read"],
+        &[
+            "raw_m2s",
+            "cpu_stat",
+            "cpu_rusage",
+            "bytes_per_read",
+            "switches_per_mib",
+            "ipis_per_mib",
+        ],
     ),
     ("raw_s2m", &["raw_s2m"]),
     ("canon_lines", &["canon_lines"]),
@@ -196,19 +215,26 @@ fn one_round(cfg: &Config, disc: i32, side: usize, samples: &mut Samples) -> Res
             start.elapsed().as_secs_f64()
         );
     };
+    // Where a workload starts and ends, for the profiler (`scripts/guest-profile.py`).
+    let begin = |what: &str| println!("bench-begin: {what} disc {disc}");
     let run = |name: &str| cfg.workloads.contains(&name);
     let t = Instant::now();
     if run("raw_m2s") {
-        let [rate, stat, rusage, per_read] = workloads::raw_to_slave(disc, cfg.raw_bytes)
-            .map_err(|e| format!("raw master→slave: {e}"))?;
+        begin("raw_m2s");
+        let [rate, stat, rusage, per_read, switches, ipis] =
+            workloads::raw_to_slave(disc, cfg.raw_bytes)
+                .map_err(|e| format!("raw master→slave: {e}"))?;
         record(samples, "raw_m2s", side, rate);
         record(samples, "cpu_stat", side, stat);
         record(samples, "cpu_rusage", side, rusage);
         record(samples, "bytes_per_read", side, per_read);
+        record(samples, "switches_per_mib", side, switches);
+        record(samples, "ipis_per_mib", side, ipis);
         timed("raw_m2s", t);
     }
     let t = Instant::now();
     if run("raw_s2m") {
+        begin("raw_s2m");
         let rate = workloads::raw_to_master(disc, cfg.raw_bytes)
             .map_err(|e| format!("raw slave→master: {e}"))?;
         record(samples, "raw_s2m", side, rate);
@@ -216,6 +242,7 @@ fn one_round(cfg: &Config, disc: i32, side: usize, samples: &mut Samples) -> Res
     }
     let t = Instant::now();
     if run("canon_lines") {
+        begin("canon_lines");
         let rate = workloads::canonical_lines(disc, cfg.lines)
             .map_err(|e| format!("canonical lines: {e}"))?;
         record(samples, "canon_lines", side, rate);
@@ -223,6 +250,7 @@ fn one_round(cfg: &Config, disc: i32, side: usize, samples: &mut Samples) -> Res
     }
     let t = Instant::now();
     if run("canon_typed") {
+        begin("canon_typed");
         let rate = workloads::canonical_typed(disc, cfg.typed)
             .map_err(|e| format!("canonical typed: {e}"))?;
         record(samples, "canon_typed", side, rate);
@@ -230,6 +258,7 @@ fn one_round(cfg: &Config, disc: i32, side: usize, samples: &mut Samples) -> Res
     }
     let t = Instant::now();
     if run("echo") {
+        begin("echo");
         let [p50, p99] = workloads::echo_round_trip(disc, cfg.trips)
             .map_err(|e| format!("echo round trip: {e}"))?;
         record(samples, "echo_p50", side, p50);
@@ -238,6 +267,7 @@ fn one_round(cfg: &Config, disc: i32, side: usize, samples: &mut Samples) -> Res
     }
     let t = Instant::now();
     if run("parallel64") {
+        begin("parallel64");
         let rate =
             workloads::parallel(disc, 64, cfg.raw_bytes).map_err(|e| format!("64 ptys: {e}"))?;
         record(samples, "parallel64", side, rate);
@@ -245,6 +275,7 @@ fn one_round(cfg: &Config, disc: i32, side: usize, samples: &mut Samples) -> Res
     }
     let t = Instant::now();
     if run("mem_per_pty") {
+        begin("mem_per_pty");
         let [kib, close_us] = kernel_stats::kib_per_pty(disc, cfg.ptys)
             .map_err(|e| format!("memory per pty: {e}"))?;
         record(samples, "mem_per_pty", side, kib);
@@ -317,8 +348,10 @@ fn json(cfg: &Config, disc: i32, samples: &Samples) -> String {
     let mut out = String::new();
     let _ = write!(
         out,
-        "{{\"kernel\":\"{}\",\"clocksource\":\"{}\",\"cpus\":{},\"placement\":\"{}\",\"disc\":{disc},\"reps\":{},\"raw_mib\":{},\"lines\":{},\"typed\":{},\"trips\":{},\"ptys\":{},\"rows\":[",
+        "{{\"kernel\":\"{}\",\"lockdep\":{},\"clocksource\":\"{}\",\"cpus\":{},\"placement\":\"{}\",\"disc\":{disc},\"reps\":{},\"raw_mib\":{},\"lines\":{},\"typed\":{},\"trips\":{},\"ptys\":{},\"rows\":[",
         esc(&read("/proc/sys/kernel/osrelease")),
+        // A kernel with lockdep has /proc/lockdep: its locks cost more than a user's do.
+        std::path::Path::new("/proc/lockdep").exists(),
         esc(&read("/sys/devices/system/clocksource/clocksource0/current_clocksource")),
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         cfg.placement,
@@ -345,6 +378,27 @@ fn json(cfg: &Config, disc: i32, samples: &Samples) -> String {
     }
     out.push_str("]}");
     out
+}
+
+/// Prints where the kernel's text and the module's sections are loaded (`bench-map:` lines),
+/// which the profiler needs to name the addresses it samples: the kernel's `_stext` (KASLR
+/// moves it from `System.map`'s) and each section of `n_rust.ko`.
+fn print_address_map() {
+    let kallsyms = std::fs::read_to_string("/proc/kallsyms").unwrap_or_default();
+    if let Some(line) = kallsyms.lines().find(|l| l.ends_with(" _stext")) {
+        let addr = line.split(' ').next().unwrap_or("0");
+        println!("bench-map: kernel _stext {addr}");
+    }
+    let Ok(sections) = std::fs::read_dir("/sys/module/n_rust/sections") else {
+        println!("bench-map: no /sys/module/n_rust/sections (module not loaded?)");
+        return;
+    };
+    for section in sections.flatten() {
+        let name = section.file_name().to_string_lossy().into_owned();
+        if let Ok(addr) = std::fs::read_to_string(section.path()) {
+            println!("bench-map: module n_rust {name} {}", addr.trim());
+        }
+    }
 }
 
 fn main() {
@@ -396,6 +450,7 @@ fn main() {
     if cfg.placement == "cpu0" && pin_to_cpu0().is_none() {
         fail("nrust_bench_cpus=cpu0: cannot set the unbound workqueues' CPU mask".into());
     }
+    print_address_map();
     let mut samples: Samples = ROWS.iter().map(|_| [Vec::new(), Vec::new()]).collect();
     let start = Instant::now();
     for rep in 0..cfg.reps {

@@ -142,15 +142,22 @@ fn mib(bytes: usize) -> f64 {
 
 /// Raw master→slave: MiB/s, the kernel's system time per MiB, milliseconds, from
 /// `/proc/stat` (every CPU: the receive kworkers included) and from `getrusage` (this
-/// process's threads), and the bytes a `read()` returned on average.
-pub fn raw_to_slave(disc: i32, bytes: usize) -> Result<[f64; 4], String> {
+/// process's threads), the bytes a `read()` returned on average, and the context switches
+/// and wake-up IPIs per MiB (every CPU).
+pub fn raw_to_slave(disc: i32, bytes: usize) -> Result<[f64; 6], String> {
     let pty = pty_on(disc, true, false)?;
     let writer = pty.master.try_clone().map_err(err("dup"))?;
     let (stat0, rusage0) = (
         kernel_stats::proc_stat_system_s()?,
         kernel_stats::rusage_system_s(),
     );
+    let (switches0, ipis0) = (
+        kernel_stats::context_switches()?,
+        kernel_stats::wakeup_ipis()?,
+    );
     let (elapsed, reads) = transfer(writer, &pty.slave, bytes)?;
+    let switches = kernel_stats::context_switches()? - switches0;
+    let ipis = kernel_stats::wakeup_ipis()? - ipis0;
     let stat = kernel_stats::proc_stat_system_s()? - stat0;
     let rusage = kernel_stats::rusage_system_s() - rusage0;
     let m = mib(bytes);
@@ -159,6 +166,8 @@ pub fn raw_to_slave(disc: i32, bytes: usize) -> Result<[f64; 4], String> {
         stat * 1000.0 / m,
         rusage * 1000.0 / m,
         bytes as f64 / reads.max(1) as f64,
+        switches as f64 / m,
+        ipis as f64 / m,
     ])
 }
 
