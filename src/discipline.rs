@@ -42,6 +42,7 @@ use crate::tty_ldisc::{
 };
 use kernel::new_mutex;
 use kernel::prelude::*;
+use kernel::sync::atomic::{Atomic, Relaxed};
 use kernel::sync::Mutex;
 use kernel::uaccess::{UserPtr, UserSlice};
 
@@ -70,6 +71,11 @@ pub(crate) struct NRust {
     state: Mutex<Locked>,
     /// Whether a reader would find input, for `poll()` without the lock (`state_guard`).
     poll: PollState,
+    /// Bytes the flip-buffer worker looked ahead at while IXON was off, which
+    /// `n_tty_lookahead_flow_ctrl` only counts: added here without the state lock, and
+    /// folded into the engine's count under it by the worker's next receive or lookahead
+    /// (the worker makes both calls, one at a time, so the count keeps its order).
+    lookahead_unlocked: Atomic<usize>,
 }
 
 impl NRust {
@@ -105,6 +111,55 @@ impl NRust {
     /// as N_TTY's `isig` does, so that the flush waits for a `read()` in progress.
     ///
     /// Context: the flip-buffer worker or `TIOCSTI` (process context); may sleep.
+    /// Adds to the engine's lookahead count what the worker's lookahead calls counted
+    /// without the lock since its last receive. Called with the state lock held, by the
+    /// worker (or by a flush, which forgets the count as `reset_buffer_flags` does).
+    fn fold_lookahead(&self, engine: &mut Engine) {
+        if self.lookahead_unlocked.load(Relaxed) != 0 {
+            engine.add_lookahead(self.lookahead_unlocked.xchg(0, Relaxed));
+        }
+    }
+
+    /// The first call of a `read()`: job control, the reader lock and `termios_rwsem`, TTY
+    /// audit, then `n_tty_read`'s loop ([`NRust::read_first`]).
+    ///
+    /// Context: process context; sleeps.
+    #[inline(never)]
+    fn read_first_call(
+        &self,
+        tty: &Tty,
+        file: &TtyFile,
+        buf: &mut [u8],
+        read: &mut ReadContext<'_>,
+    ) -> Result<usize> {
+        if let Err(e) = background_read::check_read(tty, file) {
+            self.count_job_control_signal(tty, e, Signal::Ttin);
+            return Err(e);
+        }
+        read.lock_readers(file)?;
+        // With `termios_rwsem` held: the modes it looks at hold for the whole read.
+        tty_audit::check_read(tty)?;
+        self.read_first(tty, file, buf, read)
+    }
+
+    /// A continuation call of a `read()` with nothing staged (canonical input read without
+    /// ECHO, a line's last bytes): the state lock for the call. `tty_read()` copies to user
+    /// space between the calls, which may fault and sleep, and the receive worker, writers
+    /// and `poll()` must not wait for that (N_TTY keeps only the reader lock and
+    /// `termios_rwsem` there). Returns the bytes copied.
+    ///
+    /// Context: process context; takes the state lock.
+    #[inline(never)]
+    fn read_continue_locked(&self, tty: &Tty, buf: &mut [u8], read: &mut ReadContext<'_>) -> usize {
+        let (copied, more) = self.with_engine(tty, |engine, termios, actions| {
+            engine.read_continue(termios, buf, actions)
+        });
+        if more {
+            read.call_again();
+        }
+        copied
+    }
+
     fn with_receiving_engine<R>(
         &self,
         tty: &Tty,
@@ -115,6 +170,7 @@ impl NRust {
         let closing = tty.closing();
         let run = |engine: &mut Engine, termios: &Termios, actions: &mut TtyActions<'_>| {
             engine.set_closing(closing);
+            self.fold_lookahead(engine);
             f(engine, termios, actions)
         };
         let mut guard = self.lock_state(tty);
@@ -159,6 +215,7 @@ impl LineDiscipline for NRust {
                 }
             },
             poll: PollState::new(),
+            lookahead_unlocked: Atomic::new(0),
         })
         .pin_chain(move |this| {
             // What `n_tty_open` does once its state is allocated.
@@ -188,9 +245,17 @@ impl LineDiscipline for NRust {
         // `n_tty_flush_buffer` holds `termios_rwsem` for writing: a flush waits for a
         // `read()` in progress.
         let _termios = tty.lock_termios_write();
-        self.with_engine(tty, |engine, _, actions| engine.flush_input(actions));
+        self.with_engine(tty, |engine, _, actions| {
+            // What was counted ahead is forgotten with the input (`reset_buffer_flags`).
+            self.lookahead_unlocked.store(0, Relaxed);
+            engine.flush_input(actions)
+        });
     }
 
+    // Inlined into the operations table's entry: a raw `read()` of 4 KiB makes 64 calls, and
+    // all but about three of them only hand out staged bytes, so that path stays small and
+    // the rest is called out of line.
+    #[inline]
     fn read(
         &self,
         tty: &Tty,
@@ -198,34 +263,18 @@ impl LineDiscipline for NRust {
         buf: &mut [u8],
         read: &mut ReadContext<'_>,
     ) -> Result<usize> {
-        if read.is_continuation() {
-            // A raw read hands out what its first call set aside, without the state lock.
-            if let Some(stage) = read.stage().filter(|stage| stage.is_active()) {
-                let (copied, more) = self.read_staged(tty, buf, stage);
-                if more {
-                    read.call_again();
-                }
-                return Ok(copied);
-            }
-            // The state lock per call: `tty_read()` copies to user space between the calls,
-            // which may fault and sleep, and the receive worker, writers and `poll()` must not
-            // wait for that (N_TTY keeps only the reader lock and `termios_rwsem` there).
-            let (copied, more) = self.with_engine(tty, |engine, termios, actions| {
-                engine.read_continue(termios, buf, actions)
-            });
+        if !read.is_continuation() {
+            return self.read_first_call(tty, file, buf, read);
+        }
+        // A raw read hands out what its first call set aside, without the state lock.
+        if let Some(stage) = read.stage().filter(|stage| stage.is_active()) {
+            let (copied, more) = self.read_staged(tty, buf, stage);
             if more {
                 read.call_again();
             }
             return Ok(copied);
         }
-        if let Err(e) = background_read::check_read(tty, file) {
-            self.count_job_control_signal(tty, e, Signal::Ttin);
-            return Err(e);
-        }
-        read.lock_readers(file)?;
-        // With `termios_rwsem` held: the modes it looks at hold for the whole read.
-        tty_audit::check_read(tty)?;
-        self.read_first(tty, file, buf, read)
+        Ok(self.read_continue_locked(tty, buf, read))
     }
 
     fn write(&self, tty: &Tty, file: &TtyFile, buf: &[u8]) -> Result<usize> {
@@ -363,7 +412,15 @@ impl LineDiscipline for NRust {
     }
 
     fn lookahead(&self, tty: &Tty, data: &[u8], flags: Option<&[u8]>) {
+        // Without IXON `n_tty_lookahead_flow_ctrl` only counts the bytes, reading the tty's
+        // own flag without a lock: so does this, without the state lock, which the worker
+        // would otherwise take for every flip buffer the reader had no room for yet.
+        if tty.input_modes_unlocked() & bindings::IXON == 0 {
+            self.lookahead_unlocked.add(data.len(), Relaxed);
+            return;
+        }
         self.with_engine(tty, |engine, termios, actions| {
+            self.fold_lookahead(engine);
             engine.lookahead(termios, data, flags, actions)
         });
     }

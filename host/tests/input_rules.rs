@@ -100,6 +100,28 @@ fn stop_char_lookahead_acts_before_data_is_taken() {
 }
 
 #[test]
+fn lookahead_without_ixon_only_counts_as_add_lookahead_does() {
+    // The glue counts a lookahead with IXON off without the state lock and adds the count
+    // later (`add_lookahead`): the engine must end up as `lookahead` would leave it, down to
+    // N_TTY's quirk that bytes counted ahead skip flow control once IXON is on.
+    let raw = RAW;
+    let ixon = RAW.plus_i(IFlag::IXON);
+    let (mut by_lookahead, mut r1) = open(&raw);
+    let (mut by_count, mut r2) = open(&raw);
+    by_lookahead.lookahead(&raw, b"x\x13", None, &mut r1);
+    by_count.add_lookahead(2);
+    assert_eq!(by_lookahead.indices(), by_count.indices());
+    for (e, r) in [(&mut by_lookahead, &mut r1), (&mut by_count, &mut r2)] {
+        e.set_termios(Some(&raw), &ixon, r);
+        feed(e, &ixon, r, b"x\x13");
+        // The STOP was counted ahead, so it is taken as done: neither acted on nor kept.
+        assert!(!r.stopped);
+    }
+    assert_eq!(by_lookahead.indices(), by_count.indices());
+    assert_eq!(cat(&read_all(&mut by_count, &ixon, &mut r2, 64)), b"x");
+}
+
+#[test]
 fn closing_tty_only_handles_flow_control() {
     let t = SANE;
     let (mut e, mut r) = open(&t);

@@ -42,6 +42,7 @@ impl NRust {
     /// copied and whether to be called again.
     ///
     /// Context: process context; takes the state lock at most once; does not sleep otherwise.
+    #[inline]
     pub(super) fn read_staged(
         &self,
         tty: &Tty,
@@ -52,17 +53,33 @@ impl NRust {
         if buf.len() >= TTY_READ_CHUNK && stage.is_active() {
             return (copied, true);
         }
+        self.take_stage(tty, buf.len(), copied, stage)
+    }
+
+    /// The end of [`NRust::read_staged`] for the call that emptied the stage or met the end
+    /// of the user's buffer (`room` bytes of room, `copied` of them handed out): out of line,
+    /// since the calls before it only copy.
+    ///
+    /// Context: process context; takes the state lock once.
+    #[inline(never)]
+    fn take_stage(
+        &self,
+        tty: &Tty,
+        room: usize,
+        copied: usize,
+        stage: &mut ReaderStage,
+    ) -> (usize, bool) {
         let before = stage.handed_out() - copied;
         // Where the bytes run to the end of a line, the room of the buffer decides whether
         // an end-of-file marker right after them is eaten (`canon_copy_from_read_buf`).
-        let window = if stage.mark() { buf.len() } else { copied };
+        let window = if stage.mark() { room } else { copied };
         let mut guard = self.lock_state(tty);
         let more = guard.run(|engine, termios, actions| {
             engine.take_handed_out(termios, stage.scratch(), (before, copied, window), actions)
         });
         // A call with less than a chunk's room met the end of the user's buffer: the next
         // call only ends the read, so nothing more is staged for it.
-        if more && buf.len() >= TTY_READ_CHUNK {
+        if more && room >= TTY_READ_CHUNK {
             Self::stage_input(&mut guard, stage);
         } else {
             stage.clear();

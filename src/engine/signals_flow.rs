@@ -140,6 +140,12 @@ impl Engine {
         }
     }
 
+    /// Count `n` bytes as looked ahead at: what [`Engine::lookahead`] does with IXON off,
+    /// for the glue, which does that much without the state lock and adds it up here.
+    pub fn add_lookahead(&mut self, n: usize) {
+        self.lookahead_count = self.lookahead_count.wrapping_add(n);
+    }
+
     /// Process flow-control characters of data the receive path could not take yet
     /// (`n_tty_lookahead_flow_ctrl`, called by the flip-buffer code).
     pub fn lookahead(
@@ -149,7 +155,7 @@ impl Engine {
         flags: Option<&[u8]>,
         a: &mut impl Actions,
     ) {
-        self.lookahead_count = self.lookahead_count.wrapping_add(data.len());
+        self.add_lookahead(data.len());
         if !t.i(IFlag::IXON) {
             return;
         }

@@ -57,6 +57,15 @@ impl Tty {
         unsafe { core::ptr::read(addr_of!((*self.as_raw()).termios)) }
     }
 
+    /// The tty's input modes (`c_iflag`) read without `termios_rwsem`, as N_TTY reads
+    /// `I_IXON(tty)` in `n_tty_lookahead_flow_ctrl`: a snapshot that a concurrent
+    /// `set_termios` may change right after.
+    pub(crate) fn input_modes_unlocked(&self) -> bindings::tcflag_t {
+        // SAFETY: By the type invariant the tty is valid; a volatile read of one aligned
+        // `tcflag_t` is what the kernel's `READ_ONCE` does.
+        unsafe { core::ptr::read_volatile(addr_of!((*self.as_raw()).termios.c_iflag)) }
+    }
+
     /// The local modes (`c_lflag`) read once without a lock, as `n_tty_write` reads
     /// `L_TOSTOP(tty)`: a racing `set_termios` may or may not be seen, but the read is one
     /// aligned word, not a copy of the whole termios that a writer could tear.
