@@ -232,7 +232,8 @@ bench-profile: $(BENCH_DEPS)
 	@$(BENCH_BOOT); \
 	rm -f "$$dir/guest-console.log" "$$dir/monitor.sock"; \
 	scripts/guest-profile.py --monitor "$$dir/monitor.sock" --console "$$dir/guest-console.log" \
-		--system-map "$$kdir/System.map" --module "$$ko" --out $(BUILD)/bench/profile.txt & \
+		--system-map "$$kdir/System.map" --module "$$ko" --out $(BUILD)/bench/profile.txt \
+		--samples $(BUILD)/bench/profile-samples.txt & \
 	profiler=$$!; \
 	qemu/run.sh --bench "$$kdir" "$$dir" > $(BUILD)/bench/profile-run.txt; status=$$?; \
 	wait $$profiler || status=1; \

@@ -178,8 +178,14 @@ def compare(old, new):
     lines = [f"bench: compared with the result of {old.get('date', '?')} "
              f"({old.get('accelerator', '?')}, timed by {old.get('timing', 'host clock')}, "
              f"Linux {old.get('kernel', '?')}{lockdep_words(old)}):"]
-    if None not in (old.get("lockdep"), new.get("lockdep")) and old["lockdep"] != new["lockdep"]:
+    if "lockdep" not in old:
+        lines.append("bench:   (that result does not say how its kernel was built: before "
+                     "2026-12-04 every run was on the test kernel, with lockdep)")
+    elif old["lockdep"] != new.get("lockdep"):
         lines.append("bench:   (one kernel with lockdep, one without: compare the ratios with care)")
+    elif old.get("build") != new.get("build"):
+        lines.append(f"bench:   (another build of the kernel: {old.get('build', '?')}; "
+                     "compare the ratios with care)")
     if old.get("timing", "host clock") != new.get("timing", "host clock"):
         lines.append("bench:   (timed differently: compare the ratios with care)")
     for r in new["rows"]:
@@ -209,6 +215,11 @@ def main():
     text = json.dumps(result, indent=1, ensure_ascii=False) + "\n"
     stamp = result["date"][:16].replace(" ", "T").replace(":", "")
     kept = out / "results" / f"{stamp}.json"
+    # Two runs in one minute (short runs of one row) must not overwrite each other.
+    second = 1
+    while kept.exists():
+        second += 1
+        kept = out / "results" / f"{stamp}-{second}.json"
     kept.write_text(text)
     if len(result["rows"]) < len(json.loads(last.read_text())["rows"]) if last.exists() else False:
         # A run of some workloads only (N_RUST_BENCH_ROWS) does not replace the full result.

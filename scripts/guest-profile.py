@@ -208,8 +208,12 @@ class Symbols:
         self.module_known = bool(sections)
 
     def name(self, rip):
+        return self.locate(rip)[0]
+
+    def locate(self, rip):
+        """The function's name and the offset of `rip` in it."""
         i = bisect.bisect_right(self.starts, rip) - 1
-        return self.names[i] if i >= 0 else f"{rip:#x}"
+        return (self.names[i], rip - self.starts[i]) if i >= 0 else (f"{rip:#x}", 0)
 
 
 def short(name):
@@ -266,6 +270,8 @@ def main():
     ap.add_argument("--interval-ms", type=float, default=1.0, help="pause between samples")
     ap.add_argument("--top", type=int, default=30, help="functions listed per workload")
     ap.add_argument("--out", help="write the report here as well as to stdout")
+    ap.add_argument("--samples", help="write every sample here, a line each: workload, "
+                    "discipline, vCPU, CPL, halted, function+offset (to look inside a function)")
     args = ap.parse_args()
     for path in (args.system_map, args.module):
         if not os.path.isfile(path):
@@ -279,6 +285,11 @@ def main():
     if args.out:
         with open(args.out, "w") as out:
             report(samples, symbols, args.top, out)
+    if args.samples:
+        with open(args.samples, "w") as out:
+            for (workload, disc), cpu, rip, cpl, halted in samples:
+                name, offset = symbols.locate(rip)
+                print(f"{workload} {disc} {cpu} {cpl} {int(halted)} {name}+{offset:#x}", file=out)
     if not samples:
         raise SystemExit("guest-profile: no samples inside a workload (no bench-begin lines?)")
 

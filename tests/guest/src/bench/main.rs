@@ -348,8 +348,10 @@ fn json(cfg: &Config, disc: i32, samples: &Samples) -> String {
     let mut out = String::new();
     let _ = write!(
         out,
-        "{{\"kernel\":\"{}\",\"lockdep\":{},\"clocksource\":\"{}\",\"cpus\":{},\"placement\":\"{}\",\"disc\":{disc},\"reps\":{},\"raw_mib\":{},\"lines\":{},\"typed\":{},\"trips\":{},\"ptys\":{},\"rows\":[",
+        "{{\"kernel\":\"{}\",\"build\":\"{}\",\"lockdep\":{},\"clocksource\":\"{}\",\"cpus\":{},\"placement\":\"{}\",\"disc\":{disc},\"reps\":{},\"raw_mib\":{},\"lines\":{},\"typed\":{},\"trips\":{},\"ptys\":{},\"rows\":[",
         esc(&read("/proc/sys/kernel/osrelease")),
+        // Which build of that release (`uname -v`): the bench kernel and the test kernel differ.
+        esc(&read("/proc/sys/kernel/version")),
         // A kernel with lockdep has /proc/lockdep: its locks cost more than a user's do.
         std::path::Path::new("/proc/lockdep").exists(),
         esc(&read("/sys/devices/system/clocksource/clocksource0/current_clocksource")),
