@@ -32,7 +32,7 @@
 
 use crate::background_read;
 use crate::bindings;
-use crate::engine::{Counters, DriverError, DriverInfo, Engine, LFlag, Signal, Termios};
+use crate::engine::{Counters, DriverError, DriverInfo, Engine, IFlag, LFlag, Signal, Termios};
 use crate::stats_proc::StatsEntry;
 use crate::tty_actions::PollState;
 use crate::tty_actions::{engine_termios, TtyActions};
@@ -73,8 +73,11 @@ pub(crate) struct NRust {
     poll: PollState,
     /// Bytes the flip-buffer worker looked ahead at while IXON was off, which
     /// `n_tty_lookahead_flow_ctrl` only counts: added here without the state lock, and
-    /// folded into the engine's count under it by the worker's next receive or lookahead
-    /// (the worker makes both calls, one at a time, so the count keeps its order).
+    /// folded into the engine's count under it by the next receive or lookahead. Every
+    /// `lookahead_buf` and `receive_buf` call holds the port's `buf.lock` (the worker,
+    /// `TIOCSTI`, a VT paste), so adds and folds keep their order and `Relaxed` suffices;
+    /// it is atomic for `flush_buffer` (hangup, `TCFLSH`, `TCSETSF`), which zeroes it
+    /// without `buf.lock`, in either order a sequence of N_TTY's own calls could give.
     lookahead_unlocked: Atomic<usize>,
 }
 
@@ -106,14 +109,9 @@ impl NRust {
         }
     }
 
-    /// Runs the receive `f` of `data` (with `flags`) on the engine. When the bytes may
-    /// flush the input (ISIG without NOFLSH: `isig`), first takes `termios_rwsem` for writing
-    /// as N_TTY's `isig` does, so that the flush waits for a `read()` in progress.
-    ///
-    /// Context: the flip-buffer worker or `TIOCSTI` (process context); may sleep.
-    /// Adds to the engine's lookahead count what the worker's lookahead calls counted
-    /// without the lock since its last receive. Called with the state lock held, by the
-    /// worker (or by a flush, which forgets the count as `reset_buffer_flags` does).
+    /// Adds to the engine's lookahead count what the lookahead calls counted without the
+    /// state lock since the last receive. Called with the state lock held, under the port's
+    /// `buf.lock` (by a receive or a lookahead); a flush zeroes the count instead.
     fn fold_lookahead(&self, engine: &mut Engine) {
         if self.lookahead_unlocked.load(Relaxed) != 0 {
             engine.add_lookahead(self.lookahead_unlocked.xchg(0, Relaxed));
@@ -160,6 +158,11 @@ impl NRust {
         copied
     }
 
+    /// Runs the receive `f` of `data` (with `flags`) on the engine. When the bytes may
+    /// flush the input (ISIG without NOFLSH: `isig`), first takes `termios_rwsem` for writing
+    /// as N_TTY's `isig` does, so that the flush waits for a `read()` in progress.
+    ///
+    /// Context: the flip-buffer worker or `TIOCSTI` (process context); may sleep.
     fn with_receiving_engine<R>(
         &self,
         tty: &Tty,
@@ -415,7 +418,7 @@ impl LineDiscipline for NRust {
         // Without IXON `n_tty_lookahead_flow_ctrl` only counts the bytes, reading the tty's
         // own flag without a lock: so does this, without the state lock, which the worker
         // would otherwise take for every flip buffer the reader had no room for yet.
-        if tty.input_modes_unlocked() & bindings::IXON == 0 {
+        if tty.input_modes_unlocked() & IFlag::IXON.bits() == 0 {
             self.lookahead_unlocked.add(data.len(), Relaxed);
             return;
         }

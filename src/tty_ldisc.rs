@@ -38,7 +38,7 @@ use kernel::prelude::*;
 use read_lock::ReadLock;
 
 pub(crate) use prepared_ops::PreparedOps;
-pub(crate) use read_lock::ReaderStage;
+pub(crate) use read_lock::{ReaderStage, TTY_READ_CHUNK};
 pub(crate) use registration::Registration;
 pub(crate) use slot_zero::NttyRegistration;
 pub(crate) use slot_zero::PermanentOps;

@@ -4,12 +4,11 @@
 //! sleeping, its VMIN/VTIME timer, the packet-mode status byte, and its way of letting go
 //! (`n_tty_wait_for_input`).
 
-use super::staged_read::TTY_READ_CHUNK;
 use super::NRust;
 use crate::bindings;
 use crate::engine::{AfterCopy, ReadStep};
 use crate::tty_actions::jiffies;
-use crate::tty_ldisc::{ReadContext, Tty, TtyFile, TtyWaitQueue, Waiter};
+use crate::tty_ldisc::{ReadContext, Tty, TtyFile, TtyWaitQueue, Waiter, TTY_READ_CHUNK};
 use kernel::prelude::*;
 
 impl NRust {

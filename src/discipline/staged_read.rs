@@ -31,7 +31,7 @@
 
 use super::state_guard::StateGuard;
 use super::NRust;
-use crate::tty_ldisc::{ReaderStage, Tty};
+use crate::tty_ldisc::{ReaderStage, Tty, TTY_READ_CHUNK};
 
 impl NRust {
     /// A continuation call of a `read()` whose earlier call filled `stage`: copies the next
@@ -96,6 +96,3 @@ impl NRust {
         stage.fill(|bytes| engine.peek_read(termios, bytes, TTY_READ_CHUNK));
     }
 }
-
-/// The most `tty_read()` hands the discipline per call (its `kernel_buf`).
-pub(super) const TTY_READ_CHUNK: usize = 64;

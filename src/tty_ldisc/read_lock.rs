@@ -31,8 +31,9 @@ use kernel::types::Opaque;
 /// slack of the per-tty allocation's third page, so no pty costs more memory.
 pub(crate) const READER_STAGE_SIZE: usize = 2048;
 
-/// The bytes `tty_read()` asks of a discipline per call, but for the last of a `read()`.
-const HAND_OUT_CHUNK: usize = 64;
+/// The most `tty_read()` hands the discipline per call (its `kernel_buf`): every call of a
+/// `read()` but the last asks for this much.
+pub(crate) const TTY_READ_CHUNK: usize = 64;
 
 /// Input a discipline set aside for the `read()` that holds the reader lock, to hand out in
 /// that `read()`'s continuation calls: the bytes, how many were set aside, how many were
@@ -73,14 +74,14 @@ impl ReaderStage {
         let rest = self.bytes.get(self.handed_out..self.len).unwrap_or(&[]);
         // The usual call: `tty_read()`'s whole 64 bytes, copied by a fixed size (a few moves
         // in line rather than a call of `memcpy`).
-        if out.len() == HAND_OUT_CHUNK {
+        if out.len() == TTY_READ_CHUNK {
             if let (Some(dst), Some(src)) = (
-                out.first_chunk_mut::<HAND_OUT_CHUNK>(),
-                rest.first_chunk::<HAND_OUT_CHUNK>(),
+                out.first_chunk_mut::<TTY_READ_CHUNK>(),
+                rest.first_chunk::<TTY_READ_CHUNK>(),
             ) {
                 *dst = *src;
-                self.handed_out += HAND_OUT_CHUNK;
-                return HAND_OUT_CHUNK;
+                self.handed_out += TTY_READ_CHUNK;
+                return TTY_READ_CHUNK;
             }
         }
         let n = rest.len().min(out.len());
