@@ -30,7 +30,6 @@
 //! pty) the other side's buffer lock. As with N_TTY's `termios_rwsem`, a pty slave's mutex
 //! is a lock class of its own, so that lockdep sees the same order as for N_TTY.
 
-use crate::background_read;
 use crate::bindings;
 use crate::engine::{Counters, DriverError, DriverInfo, Engine, IFlag, LFlag, Signal, Termios};
 use crate::stats_proc::StatsEntry;
@@ -116,28 +115,6 @@ impl NRust {
         if self.lookahead_unlocked.load(Relaxed) != 0 {
             engine.add_lookahead(self.lookahead_unlocked.xchg(0, Relaxed));
         }
-    }
-
-    /// The first call of a `read()`: job control, the reader lock and `termios_rwsem`, TTY
-    /// audit, then `n_tty_read`'s loop ([`NRust::read_first`]).
-    ///
-    /// Context: process context; sleeps.
-    #[inline(never)]
-    fn read_first_call(
-        &self,
-        tty: &Tty,
-        file: &TtyFile,
-        buf: &mut [u8],
-        read: &mut ReadContext<'_>,
-    ) -> Result<usize> {
-        if let Err(e) = background_read::check_read(tty, file) {
-            self.count_job_control_signal(tty, e, Signal::Ttin);
-            return Err(e);
-        }
-        read.lock_readers(file)?;
-        // With `termios_rwsem` held: the modes it looks at hold for the whole read.
-        tty_audit::check_read(tty)?;
-        self.read_first(tty, file, buf, read)
     }
 
     /// A continuation call of a `read()` with nothing staged (canonical input read without
@@ -267,7 +244,7 @@ impl LineDiscipline for NRust {
         read: &mut ReadContext<'_>,
     ) -> Result<usize> {
         if !read.is_continuation() {
-            return self.read_first_call(tty, file, buf, read);
+            return self.read_first(tty, file, buf, read);
         }
         // A raw read hands out what its first call set aside, without the state lock.
         if let Some(stage) = read.stage().filter(|stage| stage.is_active()) {

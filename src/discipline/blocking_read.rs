@@ -5,15 +5,18 @@
 //! (`n_tty_wait_for_input`).
 
 use super::NRust;
+use crate::background_read;
 use crate::bindings;
-use crate::engine::{AfterCopy, ReadStep};
+use crate::engine::{AfterCopy, ReadStep, Signal};
+use crate::tty_audit;
 use crate::tty_actions::jiffies;
 use crate::tty_ldisc::{ReadContext, Tty, TtyFile, TtyWaitQueue, Waiter, TTY_READ_CHUNK};
 use kernel::prelude::*;
 
 impl NRust {
-    /// The first call of a `read()`, after job control, with the reader lock and
-    /// `termios_rwsem` held (`ReadContext::lock_readers`): `n_tty_read`'s loop. Each pass
+    /// The first call of a `read()`: job control, then with the reader lock and
+    /// `termios_rwsem` held (`ReadContext::lock_readers`) TTY audit and `n_tty_read`'s loop
+    /// (out of line: the continuation calls in line in `read` stay small). Each pass
     /// looks for a packet-mode status change, then lets the engine copy what is there
     /// ([`Engine::read_step`](crate::engine::Engine::read_step)); with nothing there it
     /// waits for the flip-buffer worker and copies again at once, then sleeps as the read's
@@ -26,6 +29,7 @@ impl NRust {
     /// input aside for the next calls (`staged_read`).
     ///
     /// Context: process context; sleeps, without the state lock held.
+    #[inline(never)]
     pub(super) fn read_first(
         &self,
         tty: &Tty,
@@ -33,6 +37,13 @@ impl NRust {
         buf: &mut [u8],
         read: &mut ReadContext<'_>,
     ) -> Result<usize> {
+        if let Err(e) = background_read::check_read(tty, file) {
+            self.count_job_control_signal(tty, e, Signal::Ttin);
+            return Err(e);
+        }
+        read.lock_readers(file)?;
+        // With `termios_rwsem` held: the modes it looks at hold for the whole read.
+        tty_audit::check_read(tty)?;
         let packet = tty.packet_mode();
         // One hold of the state lock for the whole call while there is input: released only
         // around waiting for the flip-buffer worker and around sleeping.
