@@ -8,8 +8,8 @@ use super::NRust;
 use crate::background_read;
 use crate::bindings;
 use crate::engine::{AfterCopy, ReadStep, Signal};
-use crate::tty_audit;
 use crate::tty_actions::jiffies;
+use crate::tty_audit;
 use crate::tty_ldisc::{ReadContext, Tty, TtyFile, TtyWaitQueue, Waiter, TTY_READ_CHUNK};
 use kernel::prelude::*;
 
