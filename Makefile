@@ -14,6 +14,7 @@
 #   make fuzz-guest  the guest syscall fuzzer alone (n_rust-test-sysfuzz), FUZZ_GUEST_CALLS calls
 #   make bench    N_TTY and n_rust timed alternately in one guest boot (README, "Benchmark")
 #   make bench-profile  that guest sampled through QEMU's monitor: where each workload's time goes
+#   make bench-insns    that guest's instructions counted per function (a TCG plugin), per workload
 #
 # Variables:
 #   KERNEL_SRC=   your own Linux tree (with Rust support); else Linux 7.3 is fetched
@@ -86,14 +87,14 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 
 BUILD := $(CURDIR)/build
 
-.PHONY: all help setup kernel-src kernel module install guest initramfs run test host-test oracle-long mutants bench bench-profile engine-work \
+.PHONY: all help setup kernel-src kernel module install guest initramfs run test host-test oracle-long mutants bench bench-profile bench-insns engine-work \
 	fuzz fuzz-short fuzz-guest serial-test stress \
 	guest-test guest-takeover vt-test kunit kunit-parse check clean
 
 all: module
 
 help:
-	@sed -n '3,45p' Makefile
+	@sed -n '3,/^$$/p' Makefile
 
 setup:
 	@scripts/setup-toolchain.sh
@@ -238,6 +239,26 @@ bench-profile: $(BENCH_DEPS)
 	qemu/run.sh --bench "$$kdir" "$$dir" > $(BUILD)/bench/profile-run.txt; status=$$?; \
 	wait $$profiler || status=1; \
 	[ $$status = 0 ] || { echo "bench-profile: FAILED (see $(BUILD)/bench/profile-run.txt)" >&2; exit 1; }
+
+# The benchmark guest with its instructions counted by the TCG plugin scripts/insn-count (per
+# translated block, per workload and discipline; exact, where bench-profile samples host
+# time): report in $(BUILD)/bench/insns.txt. The knobs are the benchmark's.
+bench-insns: $(BENCH_DEPS)
+	@mkdir -p $(BUILD)/bench
+	@clang$(LLVM) -O2 -Wall -Wextra -Werror -shared -fPIC -fvisibility=hidden \
+		-o $(BUILD)/insn-count.so scripts/insn-count/insn-count.c -lpthread
+	@$(BENCH_BOOT); \
+	rm -f "$$dir/guest-console.log" "$$dir/monitor.sock" $(BUILD)/bench/insn-control $(BUILD)/bench/insn-counts.txt; \
+	mkfifo $(BUILD)/bench/insn-control; \
+	scripts/guest-profile.py --monitor "$$dir/monitor.sock" --console "$$dir/guest-console.log" \
+		--system-map "$$kdir/System.map" --module "$$ko" --out $(BUILD)/bench/insns.txt \
+		--insns $(BUILD)/bench/insn-control $(BUILD)/bench/insn-counts.txt & \
+	profiler=$$!; \
+	N_RUST_QEMU_PLUGIN=$(BUILD)/insn-count.so,control=$(BUILD)/bench/insn-control,out=$(BUILD)/bench/insn-counts.txt \
+		qemu/run.sh --bench "$$kdir" "$$dir" > $(BUILD)/bench/insns-run.txt; status=$$?; \
+	[ $$status = 0 ] || kill $$profiler 2>/dev/null; \
+	wait $$profiler || status=1; \
+	[ $$status = 0 ] || { echo "bench-insns: FAILED (see $(BUILD)/bench/insns-run.txt)" >&2; exit 1; }
 
 # The module's KUnit suites run when the guest tests load it: boot the guest, then parse the
 # KTAP strictly (a failed guest test is reported, but the verdict here is KUnit's).

@@ -197,8 +197,16 @@ ttys1="unix:$build/ttyS1.sock,server=on,wait=off"
 rm -f "$build/ttyS1.sock" "$kmsg"
 [ "$mode" = --serial ] && { "$(dirname "$0")/../tests/serial/serial_host.py" --socket "$build/ttyS1.sock" \
 	--markers "$kmsg" --monitor "$build/monitor.sock" & harness=$!; }
+# N_RUST_QEMU_PLUGIN=SO,ARGS (--bench only): a TCG plugin for the benchmark's boot, as
+# `make bench-insns` runs scripts/insn-count.
+plugin=()
+if [ -n "${N_RUST_QEMU_PLUGIN:-}" ]; then
+	[ "$mode" = --bench ] && [ "$acc" = tcg ] ||
+		{ echo "error: N_RUST_QEMU_PLUGIN needs --bench under TCG (mode $mode, accelerator $acc)" >&2; exit 2; }
+	plugin=(-plugin "$N_RUST_QEMU_PLUGIN")
+fi
 set +e
-timeout --foreground -k 5 "$timeout_s" qemu-system-x86_64 "${accel_opts[@]}" "${machine[@]}" \
+timeout --foreground -k 5 "$timeout_s" qemu-system-x86_64 "${accel_opts[@]}" "${machine[@]}" "${plugin[@]}" \
 	-serial "file:$log" -serial "$ttys1" \
 	-serial "file:$kmsg" \
 	-append "$append nrust_mode=${mode#--}" </dev/null

@@ -26,6 +26,7 @@ finds where the time goes; the benchmark says how much there is.
 import argparse
 import bisect
 import collections
+import contextlib
 import os
 import re
 import socket
@@ -47,6 +48,8 @@ class Console(threading.Thread):
         self.maps = []
         self.begun = False
         self.stopped = False
+        # Called with the new phase (or None) when it changes: --insns tells the plugin.
+        self.on_phase = None
 
     def run(self):
         while not self.stopped:
@@ -82,12 +85,17 @@ class Console(threading.Thread):
 
     def line(self, line):
         if m := re.match(r"bench-begin: (\w+) disc (\d+)", line):
-            self.phase = (m[1], int(m[2]))
+            self.set_phase((m[1], int(m[2])))
             self.begun = True
         elif line.startswith("bench-progress: ") and " disc " in line:
-            self.phase = None
+            self.set_phase(None)
         elif line.startswith("bench-map: "):
             self.maps.append(line[len("bench-map: "):])
+
+    def set_phase(self, phase):
+        self.phase = phase
+        if self.on_phase:
+            self.on_phase(phase)
 
 
 def connect(path, wait_s):
@@ -219,21 +227,35 @@ class Symbols:
 def short(name):
     """A demangled Rust name without its hash and its generic arguments' paths."""
     name = re.sub(r"::h[0-9a-f]{16}$", "", name)
-    return re.sub(r"\b(?:[a-z_][a-z0-9_]*::)+", "", name)
+    # A path's modules go; a generic function's name stays (`receive::<TtyActions>`).
+    return re.sub(r"\b(?:[a-z_][a-z0-9_]*::(?!<))+", "", name)
 
 
-def report(samples, symbols, top, out):
+def sample_counts(samples, symbols):
+    """Samples per workload, per discipline, per function."""
     by_workload = collections.defaultdict(lambda: collections.defaultdict(collections.Counter))
     for (workload, disc), _cpu, rip, cpl, halted in samples:
-        side = "N_TTY" if disc == 0 else "n_rust"
-        counts = by_workload[workload][side]
+        counts = by_workload[workload][side_of(disc)]
         if halted:
             counts["(idle)"] += 1
         elif cpl == 3:
             counts["(user space)"] += 1
         else:
             counts[symbols.name(rip)] += 1
-    print(f"guest-profile: {len(samples)} vCPU samples", file=out)
+    return by_workload
+
+
+def side_of(disc):
+    return "N_TTY" if disc == 0 else "n_rust"
+
+
+def report(by_workload, symbols, top, out, what="samples"):
+    """Per workload, the two disciplines' counts side by side: `what` is "samples" (from
+    the monitor; idle counted) or "instructions" (from the plugin, in thousands)."""
+    total_count = sum(sum(c.values()) for sides in by_workload.values() for c in sides.values())
+    print(f"guest-profile: {total_count} {what}" +
+          (" (thousands, the guest's instructions counted by insn-count)"
+           if what == "instructions" else " of vCPUs"), file=out)
     if not symbols.kernel_known:
         print("guest-profile: no kernel _stext in the console: kernel addresses unnamed", file=out)
     if not symbols.module_known:
@@ -243,22 +265,88 @@ def report(samples, symbols, top, out):
         ntty, nrust = sides["N_TTY"], sides["n_rust"]
         total = lambda c: sum(c.values())  # noqa: E731
         busy = lambda c: total(c) - c["(idle)"]  # noqa: E731
-        print(f"\n== {workload}: samples N_TTY {total(ntty)} (busy {busy(ntty)}), "
+        print(f"\n== {workload}: {what} N_TTY {total(ntty)} (busy {busy(ntty)}), "
               f"n_rust {total(nrust)} (busy {busy(nrust)})", file=out)
         module = sum(n for s, n in nrust.items() if s.startswith("[n_rust]"))
         n_tty = sum(n for s, n in ntty.items() if s.startswith("[n_tty.c]"))
         print(f"   in the discipline: [n_tty.c] {n_tty} on N_TTY, [n_rust] {module} on n_rust",
               file=out)
-        names = sorted(set(ntty) | set(nrust), key=lambda s: -(ntty[s] + nrust[s]))
-        print(f"   {'N_TTY':>7} {'n_rust':>7} {'diff':>7}  function", file=out)
+        names = sorted(set(ntty) | set(nrust),
+                       key=lambda s: (-abs(nrust[s] - ntty[s]), -(ntty[s] + nrust[s])))
+        if what == "samples":
+            names = sorted(set(ntty) | set(nrust), key=lambda s: -(ntty[s] + nrust[s]))
+        print(f"   {'N_TTY':>9} {'n_rust':>9} {'diff':>9}  function"
+              + ("  (largest differences first)" if what != "samples" else ""), file=out)
         for name in names[:top]:
-            print(f"   {ntty[name]:7} {nrust[name]:7} {nrust[name] - ntty[name]:+7}  {name}",
+            print(f"   {ntty[name]:9} {nrust[name]:9} {nrust[name] - ntty[name]:+9}  {name}",
                   file=out)
         print("   the disciplines' own functions:", file=out)
         for side, counts, own in (("N_TTY", ntty, "[n_tty.c]"), ("n_rust", nrust, "[n_rust]")):
             mine = [(n, s) for s, n in counts.most_common() if s.startswith(own)]
             print(f"     {side}: " + (", ".join(f"{s} {n}" for n, s in mine[:top]) or "none"),
                   file=out)
+
+
+class Plugin:
+    """The insn-count plugin's side: tells it the phases through its control FIFO, numbered
+    from 1 in the order they first appear, and reads what it counted."""
+
+    def __init__(self, control, counts):
+        self.control = open(control, "w", buffering=1)
+        self.counts = counts
+        self.phases = {}
+
+    def phase(self, phase):
+        number = 0
+        if phase is not None:
+            number = self.phases.setdefault(phase, len(self.phases) + 1)
+        # QEMU may have gone (the guest powers off after its last line): nothing to tell.
+        with contextlib.suppress(BrokenPipeError):
+            self.control.write(f"phase {number}\n")
+
+    def wait_for_counts(self, wait_s):
+        """The table the plugin writes when QEMU exits (whole: written, then renamed)."""
+        deadline = time.monotonic() + wait_s
+        while not os.path.exists(self.counts):
+            if time.monotonic() > deadline:
+                raise SystemExit(f"guest-profile: insn-count wrote no {self.counts}")
+            time.sleep(0.1)
+
+    def instruction_counts(self, symbols):
+        """Thousands of instructions per workload, per discipline, per function; a function's
+        calls (executions of the block at its first instruction) go under "calls NAME"."""
+        named = {number: phase for phase, number in self.phases.items()}
+        by_workload = collections.defaultdict(
+            lambda: collections.defaultdict(collections.Counter))
+        calls = collections.defaultdict(collections.Counter)
+        with open(self.counts) as f:
+            for line in f:
+                number, vaddr, insns, runs = line.split()
+                phase = named.get(int(number))
+                if phase is None:
+                    continue
+                workload, disc = phase
+                rip, runs = int(vaddr, 16), int(runs)
+                if rip < 1 << 63:
+                    name, offset = "(user space)", 1
+                else:
+                    name, offset = symbols.locate(rip)
+                by_workload[workload][side_of(disc)][name] += int(insns) * runs
+                if offset == 0:
+                    calls[(workload, side_of(disc))][name] += runs
+        for sides in by_workload.values():
+            for counts in sides.values():
+                for name in counts:
+                    counts[name] //= 1000
+        return by_workload, calls
+
+
+def wait_for_exit(monitor):
+    """Until the QEMU that runs the benchmark closes its monitor."""
+    with connect(monitor, 600) as sock:
+        with contextlib.suppress(OSError):
+            while sock.recv(65536):
+                pass
 
 
 def main():
@@ -272,19 +360,48 @@ def main():
     ap.add_argument("--out", help="write the report here as well as to stdout")
     ap.add_argument("--samples", help="write every sample here, a line each: workload, "
                     "discipline, vCPU, CPL, halted, function+offset (to look inside a function)")
+    ap.add_argument("--insns", nargs=2, metavar=("CONTROL", "COUNTS"),
+                    help="count instructions instead of sampling: QEMU runs the insn-count "
+                    "plugin with control=CONTROL (a FIFO) and out=COUNTS")
     args = ap.parse_args()
     for path in (args.system_map, args.module):
         if not os.path.isfile(path):
             raise SystemExit(f"guest-profile: {path} is missing")
     console = Console(args.console)
+    if args.insns:
+        plugin = Plugin(*args.insns)
+        console.on_phase = plugin.phase
+        console.start()
+        wait_for_exit(args.monitor)
+        console.stopped = True
+        plugin.wait_for_counts(30)
+        symbols = Symbols(args.system_map, args.module, console.maps)
+        by_workload, calls = plugin.instruction_counts(symbols)
+        outs = [sys.stdout] + ([open(args.out, "w")] if args.out else [])
+        for out in outs:
+            report(by_workload, symbols, args.top, out, what="instructions")
+            print("\n== calls (executions of a function's first block), largest differences",
+                  file=out)
+            for workload in by_workload:
+                ntty, nrust = calls[(workload, "N_TTY")], calls[(workload, "n_rust")]
+                names = sorted(set(ntty) | set(nrust),
+                               key=lambda s: (-abs(nrust[s] - ntty[s]), s))
+                print(f"   {workload}:", file=out)
+                for name in names[:args.top]:
+                    print(f"   {ntty[name]:10} {nrust[name]:10} {nrust[name] - ntty[name]:+10}"
+                          f"  {name}", file=out)
+        if not by_workload:
+            raise SystemExit("guest-profile: nothing counted inside a workload")
+        return
     console.start()
     samples = sample(args.monitor, console, args.interval_ms / 1000)
     console.stopped = True
     symbols = Symbols(args.system_map, args.module, console.maps)
-    report(samples, symbols, args.top, sys.stdout)
+    by_workload = sample_counts(samples, symbols)
+    report(by_workload, symbols, args.top, sys.stdout)
     if args.out:
         with open(args.out, "w") as out:
-            report(samples, symbols, args.top, out)
+            report(by_workload, symbols, args.top, out)
     if args.samples:
         with open(args.samples, "w") as out:
             for (workload, disc), cpu, rip, cpl, halted in samples:
