@@ -12,7 +12,7 @@
 //! the first call keeps it across its copies (letting go only to wait for the worker or to
 //! sleep) and sets aside what the continuation calls will hand out (`tty_read()` calls again
 //! for each 64 bytes, copying to user space in between, which may fault and sleep, so no lock
-//! is kept across); those calls take it only once per 2 KiB stage (`staged_read`), so the
+//! is kept across); those calls take it only once per stage (`staged_read`), so the
 //! worker, writers and `poll()` never wait for a page fault of a reader. `poll()` takes no
 //! lock: it reads a readiness flag every holder publishes before releasing the lock, and
 //! wake-ups are done after the release (`state_guard`). `termios_rwsem` is taken where

@@ -9,21 +9,29 @@
 //! Instead, when the first call of a `read()` has more to give than its 64 bytes, it sets
 //! what the next calls would copy aside in the reader's stage ([`ReaderStage`], which belongs
 //! to the holder of the reader lock) without taking it from the engine
-//! ([`Engine::peek_read`]: raw input, or the rest of a canonical line); the continuation calls
-//! hand it out, and only the call that empties the stage (or ends the user's buffer) takes
-//! the state lock, once, to take what was handed out by the very calls of
-//! [`Engine::read_continue`] that would have copied it ([`Engine::take_handed_out`]: the
-//! same counts, end-of-file markers, zeroing, restarts and unthrottling), and, when the
-//! read goes on, to set aside what comes next.
+//! ([`Engine::peek_read`]: raw input, or the rest of a canonical line, as far as the end of
+//! the ring's array); the stage records where those bytes lie in the ring, and the
+//! continuation calls copy them from there, as N_TTY's do. Only the call that empties the
+//! stage (or ends the user's buffer) takes the state lock, once, to take what was handed out
+//! by the very calls of [`Engine::read_continue`] that would have copied it
+//! ([`Engine::take_handed_out`]: the same counts, end-of-file markers, zeroing, restarts and
+//! unthrottling), and, when the read goes on, to set aside what comes next.
 //!
 //! The bytes set aside stay in the ring, unchanged, until they are taken: from the first to
 //! the last call of the `read()` this task holds the reader lock (no other reader moves the
 //! read position) and `termios_rwsem` for reading (no termios change and no flush of the
-//! input, which take it for writing), and the receive path writes only past the read head,
-//! into room it computes from the read position. A reader gets what the calls of
+//! input, which take it for writing), and the receive path writes only at the read head and
+//! past it, into room it computes from the read position. A reader gets what the calls of
 //! [`Engine::read_continue`] would have given it; only the read position moves later, once
-//! per stage (2 KiB) rather than per 64 bytes, so the receive path may find less room
-//! meanwhile (it is restarted when the read ends, as N_TTY's is).
+//! per stage (at most the ring, 4 KiB) rather than per 64 bytes, so the receive path may find
+//! less room meanwhile (it is restarted when the read ends, as N_TTY's is).
+//!
+//! Meanwhile the receive worker may hold the state lock, and with it a `&mut` of the whole
+//! engine, and write other slots of the ring. The two never touch the same byte, so they do
+//! not race; that a unique reference's memory is read elsewhere while it lives, in bytes it
+//! does not write, is what N_TTY's C does and what Rust's aliasing rules as Tree Borrows
+//! states them allow (Stacked Borrows, the stricter proposal, does not; the language has not
+//! settled the question).
 //!
 //! [`Engine::peek_read`]: crate::engine::Engine::peek_read
 //! [`Engine::take_handed_out`]: crate::engine::Engine::take_handed_out
@@ -88,11 +96,25 @@ impl NRust {
     }
 
     /// Sets aside in `stage` what the next continuation calls of the `read()` would copy
-    /// ([`Engine::peek_read`]), marked when it runs to the end of a line; nothing when it
-    /// fits in one call, which would take the lock anyway (the rest of an 80-byte line).
+    /// ([`Engine::peek_read`]: bytes of the engine's ring), marked when it runs to the end of
+    /// a line; nothing when it fits in one call, which would take the lock anyway (the rest
+    /// of an 80-byte line).
+    ///
+    /// Context: the state lock held (`guard`), by the task that holds the reader lock and
+    /// `termios_rwsem` for reading for the whole `read()`.
     pub(super) fn stage_input(guard: &mut StateGuard<'_>, stage: &mut ReaderStage) {
         let locked = guard.locked();
-        let (engine, termios) = (&locked.engine, &locked.termios);
-        stage.fill(|bytes| engine.peek_read(termios, bytes, TTY_READ_CHUNK));
+        let (bytes, ends_line) = locked.engine.peek_read(&locked.termios, TTY_READ_CHUNK);
+        // SAFETY: The bytes are slots of the engine's ring, in the per-tty state, which lives
+        // until the discipline is closed, after every `read()` (the tty layer holds a
+        // reference to the discipline across each call). Until the stage is cleared or set
+        // anew, by this `read()` under the state lock, nothing writes them (module
+        // documentation): this task holds the reader lock (no other reader moves the read
+        // position) and `termios_rwsem` for reading (flushes and termios changes wait), and
+        // the receive path writes only at the read head and past it, into room it computes
+        // from the read position, which only the read's own `take_stage` moves. Other tasks
+        // only read them meanwhile (`TIOCINQ`), and a write and a read of different bytes
+        // do not race.
+        unsafe { stage.set_aside(bytes, ends_line) };
     }
 }

@@ -75,6 +75,15 @@ impl Engine {
         }
     }
 
+    /// The ring's slots from index `from` on, `n` of them, which must not run past the end of
+    /// the ring's array (else as many as do).
+    pub(super) fn ring_run(&self, from: usize, n: usize) -> &[u8] {
+        let start = from & MASK;
+        self.read_buf
+            .get(start..start + n.min(N_TTY_BUF_SIZE - start))
+            .unwrap_or(&[])
+    }
+
     /// Zeroes `n` slots of the ring from index `from` (`rb_set(from + i, 0)` for each `i`).
     pub(super) fn zero_ring(&mut self, from: usize, n: usize) {
         let (start, first, second) = split(from, n.min(N_TTY_BUF_SIZE));

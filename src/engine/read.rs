@@ -226,33 +226,37 @@ impl Engine {
 }
 
 impl Engine {
-    /// For a `read()` that goes on after its first call: copies into `out`, as far as it
-    /// fits, what the continuation calls of [`Engine::read_continue`] would copy next,
-    /// *without taking it* (nothing changes): raw input up to the commit head, or in
-    /// canonical mode the rest of the line (its end-of-file marker left out, as those calls
-    /// leave it out). Returns the bytes copied and whether they run to the end of a line;
-    /// nothing when they would be no more than `more_than` (what one call takes anyway).
+    /// For a `read()` that goes on after its first call: what the continuation calls of
+    /// [`Engine::read_continue`] would copy next, *without taking it* (nothing changes), as
+    /// the ring's own bytes: raw input up to the commit head, or in canonical mode the rest
+    /// of the line (its end-of-file marker left out, as those calls leave it out), from the
+    /// read position to the end of the ring's array at most (what follows is shown by the next
+    /// peek, once these are taken). Returns the bytes and whether they run to the end of a
+    /// line; nothing when they would be no more than `more_than` (what one call takes anyway).
     ///
     /// The glue hands these bytes out in `tty_read()`'s continuation calls without the state
-    /// lock, then takes them with [`Engine::take_handed_out`]; they cannot change meanwhile
-    /// (only the reader, which holds the reader lock, moves the read position; flushes and
-    /// termios changes wait for the `read()`; the receive path writes only past the read
-    /// head). Nothing is peeked in canonical mode with EXTPROC, whose reads drop an
-    /// end-of-file byte only when it comes alone, nor with ICANON and without ECHO, whose
-    /// reads wipe what they take (`zero_buffer`): no copy of a password outlives the read.
-    pub fn peek_read(&self, t: &Termios, out: &mut [u8], more_than: usize) -> (usize, bool) {
+    /// lock, copying them from the ring, then takes them with [`Engine::take_handed_out`];
+    /// they cannot change meanwhile (only the reader, which holds the reader lock, moves the
+    /// read position; flushes and termios changes wait for the `read()`; the receive path
+    /// writes only at the read head and past it, into room it computes from the read
+    /// position, and N_TTY's reader copies out of its ring without a lock by the same rule).
+    /// Nothing is peeked in canonical mode with EXTPROC, whose reads drop an end-of-file
+    /// byte only when it comes alone, nor with ICANON and without ECHO, whose reads wipe what
+    /// they take (`zero_buffer`), one call at a time.
+    pub fn peek_read(&self, t: &Termios, more_than: usize) -> (&[u8], bool) {
         // Input read with ICANON and without ECHO (a password) is wiped from the ring as it
-        // is taken (`zero_buffer`); a copy in the stage would outlive the read.
+        // is taken (`zero_buffer`), by the calls that take it.
         if t.l(LFlag::ICANON) && !t.l(LFlag::ECHO) {
-            return (0, false);
+            return (&[], false);
         }
         let tail = self.read_tail;
+        let to_array_end = N_TTY_BUF_SIZE - (tail & MASK);
         let (n, ends_line) = if !self.icanon {
             let avail = self.commit_head.wrapping_sub(tail).min(N_TTY_BUF_SIZE);
-            (avail.min(out.len()), false)
+            (avail.min(to_array_end), false)
         } else if !t.l(LFlag::EXTPROC) {
             let avail = self.canon_head.wrapping_sub(tail).min(N_TTY_BUF_SIZE);
-            let window = avail.min(out.len());
+            let window = avail.min(to_array_end);
             match self.next_line_end(tail, window) {
                 Some(i) if self.rb(tail.wrapping_add(i)) == DISABLED_CHAR => (i, true),
                 Some(i) => (i + 1, true),
@@ -262,10 +266,9 @@ impl Engine {
             (0, false)
         };
         if n <= more_than {
-            return (0, false);
+            return (&[], false);
         }
-        self.copy_out_of_ring(tail, out.get_mut(..n).unwrap_or(&mut []));
-        (n, ends_line)
+        (self.ring_run(tail, n), ends_line)
     }
 
     /// Takes the bytes [`Engine::peek_read`] showed and the glue handed out, by the calls of

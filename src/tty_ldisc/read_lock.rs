@@ -13,8 +13,8 @@
 //! discipline takes it through [`ReadContext::lock_readers`]; the `read` adapter releases it
 //! after the last call of the `read()`.
 //!
-//! Beside the lock is the [`ReaderStage`], a buffer that belongs to whoever holds the lock:
-//! a discipline may set input aside there in the first call of a `read()` and hand it out in
+//! Beside the lock is the [`ReaderStage`], which belongs to whoever holds the lock: a
+//! discipline may set input aside there in the first call of a `read()` and hand it out in
 //! the continuation calls without taking its own lock for each 64 bytes.
 //!
 //! [`ReadContext::lock_readers`]: super::ReadContext::lock_readers
@@ -26,33 +26,42 @@ use kernel::str::CStr;
 use kernel::sync::LockClassKey;
 use kernel::types::Opaque;
 
-/// The size of a [`ReaderStage`]: half the read ring of N_TTY, so a raw `read()` of 4 KiB
-/// takes the discipline's lock about twice rather than once per 64 bytes; it fits in the
-/// slack of the per-tty allocation's third page, so no pty costs more memory.
-pub(crate) const READER_STAGE_SIZE: usize = 2048;
-
 /// The most `tty_read()` hands the discipline per call (its `kernel_buf`): every call of a
 /// `read()` but the last asks for this much.
 pub(crate) const TTY_READ_CHUNK: usize = 64;
 
 /// Input a discipline set aside for the `read()` that holds the reader lock, to hand out in
-/// that `read()`'s continuation calls: the bytes, how many were set aside, how many were
-/// handed out, and a mark the discipline keeps with them. Emptied when the `read()` ends.
+/// that `read()`'s continuation calls without its own lock: where the bytes are (they stay
+/// where the discipline keeps them, which promises to leave them unchanged until it takes
+/// them back: [`ReaderStage::set_aside`]), how many were set aside, how many were handed out,
+/// and a mark the discipline keeps with them; and scratch space for the call that takes them.
+/// Emptied when the `read()` ends.
+///
+/// # Invariants
+///
+/// While `handed_out < len`, the `len` bytes from `bytes` are valid for reads and not written
+/// (the promise of [`ReaderStage::set_aside`]'s caller); `handed_out <= len`.
 #[derive(pin_init::Zeroable)]
 pub(crate) struct ReaderStage {
-    bytes: [u8; READER_STAGE_SIZE],
+    bytes: *const u8,
     len: usize,
     handed_out: usize,
     mark: bool,
+    scratch: [u8; TTY_READ_CHUNK],
 }
 
 impl ReaderStage {
-    /// Sets bytes aside: `fill` writes them at the start of the stage and returns how many,
-    /// and the mark to keep with them ([`ReaderStage::mark`]). What an earlier fill set aside
-    /// is forgotten.
-    pub(crate) fn fill(&mut self, fill: impl FnOnce(&mut [u8]) -> (usize, bool)) {
-        let (len, mark) = fill(&mut self.bytes);
-        self.len = len.min(READER_STAGE_SIZE);
+    /// Sets `bytes` aside, with a mark to keep with them ([`ReaderStage::mark`]). What was
+    /// set aside before is forgotten.
+    ///
+    /// # Safety
+    ///
+    /// Until the stage is cleared ([`ReaderStage::clear`]) or set aside anew, the memory of
+    /// `bytes` must stay valid and unchanged: nothing may write it, though others may read it
+    /// (the discipline's ring, past whose read position only the reader moves).
+    pub(crate) unsafe fn set_aside(&mut self, bytes: &[u8], mark: bool) {
+        self.bytes = bytes.as_ptr();
+        self.len = bytes.len();
         self.handed_out = 0;
         self.mark = mark;
     }
@@ -62,31 +71,32 @@ impl ReaderStage {
         self.mark
     }
 
-    /// The stage's whole buffer, as scratch space (what was set aside is overwritten: use it
-    /// only once that was handed out, then fill or clear the stage).
+    /// Scratch space of [`TTY_READ_CHUNK`] bytes (for the call that takes the bytes handed
+    /// out back from the discipline).
     pub(crate) fn scratch(&mut self) -> &mut [u8] {
-        &mut self.bytes
+        &mut self.scratch
     }
 
     /// Copies the next bytes of the stage into `out`, as many as fit; returns how many.
     #[inline]
     pub(crate) fn hand_out(&mut self, out: &mut [u8]) -> usize {
-        let rest = self.bytes.get(self.handed_out..self.len).unwrap_or(&[]);
-        // The usual call: `tty_read()`'s whole 64 bytes, copied by a fixed size (a few moves
-        // in line rather than a call of `memcpy`).
-        if out.len() == TTY_READ_CHUNK {
-            if let (Some(dst), Some(src)) = (
-                out.first_chunk_mut::<TTY_READ_CHUNK>(),
-                rest.first_chunk::<TTY_READ_CHUNK>(),
-            ) {
-                *dst = *src;
-                self.handed_out += TTY_READ_CHUNK;
-                return TTY_READ_CHUNK;
-            }
+        let n = (self.len - self.handed_out).min(out.len());
+        if n == 0 {
+            return 0;
         }
-        let n = rest.len().min(out.len());
-        if let (Some(dst), Some(src)) = (out.get_mut(..n), rest.get(..n)) {
-            dst.copy_from_slice(src);
+        // SAFETY: `handed_out < len`, so by the type invariant the `len - handed_out` bytes
+        // from `bytes + handed_out` are valid for reads and nobody writes them; `n` is no
+        // more than that and than `out`'s length, and `out`, a unique reference, cannot
+        // overlap memory that is only read.
+        let src = unsafe { self.bytes.add(self.handed_out) };
+        if n == TTY_READ_CHUNK {
+            // The usual call: `tty_read()`'s whole 64 bytes, copied by a fixed size (a few
+            // moves in line rather than a call of `memcpy`).
+            // SAFETY: As above, with `n` being `TTY_READ_CHUNK`.
+            unsafe { core::ptr::copy_nonoverlapping(src, out.as_mut_ptr(), TTY_READ_CHUNK) };
+        } else {
+            // SAFETY: As above.
+            unsafe { core::ptr::copy_nonoverlapping(src, out.as_mut_ptr(), n) };
         }
         self.handed_out += n;
         n
@@ -139,7 +149,7 @@ impl ReadLock {
             mutex <- Opaque::ffi_init(|slot| unsafe {
                 bindings::__mutex_init(slot, name.as_char_ptr(), key.as_ptr())
             }),
-            // Zeroed in place (two kilobytes, never on the stack): an empty stage.
+            // Zeroed in place: an empty stage.
             stage <- pin_init::init_zeroed(),
         })
     }

@@ -141,7 +141,7 @@ impl Engine {
         // peeked), call by call.
         let mut stage = [0u8; STAGE];
         // Nothing set aside that one call takes (it would take the lock anyway).
-        let (mut staged, mut ends_line) = self.peek_read(t, &mut stage, CHUNK);
+        let (mut staged, mut ends_line) = self.stage_peeked(t, &mut stage);
         let mut handed = 0;
         while more && guard <= 4 * N_TTY_BUF_SIZE {
             guard += 1;
@@ -161,7 +161,7 @@ impl Engine {
                     let again = self.take_handed_out(t, &mut stage, (handed - n, n, window), a);
                     (staged, handed) = (0, 0);
                     if again {
-                        (staged, ends_line) = self.peek_read(t, &mut stage, CHUNK);
+                        (staged, ends_line) = self.stage_peeked(t, &mut stage);
                     }
                     (n, again)
                 }
@@ -179,7 +179,22 @@ impl Engine {
     }
 }
 
-/// The size of the stage here: a quarter of the glue's (`READER_STAGE_SIZE` of
-/// `tty_ldisc::read_lock`), so that the tests also see stages that run out within one
+impl Engine {
+    /// What [`Engine::peek_read`] shows, copied into `stage` as far as it fits (the glue
+    /// hands it out from the ring itself; a copy of a prefix here, so that the tests also
+    /// see stages that run out within one `read()`). Returns the bytes staged and whether
+    /// they run to the end of a line (not when only a prefix fits).
+    fn stage_peeked(&self, t: &Termios, stage: &mut [u8; STAGE]) -> (usize, bool) {
+        let (bytes, ends_line) = self.peek_read(t, CHUNK);
+        let n = bytes.len().min(STAGE);
+        if let (Some(dst), Some(src)) = (stage.get_mut(..n), bytes.get(..n)) {
+            dst.copy_from_slice(src);
+        }
+        (n, ends_line && n == bytes.len())
+    }
+}
+
+/// The size of the stage here: less than the glue's (which hands out from the ring as far as
+/// the end of its array), so that the tests also see stages that run out within one
 /// `read()`, and a small array on a KUnit test's kernel stack.
 const STAGE: usize = 512;
