@@ -55,6 +55,27 @@ impl Engine {
         flow: bool,
         a: &mut impl Actions,
     ) -> usize {
+        // Real raw (a pty in raw mode, the bulk of a `cat`): its own copy of the loop, with
+        // each chunk stored at once, so that it does not set up what the other modes'
+        // processing needs for each flip buffer.
+        if self.real_raw {
+            self.receive_chunks(t, data, flags, flow, a, Self::receive_buf_real_raw)
+        } else {
+            self.receive_chunks(t, data, flags, flow, a, Self::do_receive_buf)
+        }
+    }
+
+    /// [`Engine::receive_common`]'s loop, with `process` for each chunk that fits.
+    #[inline(always)]
+    fn receive_chunks<A: Actions>(
+        &mut self,
+        t: &Termios,
+        data: &[u8],
+        flags: Option<&[u8]>,
+        flow: bool,
+        a: &mut A,
+        process: impl Fn(&mut Self, &Termios, &[u8], Option<&[u8]>, &mut A),
+    ) -> usize {
         let mut rcvd = 0usize;
         let mut room: i64;
         let mut overflow;
@@ -69,7 +90,7 @@ impl Engine {
             let fchunk = flags.map(|f| f.get(rcvd..).unwrap_or(&[]));
             let first_flag = fchunk.and_then(|f| f.first().copied());
             if !overflow || first_flag != Some(TTY_PARITY) {
-                self.do_receive_buf(t, chunk, fchunk, a);
+                process(self, t, chunk, fchunk, a);
             } else {
                 counters::add(&mut self.counters.drops, n);
             }
@@ -120,8 +141,26 @@ impl Engine {
         (room, overflow)
     }
 
-    /// Process `data`, which fits (`__receive_buf`): straight into the buffer in real raw
-    /// mode; only the flags in raw mode (or EXTPROC without ISTRIP/IUCLC); only flow control
+    /// Process `data`, which fits, in real raw mode (`__receive_buf` with `real_raw`):
+    /// straight into the buffer, then committed for readers. Out of line: not set up for
+    /// the other modes.
+    #[inline(never)]
+    fn receive_buf_real_raw(
+        &mut self,
+        t: &Termios,
+        data: &[u8],
+        _flags: Option<&[u8]>,
+        a: &mut impl Actions,
+    ) {
+        self.put_tty_queue_block(data);
+        self.lookahead_count = self
+            .lookahead_count
+            .wrapping_sub(self.lookahead_count.min(data.len()));
+        self.commit_for_readers(t, a);
+    }
+
+    /// Process `data`, which fits (`__receive_buf`; real raw mode has its own,
+    /// [`Engine::receive_buf_real_raw`]): only the flags in raw mode (or EXTPROC without ISTRIP/IUCLC); only flow control
     /// while closing; otherwise character by character, the part `lookahead` has seen first.
     /// Then the echoes are written and, outside canonical mode, the bytes committed for
     /// readers.
@@ -143,9 +182,7 @@ impl Engine {
             }
             None => (None, None),
         };
-        if self.real_raw {
-            self.put_tty_queue_block(data);
-        } else if self.raw || (extproc && !preops) {
+        if self.raw || (extproc && !preops) {
             self.receive_buf_raw(t, data, flags, a);
         } else if self.closing && !extproc {
             for (part, fpart, done) in [(la, fla, true), (rest, frest, false)] {
@@ -170,6 +207,12 @@ impl Engine {
         if self.icanon && !extproc {
             return;
         }
+        self.commit_for_readers(t, a);
+    }
+
+    /// The end of `__receive_buf` outside canonical mode: what was received is committed
+    /// for readers, who are told of it.
+    fn commit_for_readers(&mut self, t: &Termios, a: &mut impl Actions) {
         self.commit_head = self.read_head;
         if self.read_cnt() > 0 {
             a.input_arrived(self.input_available(t, true));

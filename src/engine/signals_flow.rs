@@ -33,7 +33,9 @@ impl Engine {
     /// `read()`; the glue takes that lock before such a receive. It may answer yes for a
     /// receive that will not flush (a character taken literally after LNEXT, a closing tty).
     pub fn receive_may_flush(&self, t: &Termios, data: &[u8], flags: Option<&[u8]>) -> bool {
-        if t.l(LFlag::NOFLSH) {
+        // Real raw mode, set by the last `set_termios` (of `t`), has neither ISIG nor
+        // BRKINT without IGNBRK (`set_char_map`): no byte of a `cat` is looked at.
+        if self.real_raw || t.l(LFlag::NOFLSH) {
             return false;
         }
         let signal_char = |c: u8| {
