@@ -160,10 +160,11 @@ impl Engine {
     }
 
     /// Process `data`, which fits (`__receive_buf`; real raw mode has its own,
-    /// [`Engine::receive_buf_real_raw`]): only the flags in raw mode (or EXTPROC without ISTRIP/IUCLC); only flow control
-    /// while closing; otherwise character by character, the part `lookahead` has seen first.
-    /// Then the echoes are written and, outside canonical mode, the bytes committed for
-    /// readers.
+    /// [`Engine::receive_buf_real_raw`]): only the flags in raw mode (or EXTPROC without
+    /// ISTRIP/IUCLC); only flow control while closing; otherwise character by character, the
+    /// part `lookahead` has seen first. Then the echoes are written and, outside canonical
+    /// mode, the bytes committed for readers.
+    #[inline(never)]
     fn do_receive_buf(
         &mut self,
         t: &Termios,
@@ -171,6 +172,10 @@ impl Engine {
         flags: Option<&[u8]>,
         a: &mut impl Actions,
     ) {
+        if let Some(c) = self.typed_char(t, data, flags) {
+            self.receive_typed_char(c, t, a);
+            return;
+        }
         let preops = t.i(IFlag::ISTRIP) || (t.i(IFlag::IUCLC) && t.l(LFlag::IEXTEN));
         let extproc = t.l(LFlag::EXTPROC);
         let la_count = self.lookahead_count.min(data.len());
@@ -208,6 +213,39 @@ impl Engine {
             return;
         }
         self.commit_for_readers(t, a);
+    }
+
+    /// The one ordinary character of `data`, when that is all there is, as a terminal
+    /// delivers a keystroke: no flag, nothing looked ahead at, not in the character map,
+    /// nothing for [`Engine::preops`] to change, no LNEXT pending, neither raw nor closing
+    /// nor EXTPROC. [`Engine::do_receive_buf`] would take it by [`Engine::receive_char`]
+    /// (or, without ECHO, by its plain run, which stores it the same way).
+    fn typed_char(&self, t: &Termios, data: &[u8], flags: Option<&[u8]>) -> Option<u8> {
+        let [c] = *data else {
+            return None;
+        };
+        let ordinary = flags.is_none_or(|f| f.first().is_none_or(|&flag| flag == TTY_NORMAL))
+            && self.lookahead_count == 0
+            && !self.raw
+            && !self.closing
+            && !self.lnext
+            && !t.l(LFlag::EXTPROC)
+            && Self::preops_is_identity(t)
+            && !self.map_test(c);
+        ordinary.then_some(c)
+    }
+
+    /// [`Engine::do_receive_buf`] for a [`Engine::typed_char`]: stored (and echoed), the
+    /// echo written, and committed for readers outside canonical mode. Out of line, so that
+    /// a keystroke does not wait for the set-up of a whole buffer's processing.
+    #[inline(never)]
+    fn receive_typed_char(&mut self, c: u8, t: &Termios, a: &mut impl Actions) {
+        self.receive_char(c, t, a);
+        self.flush_echoes(t, a);
+        a.flush_chars();
+        if !self.icanon {
+            self.commit_for_readers(t, a);
+        }
     }
 
     /// The end of `__receive_buf` outside canonical mode: what was received is committed

@@ -38,16 +38,15 @@ impl Engine {
         if self.real_raw || t.l(LFlag::NOFLSH) {
             return false;
         }
-        let signal_char = |c: u8| {
-            let c = Self::preops(c, t);
-            c == t.cc(VINTR) || c == t.cc(VQUIT) || c == t.cc(VSUSP)
-        };
         if t.l(LFlag::ISIG) {
+            let signals = [t.cc(VINTR), t.cc(VQUIT), t.cc(VSUSP)];
             // Word at a time where there are words (a typed byte is not worth the set-up).
-            let found = if data.len() >= 8 && Self::preops_is_identity(t) {
-                contains_any(data, [t.cc(VINTR), t.cc(VQUIT), t.cc(VSUSP)])
+            let found = if !Self::preops_is_identity(t) {
+                data.iter().any(|&c| signals.contains(&Self::preops(c, t)))
+            } else if data.len() >= 8 {
+                contains_any(data, signals)
             } else {
-                data.iter().any(|&c| signal_char(c))
+                data.iter().any(|c| signals.contains(c))
             };
             if found {
                 return true;
