@@ -217,16 +217,16 @@ impl Engine {
 
     /// The one ordinary character of `data`, when that is all there is, as a terminal
     /// delivers a keystroke: no flag, nothing looked ahead at, not in the character map,
-    /// nothing for [`Engine::preops`] to change, no LNEXT pending, neither raw nor closing
-    /// nor EXTPROC. [`Engine::do_receive_buf`] would take it by [`Engine::receive_char`]
-    /// (or, without ECHO, by its plain run, which stores it the same way).
+    /// nothing for [`Engine::preops`] to change, no LNEXT pending, neither closing nor
+    /// EXTPROC. [`Engine::do_receive_buf`] would take it by [`Engine::receive_char`] (or,
+    /// without ECHO, by its plain run, which stores it the same way; in raw mode, which has
+    /// no ECHO, IXON or PARMRK, by storing it, the same again).
     fn typed_char(&self, t: &Termios, data: &[u8], flags: Option<&[u8]>) -> Option<u8> {
         let [c] = *data else {
             return None;
         };
         let ordinary = flags.is_none_or(|f| f.first().is_none_or(|&flag| flag == TTY_NORMAL))
             && self.lookahead_count == 0
-            && !self.raw
             && !self.closing
             && !self.lnext
             && !t.l(LFlag::EXTPROC)
