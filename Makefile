@@ -241,20 +241,20 @@ bench-profile: $(BENCH_DEPS)
 	[ $$status = 0 ] || { echo "bench-profile: FAILED (see $(BUILD)/bench/profile-run.txt)" >&2; exit 1; }
 
 # The benchmark guest with its instructions counted by the TCG plugin scripts/insn-count (per
-# translated block, per workload and discipline; exact, where bench-profile samples host
-# time): report in $(BUILD)/bench/insns.txt. The knobs are the benchmark's.
+# translated block, in segments the benchmark marks at each workload's start and end; exact,
+# where bench-profile samples host time): report in $(BUILD)/bench/insns.txt. The knobs are
+# the benchmark's.
 bench-insns: $(BENCH_DEPS)
 	@mkdir -p $(BUILD)/bench
 	@clang$(LLVM) -O2 -Wall -Wextra -Werror -shared -fPIC -fvisibility=hidden \
 		-o $(BUILD)/insn-count.so scripts/insn-count/insn-count.c -lpthread
 	@$(BENCH_BOOT); \
-	rm -f "$$dir/guest-console.log" "$$dir/monitor.sock" $(BUILD)/bench/insn-control $(BUILD)/bench/insn-counts.txt; \
-	mkfifo $(BUILD)/bench/insn-control; \
+	rm -f "$$dir/guest-console.log" "$$dir/monitor.sock" $(BUILD)/bench/insn-counts.txt; \
 	scripts/guest-profile.py --monitor "$$dir/monitor.sock" --console "$$dir/guest-console.log" \
 		--system-map "$$kdir/System.map" --module "$$ko" --out $(BUILD)/bench/insns.txt \
-		--insns $(BUILD)/bench/insn-control $(BUILD)/bench/insn-counts.txt & \
+		--insns $(BUILD)/bench/insn-counts.txt & \
 	profiler=$$!; \
-	N_RUST_QEMU_PLUGIN=$(BUILD)/insn-count.so,control=$(BUILD)/bench/insn-control,out=$(BUILD)/bench/insn-counts.txt \
+	N_RUST_QEMU_PLUGIN=$(BUILD)/insn-count.so,out=$(BUILD)/bench/insn-counts.txt \
 		qemu/run.sh --bench "$$kdir" "$$dir" > $(BUILD)/bench/insns-run.txt; status=$$?; \
 	[ $$status = 0 ] || kill $$profiler 2>/dev/null; \
 	wait $$profiler || status=1; \

@@ -48,8 +48,9 @@ class Console(threading.Thread):
         self.maps = []
         self.begun = False
         self.stopped = False
-        # Called with the new phase (or None) when it changes: --insns tells the plugin.
-        self.on_phase = None
+        # Every phase change in order (None: between workloads), which insn-count's segments
+        # follow one for one.
+        self.events = []
 
     def run(self):
         while not self.stopped:
@@ -94,8 +95,7 @@ class Console(threading.Thread):
 
     def set_phase(self, phase):
         self.phase = phase
-        if self.on_phase:
-            self.on_phase(phase)
+        self.events.append(phase)
 
 
 def connect(path, wait_s):
@@ -287,58 +287,57 @@ def report(by_workload, symbols, top, out, what="samples"):
                   file=out)
 
 
-class Plugin:
-    """The insn-count plugin's side: tells it the phases through its control FIFO, numbered
-    from 1 in the order they first appear, and reads what it counted."""
+def complete(counts):
+    """Whether the plugin has written its table whole (its last line is "end")."""
+    try:
+        with open(counts, "rb") as f:
+            f.seek(max(0, os.path.getsize(counts) - 4))
+            return f.read() == b"end\n"
+    except OSError:
+        return False
 
-    def __init__(self, control, counts):
-        self.control = open(control, "w", buffering=1)
-        self.counts = counts
-        self.phases = {}
 
-    def phase(self, phase):
-        number = 0
-        if phase is not None:
-            number = self.phases.setdefault(phase, len(self.phases) + 1)
-        # QEMU may have gone (the guest powers off after its last line): nothing to tell.
-        with contextlib.suppress(BrokenPipeError):
-            self.control.write(f"phase {number}\n")
-
-    def wait_for_counts(self, wait_s):
-        """The table the plugin writes when QEMU exits (whole: written, then renamed)."""
-        deadline = time.monotonic() + wait_s
-        while not os.path.exists(self.counts):
-            if time.monotonic() > deadline:
-                raise SystemExit(f"guest-profile: insn-count wrote no {self.counts}")
-            time.sleep(0.1)
-
-    def instruction_counts(self, symbols):
-        """Thousands of instructions per workload, per discipline, per function; a function's
-        calls (executions of the block at its first instruction) go under "calls NAME"."""
-        named = {number: phase for phase, number in self.phases.items()}
-        by_workload = collections.defaultdict(
-            lambda: collections.defaultdict(collections.Counter))
-        calls = collections.defaultdict(collections.Counter)
-        with open(self.counts) as f:
-            for line in f:
-                number, vaddr, insns, runs = line.split()
-                phase = named.get(int(number))
-                if phase is None:
-                    continue
-                workload, disc = phase
-                rip, runs = int(vaddr, 16), int(runs)
-                if rip < 1 << 63:
-                    name, offset = "(user space)", 1
-                else:
-                    name, offset = symbols.locate(rip)
-                by_workload[workload][side_of(disc)][name] += int(insns) * runs
-                if offset == 0:
-                    calls[(workload, side_of(disc))][name] += runs
-        for sides in by_workload.values():
-            for counts in sides.values():
-                for name in counts:
-                    counts[name] //= 1000
-        return by_workload, calls
+def instruction_counts(counts, events, symbols):
+    """Thousands of instructions per workload, per discipline, per function, from the
+    insn-count plugin's table `counts`: its segment k (k >= 1) ran from the k-th to the
+    (k+1)-th phase change in `events` (the guest marks each right before printing it);
+    segment 0 is the boot. A function's calls (executions of the block at its first
+    instruction) go into the second result."""
+    by_workload = collections.defaultdict(lambda: collections.defaultdict(collections.Counter))
+    calls = collections.defaultdict(collections.Counter)
+    segments = 0
+    deadline = time.monotonic() + 60
+    while not complete(counts):
+        if time.monotonic() > deadline:
+            raise SystemExit(f"guest-profile: insn-count did not finish {counts}")
+        time.sleep(0.2)
+    with open(counts) as f:
+        for line in f:
+            if line == "end\n":
+                break
+            segment, vaddr, insns, runs = line.split()
+            segment = int(segment)
+            segments = max(segments, segment)
+            phase = events[segment - 1] if 1 <= segment <= len(events) else None
+            if phase is None:
+                continue
+            workload, disc = phase
+            rip, runs = int(vaddr, 16), int(runs)
+            if rip < 1 << 63:
+                name, offset = "(user space)", 1
+            else:
+                name, offset = symbols.locate(rip)
+            by_workload[workload][side_of(disc)][name] += int(insns) * runs
+            if offset == 0:
+                calls[(workload, side_of(disc))][name] += runs
+    if segments != len(events):
+        print(f"guest-profile: {segments} markers counted against {len(events)} phase changes "
+              "on the console: the segments may not match the workloads", file=sys.stderr)
+    for sides in by_workload.values():
+        for counts_of in sides.values():
+            for name in counts_of:
+                counts_of[name] //= 1000
+    return by_workload, calls
 
 
 def wait_for_exit(monitor):
@@ -360,23 +359,22 @@ def main():
     ap.add_argument("--out", help="write the report here as well as to stdout")
     ap.add_argument("--samples", help="write every sample here, a line each: workload, "
                     "discipline, vCPU, CPL, halted, function+offset (to look inside a function)")
-    ap.add_argument("--insns", nargs=2, metavar=("CONTROL", "COUNTS"),
+    ap.add_argument("--insns", metavar="COUNTS",
                     help="count instructions instead of sampling: QEMU runs the insn-count "
-                    "plugin with control=CONTROL (a FIFO) and out=COUNTS")
+                    "plugin with out=COUNTS")
     args = ap.parse_args()
     for path in (args.system_map, args.module):
         if not os.path.isfile(path):
             raise SystemExit(f"guest-profile: {path} is missing")
     console = Console(args.console)
     if args.insns:
-        plugin = Plugin(*args.insns)
-        console.on_phase = plugin.phase
         console.start()
         wait_for_exit(args.monitor)
+        time.sleep(0.5)  # the console's last lines
         console.stopped = True
-        plugin.wait_for_counts(30)
+        console.join(5)
         symbols = Symbols(args.system_map, args.module, console.maps)
-        by_workload, calls = plugin.instruction_counts(symbols)
+        by_workload, calls = instruction_counts(args.insns, console.events, symbols)
         outs = [sys.stdout] + ([open(args.out, "w")] if args.out else [])
         for out in outs:
             report(by_workload, symbols, args.top, out, what="instructions")

@@ -199,6 +199,19 @@ fn chosen_workloads(list: Option<&str>) -> Result<Vec<&'static str>, String> {
         .collect())
 }
 
+/// Marks the boundary of a phase for `make bench-insns`: the instruction `xchg %rbx,%rbx`,
+/// which does nothing and which compilers do not emit; the TCG plugin of
+/// `scripts/insn-count` ends its segment of counts where it runs. Executed right before each
+/// `bench-begin:` and `bench-progress:` line of a workload, so the segments and those lines
+/// pair up in order.
+fn phase_marker() {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: Exchanging a register with itself changes no register, flag or memory.
+    unsafe {
+        core::arch::asm!("xchg rbx, rbx", options(nomem, nostack, preserves_flags));
+    }
+}
+
 /// Samples per row, per discipline (0: N_TTY, 1: n_rust).
 type Samples = Vec<[Vec<f64>; 2]>;
 
@@ -210,13 +223,17 @@ fn record(samples: &mut Samples, key: &str, side: usize, value: f64) {
 /// Runs every workload once on `disc`, recording into column `side`.
 fn one_round(cfg: &Config, disc: i32, side: usize, samples: &mut Samples) -> Result<(), String> {
     let timed = |what: &str, start: Instant| {
+        phase_marker();
         println!(
             "bench-progress: {what} disc {disc} {:.1} s",
             start.elapsed().as_secs_f64()
         );
     };
     // Where a workload starts and ends, for the profiler (`scripts/guest-profile.py`).
-    let begin = |what: &str| println!("bench-begin: {what} disc {disc}");
+    let begin = |what: &str| {
+        phase_marker();
+        println!("bench-begin: {what} disc {disc}");
+    };
     let run = |name: &str| cfg.workloads.contains(&name);
     let t = Instant::now();
     if run("raw_m2s") {
