@@ -123,3 +123,27 @@ fn inq_subtracts_eof_markers_anywhere_before_the_last_line_end() {
     feed(&mut e, &QUIET, &mut r, &input);
     assert_eq!(e.inq(&QUIET), N_TTY_BUF_SIZE - 2);
 }
+
+/// The continuation calls of a `read()` copy what `peek_read` shows straight from the ring,
+/// without the state lock, while the receive path may write the ring from the read head on.
+/// An overflow with ICANON and EXTPROC steps the read head back over a byte a reader can still
+/// take, which leaves the read position one past the head; the receive path's room then takes
+/// in the slots from the read position on, so nothing may be shown.
+#[test]
+fn nothing_is_peeked_while_the_read_position_is_past_the_read_head() {
+    let canon = Termios::SANE.plus_l(LFlag::EXTPROC);
+    let (mut e, mut r) = open(&canon);
+    e.receive(&canon, &[b'x'; N_TTY_BUF_SIZE + 10], None, &mut r);
+    let taken: usize = read_all(&mut e, &canon, &mut r, 2 * N_TTY_BUF_SIZE)
+        .iter()
+        .map(Vec::len)
+        .sum();
+    assert_eq!(taken, N_TTY_BUF_SIZE);
+    let i = e.indices();
+    assert_eq!(i.read_tail.wrapping_sub(i.read_head), 1, "{i:?}");
+    let raw = canon.minus_l(LFlag::ICANON);
+    e.set_termios(Some(&canon), &raw, &mut r);
+    assert!(e.peek_read(&raw, 64).0.is_empty());
+    // The room the receive path finds there, into the slots that would have been shown.
+    assert_eq!(e.receive(&raw, &[b'y'; 3000], None, &mut r), 3000);
+}

@@ -21,7 +21,9 @@
 //! the last call of the `read()` this task holds the reader lock (no other reader moves the
 //! read position) and `termios_rwsem` for reading (no termios change and no flush of the
 //! input, which take it for writing), and the receive path writes only at the read head and
-//! past it, into room it computes from the read position. A reader gets what the calls of
+//! past it, into room it computes from the read position (`peek_read` shows nothing in the
+//! one state where that room would take in slots behind the head: the read position past
+//! it, which an overflow with ICANON and EXTPROC can leave). A reader gets what the calls of
 //! [`Engine::read_continue`] would have given it; only the read position moves later, once
 //! per stage (2 KiB at most: `STAGE_LIMIT`) rather than per 64 bytes, so the receive path may
 //! find less room meanwhile (it is restarted when the read ends, as N_TTY's is).
@@ -118,15 +120,15 @@ impl NRust {
             _ => (bytes, ends_line),
         };
         // SAFETY: The bytes are slots of the engine's ring, in the per-tty state, which lives
-        // until the discipline is closed, after every `read()` (the tty layer holds a
-        // reference to the discipline across each call). Until the stage is cleared or set
-        // anew, by this `read()` under the state lock, nothing writes them (module
-        // documentation): this task holds the reader lock (no other reader moves the read
-        // position) and `termios_rwsem` for reading (flushes and termios changes wait), and
-        // the receive path writes only at the read head and past it, into room it computes
-        // from the read position, which only the read's own `take_stage` moves. Other tasks
-        // only read them meanwhile (`TIOCINQ`), and a write and a read of different bytes
-        // do not race.
+        // until the discipline is closed, and the tty layer holds its reference to the
+        // discipline for the whole `read()`, whose end clears the stage. Until the stage is
+        // cleared or set anew, by this `read()` under the state lock, nothing writes them
+        // (module documentation, `Engine::peek_read`): this task holds the reader lock (no
+        // other reader moves the read position) and `termios_rwsem` for reading (flushes,
+        // termios changes and `TIOCINQ` wait), and the receive path writes only at the read
+        // head and past it, into room it computes from the read position, which only the
+        // read's own `take_stage` moves; `peek_read` shows nothing while the read position
+        // is past the read head, where that room would take in these slots.
         unsafe { stage.set_aside(bytes, ends_line) };
     }
 }

@@ -239,10 +239,13 @@ impl Engine {
     /// they cannot change meanwhile (only the reader, which holds the reader lock, moves the
     /// read position; flushes and termios changes wait for the `read()`; the receive path
     /// writes only at the read head and past it, into room it computes from the read
-    /// position, and N_TTY's reader copies out of its ring without a lock by the same rule).
+    /// position, and N_TTY's reader copies out of its ring without a lock by the same rule;
+    /// the canonical overflow steps the read head back only over a line no one may read).
     /// Nothing is peeked in canonical mode with EXTPROC, whose reads drop an end-of-file
     /// byte only when it comes alone, nor with ICANON and without ECHO, whose reads wipe what
-    /// they take (`zero_buffer`), one call at a time.
+    /// they take (`zero_buffer`), one call at a time, nor while the read position is past
+    /// the read head (an overflow with ICANON and EXTPROC can leave it one past, and then
+    /// the receive path's room takes in slots a reader could be shown).
     pub fn peek_read(&self, t: &Termios, more_than: usize) -> (&[u8], bool) {
         // Input read with ICANON and without ECHO (a password) is wiped from the ring as it
         // is taken (`zero_buffer`), by the calls that take it.
@@ -250,12 +253,18 @@ impl Engine {
             return (&[], false);
         }
         let tail = self.read_tail;
+        // What the ring holds from the read position to the read head: the receive path
+        // writes from the head on, never below it, while this is at most the ring.
+        let filled = self.read_head.wrapping_sub(tail);
+        if filled > N_TTY_BUF_SIZE {
+            return (&[], false);
+        }
         let to_array_end = N_TTY_BUF_SIZE - (tail & MASK);
         let (n, ends_line) = if !self.icanon {
-            let avail = self.commit_head.wrapping_sub(tail).min(N_TTY_BUF_SIZE);
+            let avail = self.commit_head.wrapping_sub(tail).min(filled);
             (avail.min(to_array_end), false)
         } else if !t.l(LFlag::EXTPROC) {
-            let avail = self.canon_head.wrapping_sub(tail).min(N_TTY_BUF_SIZE);
+            let avail = self.canon_head.wrapping_sub(tail).min(filled);
             let window = avail.min(to_array_end);
             match self.next_line_end(tail, window) {
                 Some(i) if self.rb(tail.wrapping_add(i)) == DISABLED_CHAR => (i, true),

@@ -160,8 +160,8 @@ impl Engine {
     }
 
     /// Process `data`, which fits (`__receive_buf`; real raw mode has its own,
-    /// [`Engine::receive_buf_real_raw`]): only the flags in raw mode (or EXTPROC without
-    /// ISTRIP/IUCLC); only flow control while closing; otherwise character by character, the
+    /// [`Engine::receive_buf_real_raw`]): in raw mode (or EXTPROC without ISTRIP/IUCLC), only
+    /// the flagged bytes processed; only flow control while closing; otherwise character by character, the
     /// part `lookahead` has seen first. Then the echoes are written and, outside canonical
     /// mode, the bytes committed for readers.
     #[inline(never)]

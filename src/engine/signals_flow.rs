@@ -32,6 +32,8 @@ impl Engine {
     /// `termios_rwsem` held for writing (`isig`), so it waits for a reader in the middle of a
     /// `read()`; the glue takes that lock before such a receive. It may answer yes for a
     /// receive that will not flush (a character taken literally after LNEXT, a closing tty).
+    /// `t` must be the termios last given to [`Engine::open`] or [`Engine::set_termios`]
+    /// (in real raw mode, which that termios set, the answer is no at once).
     pub fn receive_may_flush(&self, t: &Termios, data: &[u8], flags: Option<&[u8]>) -> bool {
         // Real raw mode, set by the last `set_termios` (of `t`), has neither ISIG nor
         // BRKINT without IGNBRK (`set_char_map`): no byte of a `cat` is looked at.

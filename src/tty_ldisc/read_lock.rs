@@ -57,8 +57,8 @@ impl ReaderStage {
     /// # Safety
     ///
     /// Until the stage is cleared ([`ReaderStage::clear`]) or set aside anew, the memory of
-    /// `bytes` must stay valid and unchanged: nothing may write it, though others may read it
-    /// (the discipline's ring, past whose read position only the reader moves).
+    /// `bytes` must stay valid and unchanged: nothing may write it, though others may read
+    /// it (the discipline's ring from its read position on, which only this reader moves).
     pub(crate) unsafe fn set_aside(&mut self, bytes: &[u8], mark: bool) {
         self.bytes = bytes.as_ptr();
         self.len = bytes.len();
