@@ -119,7 +119,7 @@ impl NRust {
             Some(prefix) if prefix.len() < bytes.len() => (prefix, false),
             _ => (bytes, ends_line),
         };
-        // SAFETY: The bytes are slots of the engine's ring, in the per-tty state, which lives
+        // The bytes are slots of the engine's ring, in the per-tty state, which lives
         // until the discipline is closed, and the tty layer holds its reference to the
         // discipline for the whole `read()`, whose end clears the stage. Until the stage is
         // cleared or set anew, by this `read()` under the state lock, nothing writes them
@@ -129,6 +129,8 @@ impl NRust {
         // head and past it, into room it computes from the read position, which only the
         // read's own `take_stage` moves; `peek_read` shows nothing while the read position
         // is past the read head, where that room would take in these slots.
+        // SAFETY: As just said, the bytes stay valid and unwritten until the stage is
+        // cleared or set anew.
         unsafe { stage.set_aside(bytes, ends_line) };
     }
 }

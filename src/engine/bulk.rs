@@ -204,4 +204,22 @@ impl Engine {
         }
         run
     }
+
+    /// Process `data`, which fits, in real raw mode (`__receive_buf` with `real_raw`):
+    /// straight into the buffer, then committed for readers. Out of line: not set up for
+    /// the other modes.
+    #[inline(never)]
+    pub(super) fn receive_buf_real_raw(
+        &mut self,
+        t: &Termios,
+        data: &[u8],
+        _flags: Option<&[u8]>,
+        a: &mut impl Actions,
+    ) {
+        self.put_tty_queue_block(data);
+        self.lookahead_count = self
+            .lookahead_count
+            .wrapping_sub(self.lookahead_count.min(data.len()));
+        self.commit_for_readers(t, a);
+    }
 }

@@ -13,9 +13,10 @@
 //! | `actions.rs` | what the engine asks of the tty ([`Actions`], [`Sink`], [`Signal`]) and is told ([`DriverInfo`], `TTY_*` flags) |
 //! | `state.rs` | `struct n_tty_data` ([`Engine`]), its constructor and in-place reset |
 //! | `buffers.rs` | the read ring, line-end bitmap and character map; open, flush |
-//! | `bulk.rs` | the read ring a block at a time: copies in and out, the next line end |
+//! | `bulk.rs` | the read ring a block at a time: copies in and out, the next line end, real raw input |
 //! | `termios_change.rs` | `n_tty_set_termios` |
 //! | `receive.rs` | `n_tty_receive_buf_common` and below: room, overflow, flags, PARMRK, dispatch, throttling |
+//! | `keystroke.rs` | one ordinary byte received alone (typing), by `n_tty_receive_char` without a buffer's set-up |
 //! | `canon.rs` | canonical line editing: ERASE, WERASE, KILL (`eraser`), LNEXT, REPRINT, line ends |
 //! | `signals_flow.rs` | ISIG and NOFLSH, IXON/IXANY, the lookahead, the closing tty |
 //! | `echo.rs` | the echo buffer and `__process_echoes` |
@@ -53,6 +54,7 @@ mod counters;
 mod ctype;
 mod echo;
 pub mod job_control;
+mod keystroke;
 mod output;
 mod read;
 mod receive;

@@ -141,24 +141,6 @@ impl Engine {
         (room, overflow)
     }
 
-    /// Process `data`, which fits, in real raw mode (`__receive_buf` with `real_raw`):
-    /// straight into the buffer, then committed for readers. Out of line: not set up for
-    /// the other modes.
-    #[inline(never)]
-    fn receive_buf_real_raw(
-        &mut self,
-        t: &Termios,
-        data: &[u8],
-        _flags: Option<&[u8]>,
-        a: &mut impl Actions,
-    ) {
-        self.put_tty_queue_block(data);
-        self.lookahead_count = self
-            .lookahead_count
-            .wrapping_sub(self.lookahead_count.min(data.len()));
-        self.commit_for_readers(t, a);
-    }
-
     /// Process `data`, which fits (`__receive_buf`; real raw mode has its own,
     /// [`Engine::receive_buf_real_raw`]): in raw mode (or EXTPROC without ISTRIP/IUCLC), only
     /// the flagged bytes processed; only flow control while closing; otherwise character by character, the
@@ -215,42 +197,9 @@ impl Engine {
         self.commit_for_readers(t, a);
     }
 
-    /// The one ordinary character of `data`, when that is all there is, as a terminal
-    /// delivers a keystroke: no flag, nothing looked ahead at, not in the character map,
-    /// nothing for [`Engine::preops`] to change, no LNEXT pending, neither closing nor
-    /// EXTPROC. [`Engine::do_receive_buf`] would take it by [`Engine::receive_char`] (or,
-    /// without ECHO, by its plain run, which stores it the same way; in raw mode, which has
-    /// no ECHO, IXON or PARMRK, by storing it, the same again).
-    fn typed_char(&self, t: &Termios, data: &[u8], flags: Option<&[u8]>) -> Option<u8> {
-        let [c] = *data else {
-            return None;
-        };
-        let ordinary = flags.is_none_or(|f| f.first().is_none_or(|&flag| flag == TTY_NORMAL))
-            && self.lookahead_count == 0
-            && !self.closing
-            && !self.lnext
-            && !t.l(LFlag::EXTPROC)
-            && Self::preops_is_identity(t)
-            && !self.map_test(c);
-        ordinary.then_some(c)
-    }
-
-    /// [`Engine::do_receive_buf`] for a [`Engine::typed_char`]: stored (and echoed), the
-    /// echo written, and committed for readers outside canonical mode. Out of line, so that
-    /// a keystroke does not wait for the set-up of a whole buffer's processing.
-    #[inline(never)]
-    fn receive_typed_char(&mut self, c: u8, t: &Termios, a: &mut impl Actions) {
-        self.receive_char(c, t, a);
-        self.flush_echoes(t, a);
-        a.flush_chars();
-        if !self.icanon {
-            self.commit_for_readers(t, a);
-        }
-    }
-
     /// The end of `__receive_buf` outside canonical mode: what was received is committed
     /// for readers, who are told of it.
-    fn commit_for_readers(&mut self, t: &Termios, a: &mut impl Actions) {
+    pub(super) fn commit_for_readers(&mut self, t: &Termios, a: &mut impl Actions) {
         self.commit_head = self.read_head;
         if self.read_cnt() > 0 {
             a.input_arrived(self.input_available(t, true));

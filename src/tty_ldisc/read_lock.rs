@@ -84,18 +84,21 @@ impl ReaderStage {
         if n == 0 {
             return 0;
         }
-        // SAFETY: `handed_out < len`, so by the type invariant the `len - handed_out` bytes
-        // from `bytes + handed_out` are valid for reads and nobody writes them; `n` is no
-        // more than that and than `out`'s length, and `out`, a unique reference, cannot
-        // overlap memory that is only read.
+        // `handed_out < len`, so by the type invariant the `len - handed_out` bytes from
+        // `bytes + handed_out` are valid for reads and nobody writes them; `n` is no more
+        // than that and than `out`'s length, and `out`, a unique reference, cannot overlap
+        // memory that is only read.
+        // SAFETY: `handed_out < len` here (`n > 0`): the offset stays within the bytes set aside.
         let src = unsafe { self.bytes.add(self.handed_out) };
         if n == TTY_READ_CHUNK {
             // The usual call: `tty_read()`'s whole 64 bytes, copied by a fixed size (a few
             // moves in line rather than a call of `memcpy`).
-            // SAFETY: As above, with `n` being `TTY_READ_CHUNK`.
+            // SAFETY: `n` (`TTY_READ_CHUNK`) bytes from `src` are readable and unwritten and
+            // fit in `out`, which cannot overlap them (above).
             unsafe { core::ptr::copy_nonoverlapping(src, out.as_mut_ptr(), TTY_READ_CHUNK) };
         } else {
-            // SAFETY: As above.
+            // SAFETY: `n` bytes from `src` are readable and unwritten and fit in `out`, which
+            // cannot overlap them (above).
             unsafe { core::ptr::copy_nonoverlapping(src, out.as_mut_ptr(), n) };
         }
         self.handed_out += n;
