@@ -271,8 +271,14 @@ impl LineDiscipline for NRust {
         let mut echoes_pending = true;
         let mut written = 0usize;
         let result = {
-            // Added to the write queue when the loop first would sleep (`Waiter::sleep`).
+            // Added to the write queue when the loop first would sleep (`Waiter::sleep`), or
+            // at once when the driver has less room than the write needs, as N_TTY adds its
+            // writer before the first try: the loop then sleeps after a short pass instead of
+            // trying again at once, which only wrote the few bytes freed meanwhile.
             pin_init::stack_pin_init!(let waiter = Waiter::new(tty, TtyWaitQueue::Write));
+            if buf.len() > tty.write_room() {
+                waiter.register();
+            }
             loop {
                 if kernel::current!().signal_pending() {
                     break Err(ERESTARTSYS);

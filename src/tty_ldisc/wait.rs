@@ -100,6 +100,22 @@ impl<'a> Waiter<'a> {
         })
     }
 
+    /// Adds the entry to the queue now, when the caller expects to sleep (as N_TTY adds its
+    /// writer before the first try): the next [`Waiter::sleep`] then sleeps, unless a
+    /// wake-up came since, rather than returning at once for another look. Nothing if it is
+    /// on the queue already.
+    ///
+    /// Context: process context. Must not be called with a lock held that a waker takes.
+    pub(crate) fn register(&self) {
+        if !self.registered.get() {
+            // INVARIANT: On the queue from here, and `registered` says so.
+            // SAFETY: The entry is initialised and pinned, not on any queue (type invariant);
+            // `queue` is a valid wait queue.
+            unsafe { bindings::add_wait_queue(self.queue, self.entry.get()) };
+            self.registered.set(true);
+        }
+    }
+
     /// Sleeps until woken, a signal arrives or `timeout` jiffies pass; returns the jiffies
     /// left (`wait_woken()`). A wake-up between registering and sleeping is not lost.
     ///
@@ -112,11 +128,7 @@ impl<'a> Waiter<'a> {
     /// takes (the discipline's state lock).
     pub(crate) fn sleep(&self, timeout: ffi::c_long) -> ffi::c_long {
         if !self.registered.get() {
-            // INVARIANT: On the queue from here, and `registered` says so.
-            // SAFETY: The entry is initialised and pinned, not on any queue (type invariant);
-            // `queue` is a valid wait queue.
-            unsafe { bindings::add_wait_queue(self.queue, self.entry.get()) };
-            self.registered.set(true);
+            self.register();
             return timeout;
         }
         // SAFETY: By the type invariant `entry` is registered on its queue for the current
