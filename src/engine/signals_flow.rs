@@ -34,17 +34,34 @@ impl Engine {
     /// receive that will not flush (a character taken literally after LNEXT, a closing tty).
     /// `t` must be the termios last given to [`Engine::open`] or [`Engine::set_termios`]
     /// (in real raw mode, which that termios set, the answer is no at once).
+    #[inline]
     pub fn receive_may_flush(&self, t: &Termios, data: &[u8], flags: Option<&[u8]>) -> bool {
         // Real raw mode, set by the last `set_termios` (of `t`), has neither ISIG nor
         // BRKINT without IGNBRK (`set_char_map`): no byte of a `cat` is looked at.
         if self.real_raw || t.l(LFlag::NOFLSH) {
             return false;
         }
+        // A keystroke: one byte, no flag (in line, before the receive's lock).
+        if let ([c], None) = (data, flags) {
+            return t.l(LFlag::ISIG) && Self::is_signal_char(Self::preops(*c, t), t);
+        }
+        self.buffer_may_flush(t, data, flags)
+    }
+
+    /// Whether `c` is the INTR, QUIT or SUSP character (with ISIG).
+    fn is_signal_char(c: u8, t: &Termios) -> bool {
+        c == t.cc(VINTR) || c == t.cc(VQUIT) || c == t.cc(VSUSP)
+    }
+
+    /// [`Engine::receive_may_flush`] for a buffer: its bytes looked at, eight at a time
+    /// where they can be, and its flags.
+    #[inline(never)]
+    fn buffer_may_flush(&self, t: &Termios, data: &[u8], flags: Option<&[u8]>) -> bool {
         if t.l(LFlag::ISIG) {
             let signals = [t.cc(VINTR), t.cc(VQUIT), t.cc(VSUSP)];
-            // Word at a time where there are words (a typed byte is not worth the set-up).
             let found = if !Self::preops_is_identity(t) {
-                data.iter().any(|&c| signals.contains(&Self::preops(c, t)))
+                data.iter()
+                    .any(|&c| Self::is_signal_char(Self::preops(c, t), t))
             } else if data.len() >= 8 {
                 contains_any(data, signals)
             } else {
