@@ -147,3 +147,69 @@ fn nothing_is_peeked_while_the_read_position_is_past_the_read_head() {
     // The room the receive path finds there, into the slots that would have been shown.
     assert_eq!(e.receive(&raw, &[b'y'; 3000], None, &mut r), 3000);
 }
+
+/// What `peek_read` shows, the continuation calls copy from the ring without the state lock
+/// while the receive path goes on: no receive may change those slots until the reader takes
+/// them. Raw, canonical with echo, and EXTPROC switching in and out of canonical mode (whose
+/// overflow moves the read head back), with the ring filled and read in many amounts.
+#[test]
+fn a_receive_leaves_the_peeked_bytes_as_they_were() {
+    let extproc = SANE.plus_l(LFlag::EXTPROC);
+    let modes = [
+        ("raw", [RAW, RAW]),
+        ("canonical", [SANE, SANE]),
+        ("EXTPROC", [extproc, extproc.minus_l(LFlag::ICANON)]),
+    ];
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move |bound: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % bound.max(1) as u64) as usize
+    };
+    for (name, termios) in modes {
+        let mut checked = 0;
+        for round in 0..300 {
+            let mut t = termios[0];
+            let (mut e, mut r) = open(&t);
+            for step in 0..12 {
+                let switch_to = termios[next(2)];
+                if switch_to != t {
+                    e.set_termios(Some(&t), &switch_to, &mut r);
+                    t = switch_to;
+                }
+                // Lines of random length, sometimes without their newline.
+                let len = next(N_TTY_BUF_SIZE + 200);
+                let mut data: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
+                for _ in 0..next(4) {
+                    if let Some(slot) = data.get_mut(next(len)) {
+                        *slot = b'\n';
+                    }
+                }
+                let (peeked, tail) = {
+                    let (bytes, _) = e.peek_read(&t, 0);
+                    (bytes.to_vec(), e.indices().read_tail)
+                };
+                e.receive(&t, &data, None, &mut r);
+                if !peeked.is_empty() {
+                    assert_eq!(e.indices().read_tail, tail);
+                    let (after, _) = e.peek_read(&t, 0);
+                    assert_eq!(
+                        after.get(..peeked.len()),
+                        Some(&peeked[..]),
+                        "{name}, round {round}, step {step}: a receive changed peeked bytes"
+                    );
+                    checked += 1;
+                }
+                // Read some of it, 64 bytes a call as `tty_read()` asks.
+                let mut buf = vec![0u8; 64];
+                for _ in 0..next(80) {
+                    if e.read(&t, &mut buf, &mut r).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+        assert!(checked > 100, "{name}: peeked only {checked} times");
+    }
+}

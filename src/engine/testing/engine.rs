@@ -160,7 +160,9 @@ impl Engine {
                     let window = if ends_line { size } else { n };
                     let again = self.take_handed_out(t, &mut stage, (handed - n, n, window), a);
                     (staged, handed) = (0, 0);
-                    if again {
+                    // As the glue: a call with less than a chunk's room met the end of the
+                    // user's buffer, and the next call only ends the read.
+                    if again && size == CHUNK {
                         (staged, ends_line) = self.stage_peeked(t, &mut stage);
                     }
                     (n, again)
