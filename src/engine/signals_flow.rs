@@ -43,14 +43,14 @@ impl Engine {
         }
         // A keystroke: one byte, no flag (in line, before the receive's lock).
         if let ([c], None) = (data, flags) {
-            return t.l(LFlag::ISIG) && Self::is_signal_char(Self::preops(*c, t), t);
+            return t.l(LFlag::ISIG) && Self::signal_chars(t).contains(&Self::preops(*c, t));
         }
         self.buffer_may_flush(t, data, flags)
     }
 
-    /// Whether `c` is the INTR, QUIT or SUSP character (with ISIG).
-    fn is_signal_char(c: u8, t: &Termios) -> bool {
-        c == t.cc(VINTR) || c == t.cc(VQUIT) || c == t.cc(VSUSP)
+    /// The INTR, QUIT and SUSP characters (which act with ISIG).
+    fn signal_chars(t: &Termios) -> [u8; 3] {
+        [t.cc(VINTR), t.cc(VQUIT), t.cc(VSUSP)]
     }
 
     /// [`Engine::receive_may_flush`] for a buffer: its bytes looked at, eight at a time
@@ -58,10 +58,9 @@ impl Engine {
     #[inline(never)]
     fn buffer_may_flush(&self, t: &Termios, data: &[u8], flags: Option<&[u8]>) -> bool {
         if t.l(LFlag::ISIG) {
-            let signals = [t.cc(VINTR), t.cc(VQUIT), t.cc(VSUSP)];
+            let signals = Self::signal_chars(t);
             let found = if !Self::preops_is_identity(t) {
-                data.iter()
-                    .any(|&c| Self::is_signal_char(Self::preops(c, t), t))
+                data.iter().any(|&c| signals.contains(&Self::preops(c, t)))
             } else if data.len() >= 8 {
                 contains_any(data, signals)
             } else {
@@ -151,9 +150,7 @@ impl Engine {
             && a.flow_stopped()
             && !a.tco_stopped()
             && t.i(IFlag::IXANY)
-            && c != t.cc(VINTR)
-            && c != t.cc(VQUIT)
-            && c != t.cc(VSUSP)
+            && !Self::signal_chars(t).contains(&c)
         {
             a.start();
             self.process_echoes_to(t, a);
