@@ -2,6 +2,11 @@
 """A sampling profiler of the benchmark guest, from the host, through QEMU's monitor.
 
     guest-profile.py --monitor SOCK --console LOG --system-map MAP --module KO [--out FILE]
+                     [--insns COUNTS]
+
+With --insns it samples nothing: QEMU runs the insn-count plugin (scripts/insn-count) with
+out=COUNTS, and the report gives the instructions each function executed, per workload and
+discipline, from the segments the benchmark marks (`make bench-insns`).
 
 perf does not run in the guest (TCG emulates no PMU), so this pauses the guest through QEMU's
 human monitor (`stop`), asks for every vCPU's registers (`info registers -a`), lets it go on
