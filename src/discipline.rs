@@ -100,6 +100,16 @@ impl NRust {
         self.lock_state(tty).run(f)
     }
 
+    /// [`NRust::with_engine`] for output only ([`NRust::lock_state_for_output`]): `f` must
+    /// not change the input or the termios.
+    fn with_output_engine<R>(
+        &self,
+        tty: &Tty,
+        f: impl FnOnce(&mut Engine, &Termios, &mut TtyActions<'_>) -> R,
+    ) -> R {
+        self.lock_state_for_output(tty).run(f)
+    }
+
     /// Counts `sig` when the job-control check of a read or write failed with `error`:
     /// `ERESTARTSYS` means it sent the signal (`EIO` that it did not).
     fn count_job_control_signal(&self, tty: &Tty, error: Error, sig: Signal) {
@@ -288,7 +298,7 @@ impl LineDiscipline for NRust {
                 }
                 let rest = buf.get(written..).unwrap_or(&[]);
                 let echoes = core::mem::take(&mut echoes_pending);
-                let pass = self.with_engine(tty, |engine, termios, actions| {
+                let pass = self.with_output_engine(tty, |engine, termios, actions| {
                     if echoes {
                         engine.process_echoes_to(termios, actions);
                     }
@@ -310,7 +320,7 @@ impl LineDiscipline for NRust {
             }
         };
         if echoes_pending {
-            self.with_engine(tty, |engine, termios, actions| {
+            self.with_output_engine(tty, |engine, termios, actions| {
                 engine.process_echoes_to(termios, actions)
             });
         }

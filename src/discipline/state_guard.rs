@@ -17,11 +17,11 @@
 //! asks for are deferred ([`Deferred`]) and done after the lock is released, so after the
 //! store: the waker stores, releases the lock, then (a full barrier in
 //! [`Tty::wake_up_waiters`]) looks at the wait queue; the poller registers on the queue, a
-//! full barrier ([`PollTable::register`]), then loads. Either the waker sees the poller on
+//! full barrier ([`PollTable::register_both`]), then loads. Either the waker sees the poller on
 //! the queue and wakes it, or the poller's load comes after the store and sees the input.
 //!
 //! [`Tty::wake_up_waiters`]: crate::tty_ldisc::Tty::wake_up_waiters
-//! [`PollTable::register`]: crate::tty_ldisc::PollTable::register
+//! [`PollTable::register_both`]: crate::tty_ldisc::PollTable::register_both
 
 use super::{Locked, NRust};
 use crate::engine::{Engine, Termios};
@@ -38,6 +38,9 @@ pub(super) struct StateGuard<'a> {
     guard: MutexGuard<'a, Locked>,
     wakeups: Wakeups<'a>,
     poll: &'a PollState,
+    /// Whether the holder may change what a reader would find (input, termios); an output
+    /// pass does not, and leaves the published poll state as the last such holder left it.
+    changes_input: bool,
 }
 
 /// The wake-ups a [`StateGuard`] does once its lock is released.
@@ -47,6 +50,7 @@ struct Wakeups<'a> {
 }
 
 impl Drop for Wakeups<'_> {
+    #[inline]
     fn drop(&mut self) {
         self.deferred.perform(self.tty);
     }
@@ -57,6 +61,19 @@ impl NRust {
     ///
     /// Context: process context; sleeps. Not with the state lock held.
     pub(super) fn lock_state<'a>(&'a self, tty: &'a Tty) -> StateGuard<'a> {
+        self.lock_state_as(tty, true)
+    }
+
+    /// Takes the state lock for output only (a `write()` pass, pending echoes): the holder
+    /// writes to the driver and moves the output column, and does not change the input or
+    /// the termios, so the poll state it would publish is the one already published.
+    ///
+    /// Context: process context; sleeps. Not with the state lock held.
+    pub(super) fn lock_state_for_output<'a>(&'a self, tty: &'a Tty) -> StateGuard<'a> {
+        self.lock_state_as(tty, false)
+    }
+
+    fn lock_state_as<'a>(&'a self, tty: &'a Tty, changes_input: bool) -> StateGuard<'a> {
         StateGuard {
             guard: self.state.lock(),
             wakeups: Wakeups {
@@ -64,6 +81,7 @@ impl NRust {
                 deferred: Deferred::default(),
             },
             poll: &self.poll,
+            changes_input,
         }
     }
 }
@@ -92,6 +110,9 @@ impl StateGuard<'_> {
 
 impl Drop for StateGuard<'_> {
     fn drop(&mut self) {
+        if !self.changes_input {
+            return;
+        }
         let locked = &*self.guard;
         let readable = locked.engine.input_available(&locked.termios, true);
         // Before the lock is released and before any wake-up (module documentation).
