@@ -63,7 +63,22 @@ pub(crate) struct Deferred {
 impl Deferred {
     /// Does what was deferred, on `tty`, and forgets it. Readers are woken only when someone
     /// waits ([`Tty::wake_up_waiters`]). Does not sleep.
+    #[inline]
     pub(crate) fn perform(&mut self, tty: &Tty) {
+        // Most holders of the state lock (a write pass, a read) defer nothing: one look.
+        if self.is_empty() {
+            return;
+        }
+        self.perform_pending(tty);
+    }
+
+    /// Whether nothing is deferred.
+    #[inline]
+    fn is_empty(&self) -> bool {
+        !(self.input | self.readers | self.writers | self.link_writers | self.restart_input)
+    }
+
+    fn perform_pending(&mut self, tty: &Tty) {
         let done = core::mem::take(self);
         if done.restart_input {
             tty.restart_input();
