@@ -367,8 +367,7 @@ impl LineDiscipline for NRust {
     fn poll(&self, tty: &Tty, file: &TtyFile, table: &PollTable<'_>) -> u32 {
         // Registered first, then the state looked at, without the state lock: see
         // `state_guard` for why no wake-up is missed.
-        table.register(TtyWaitQueue::Read);
-        table.register(TtyWaitQueue::Write);
+        table.register_both();
         let mut mask = 0;
         if self.poll.readable() || {
             // The worker publishes what it delivered before its lock is released, which is

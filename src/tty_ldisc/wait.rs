@@ -33,7 +33,7 @@ impl Tty {
     /// The barrier orders the caller's earlier stores (the condition a waiter looks at)
     /// before the look at the list. A waiter pairs with it by a full barrier between adding
     /// itself to the queue and looking at the condition (`poll` after registering: see
-    /// [`PollTable::register`]), or by taking a lock the caller released after its stores
+    /// [`PollTable::register_both`]), or by taking a lock the caller released after its stores
     /// (a reader or writer looks at the discipline's state under its lock after adding
     /// itself). Either the caller sees the waiter on the list, or the waiter sees the
     /// condition.
@@ -179,15 +179,18 @@ impl<'a> PollTable<'a> {
         }
     }
 
-    /// Registers the poll on `queue` of the tty (`poll_wait`), then a full barrier, so that
-    /// what the caller looks at next is read after the registration is visible: a waker that
-    /// skips an empty queue ([`Tty::wake_up_waiters`]) then either sees this registration or
-    /// made its condition visible before. Does not sleep.
-    pub(crate) fn register(&self, queue: TtyWaitQueue) {
-        // The queue is in the tty, which outlives its poll registrations (emptied on hangup
-        // and release).
-        // SAFETY: `file` and `table` are valid during the poll call (type invariant).
-        unsafe { bindings::poll_wait(self.file, self.tty.wait_queue(queue), self.table) };
+    /// Registers the poll on both wait queues of the tty (`poll_wait` on the read queue,
+    /// then on the write queue), then one full barrier, so that what the caller looks at
+    /// next is read after both registrations are visible: a waker that skips an empty queue
+    /// ([`Tty::wake_up_waiters`]) then either sees this registration or made its condition
+    /// visible before. Does not sleep.
+    pub(crate) fn register_both(&self) {
+        for queue in [TtyWaitQueue::Read, TtyWaitQueue::Write] {
+            // The queue is in the tty, which outlives its poll registrations (emptied on
+            // hangup and release).
+            // SAFETY: `file` and `table` are valid during the poll call (type invariant).
+            unsafe { bindings::poll_wait(self.file, self.tty.wait_queue(queue), self.table) };
+        }
         smp_mb(Full);
     }
 }
