@@ -68,8 +68,9 @@ impl Tty {
 ///
 /// # Invariants
 ///
-/// `entry` is initialised for the current task; it is on `queue`, a wait queue of a tty that
-/// is valid for `'a`, exactly while `registered` is true, until the value is dropped.
+/// `queue` is a wait queue of a tty that is valid for `'a`. While `registered` is true,
+/// `entry` is initialised for the current task and on `queue`, until the value is dropped;
+/// while it is false, `entry` is on no queue.
 #[pin_data(PinnedDrop)]
 pub(crate) struct Waiter<'a> {
     #[pin]
@@ -80,20 +81,14 @@ pub(crate) struct Waiter<'a> {
 }
 
 impl<'a> Waiter<'a> {
-    /// The current task's entry for `queue` of `tty`, not on the queue yet.
+    /// The current task's entry for `queue` of `tty`, not on the queue yet (and not set up
+    /// until [`Waiter::register`]: a read that finds input never pays for it).
     pub(crate) fn new(tty: &'a Tty, queue: TtyWaitQueue) -> impl PinInit<Self> + 'a {
         let queue = tty.wait_queue(queue);
         pin_init!(Self {
-            // INVARIANT: The entry is initialised for the current task and not on `queue`,
-            // which is in `tty` and so valid for `'a`.
-            // `init_wait` sets the entry up for the current task, and `wait_woken()` requires
-            // `woken_wake_function`.
-            // SAFETY: `slot` is pinned and valid for writes until the value is dropped, where
-            // the entry is removed from the queue if it was added.
-            entry <- Opaque::ffi_init(move |slot: *mut bindings::wait_queue_entry| unsafe {
-                bindings::init_wait(slot);
-                (*slot).func = Some(bindings::woken_wake_function);
-            }),
+            // INVARIANT: Not on `queue` (`registered` is false), which is in `tty` and so
+            // valid for `'a`; the entry is set up when it is added.
+            entry: Opaque::uninit(),
             queue,
             registered: Cell::new(false),
             _tty: PhantomData,
@@ -108,10 +103,17 @@ impl<'a> Waiter<'a> {
     /// Context: process context. Must not be called with a lock held that a waker takes.
     pub(crate) fn register(&self) {
         if !self.registered.get() {
-            // INVARIANT: On the queue from here, and `registered` says so.
-            // SAFETY: The entry is initialised and pinned, not on any queue (type invariant);
-            // `queue` is a valid wait queue.
-            unsafe { bindings::add_wait_queue(self.queue, self.entry.get()) };
+            let entry = self.entry.get();
+            // INVARIANT: Set up for the current task and on the queue from here, and
+            // `registered` says so.
+            // SAFETY: The entry is pinned and not on any queue (type invariant), so it may be
+            // written: `init_wait` sets it up for the current task, and `wait_woken()`
+            // requires `woken_wake_function`. `queue` is a valid wait queue.
+            unsafe {
+                bindings::init_wait(entry);
+                (*entry).func = Some(bindings::woken_wake_function);
+                bindings::add_wait_queue(self.queue, entry);
+            }
             self.registered.set(true);
         }
     }
