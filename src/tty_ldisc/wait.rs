@@ -106,9 +106,10 @@ impl<'a> Waiter<'a> {
             let entry = self.entry.get();
             // INVARIANT: Set up for the current task and on the queue from here, and
             // `registered` says so.
-            // SAFETY: The entry is pinned and not on any queue (type invariant), so it may be
-            // written: `init_wait` sets it up for the current task, and `wait_woken()`
-            // requires `woken_wake_function`. `queue` is a valid wait queue.
+            // `init_wait` sets the entry up for the current task, and `wait_woken()` requires
+            // `woken_wake_function`.
+            // SAFETY: The entry is pinned and on no queue (type invariant), so it may be
+            // written; `queue` is a valid wait queue.
             unsafe {
                 bindings::init_wait(entry);
                 (*entry).func = Some(bindings::woken_wake_function);
