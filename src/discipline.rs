@@ -100,16 +100,6 @@ impl NRust {
         self.lock_state(tty).run(f)
     }
 
-    /// [`NRust::with_engine`] for output only ([`NRust::lock_state_for_output`]): `f` must
-    /// not change the input or the termios.
-    fn with_output_engine<R>(
-        &self,
-        tty: &Tty,
-        f: impl FnOnce(&mut Engine, &Termios, &mut TtyActions<'_>) -> R,
-    ) -> R {
-        self.lock_state_for_output(tty).run(f)
-    }
-
     /// Counts `sig` when the job-control check of a read or write failed with `error`:
     /// `ERESTARTSYS` means it sent the signal (`EIO` that it did not).
     fn count_job_control_signal(&self, tty: &Tty, error: Error, sig: Signal) {
@@ -298,12 +288,14 @@ impl LineDiscipline for NRust {
                 }
                 let rest = buf.get(written..).unwrap_or(&[]);
                 let echoes = core::mem::take(&mut echoes_pending);
-                let pass = self.with_output_engine(tty, |engine, termios, actions| {
-                    if echoes {
-                        engine.process_echoes_to(termios, actions);
-                    }
-                    engine.write_output(termios, rest, actions)
-                });
+                let pass = self
+                    .lock_state_for_output(tty)
+                    .run(|engine, termios, actions| {
+                        if echoes {
+                            engine.process_echoes_to(termios, actions);
+                        }
+                        engine.write_output(termios, rest, actions)
+                    });
                 written += pass.bytes;
                 if let Some(DriverError(errno)) = pass.error {
                     // `n_tty_write` returns the driver's error (after any bytes written).
@@ -320,9 +312,8 @@ impl LineDiscipline for NRust {
             }
         };
         if echoes_pending {
-            self.with_output_engine(tty, |engine, termios, actions| {
-                engine.process_echoes_to(termios, actions)
-            });
+            self.lock_state_for_output(tty)
+                .run(|engine, termios, actions| engine.process_echoes_to(termios, actions));
         }
         // Someone asked for SIGIO when there is room again (`n_tty_write`).
         if written < buf.len() && tty.has_fasync() {
