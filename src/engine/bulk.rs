@@ -217,9 +217,8 @@ impl Engine {
         a: &mut impl Actions,
     ) {
         self.put_tty_queue_block(data);
-        self.lookahead_count = self
-            .lookahead_count
-            .wrapping_sub(self.lookahead_count.min(data.len()));
+        // The bytes looked ahead at are the first of `data` (`la_count` of `__receive_buf`).
+        self.lookahead_count = self.lookahead_count.saturating_sub(data.len());
         self.commit_for_readers(t, a);
     }
 }

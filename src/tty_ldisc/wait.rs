@@ -185,8 +185,8 @@ impl<'a> PollTable<'a> {
     /// Registers the poll on both wait queues of the tty (`poll_wait` on the read queue,
     /// then on the write queue), then one full barrier, so that what the caller looks at
     /// next is read after both registrations are visible: a waker that skips an empty queue
-    /// ([`Tty::wake_up_waiters`]) then either sees this registration or made its condition
-    /// visible before. Does not sleep.
+    /// ([`Tty::wake_up_waiters`]) then either sees these registrations or made its
+    /// condition visible before. Does not sleep.
     pub(crate) fn register_both(&self) {
         for queue in [TtyWaitQueue::Read, TtyWaitQueue::Write] {
             // The queue is in the tty, which outlives its poll registrations (emptied on
