@@ -52,7 +52,8 @@ fn outcome(e: &mut Engine, t: &Termios, r: &mut Rec) -> String {
         r.output_flushes,
     );
     let reads = read_all(e, t, r, 64);
-    format!("{indices:?} master {master:?} asked {asked:?} reads {reads:?}")
+    let room = e.receive_room();
+    format!("{indices:?} room {room} master {master:?} asked {asked:?} reads {reads:?}")
 }
 
 #[test]
@@ -102,6 +103,39 @@ fn a_keystroke_alone_is_received_as_within_a_buffer() {
                         );
                     }
                 }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_keystroke_into_a_full_buffer_is_received_as_within_a_buffer() {
+    // The buffer filled to one slot of room, to none, and past (a canonical line that fills
+    // it overflows: one byte is still taken): the keystroke's path must find the same room.
+    for (name, t) in modes() {
+        for fill in N_TTY_BUF_SIZE - 4..=N_TTY_BUF_SIZE {
+            for c in [b'a', b'~', 0x80, 0xff] {
+                let mut outcomes = Vec::new();
+                for ahead in [false, true] {
+                    let (mut e, mut r) = open(&t);
+                    let filler = vec![b'x'; fill];
+                    let taken = e.receive(&t, &filler, None, &mut r);
+                    if ahead {
+                        e.add_lookahead(1);
+                    }
+                    let took = e.receive(&t, &[c], None, &mut r);
+                    let mut seen =
+                        format!("took {taken} then {took}, {}", outcome(&mut e, &t, &mut r));
+                    if ahead && took == 0 {
+                        // Not taken: the byte counted ahead is still to come.
+                        seen = seen.replace("lookahead_count: 1,", "lookahead_count: 0,");
+                    }
+                    outcomes.push(seen);
+                }
+                assert_eq!(
+                    outcomes[0], outcomes[1],
+                    "{name}, {fill} bytes in: byte {c:#04x} alone and within a buffer"
+                );
             }
         }
     }

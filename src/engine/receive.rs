@@ -55,9 +55,33 @@ impl Engine {
         flow: bool,
         a: &mut impl Actions,
     ) -> usize {
-        // Real raw (a pty in raw mode, the bulk of a `cat`): its own copy of the loop, with
-        // each chunk stored at once, so that it does not set up what the other modes'
-        // processing needs for each flip buffer.
+        // A keystroke with room for it, outside real raw mode: the loop's first pass would
+        // take it whole (the room it finds has no side effect when positive), its second
+        // finds nothing left. In line, before the loop's set-up.
+        if !self.real_raw {
+            if let Some(c) = self.typed_char(t, data, flags) {
+                if self.free_room(t) > 0 {
+                    self.receive_typed_char(c, t, a);
+                    let (room, overflow) = self.room_to_receive(t, flow);
+                    return self.finish_receive(1, room, overflow, a);
+                }
+            }
+        }
+        self.receive_buffer(t, data, flags, flow, a)
+    }
+
+    /// [`Engine::receive_common`] for a buffer: the loop. Real raw mode (a pty in raw mode,
+    /// the bulk of a `cat`) has its own copy, with each chunk stored at once, so that it does
+    /// not set up what the other modes' processing needs for each flip buffer.
+    #[inline(never)]
+    fn receive_buffer(
+        &mut self,
+        t: &Termios,
+        data: &[u8],
+        flags: Option<&[u8]>,
+        flow: bool,
+        a: &mut impl Actions,
+    ) -> usize {
         if self.real_raw {
             self.receive_chunks(t, data, flags, flow, a, Self::receive_buf_real_raw)
         } else {
@@ -96,6 +120,20 @@ impl Engine {
             }
             rcvd += n;
         }
+        self.finish_receive(rcvd, room, overflow, a)
+    }
+
+    /// The end of `n_tty_receive_buf_common`, once `rcvd` bytes are taken and the last pass
+    /// found `room` (an `overflow`, [`Engine::room_to_receive`]): the legacy receive room,
+    /// the driver throttled (on a pty: unthrottled after an overflow), and the worker
+    /// restarted if the reader emptied the buffer while it stalled. Returns `rcvd`.
+    fn finish_receive(
+        &mut self,
+        rcvd: usize,
+        room: i64,
+        overflow: bool,
+        a: &mut impl Actions,
+    ) -> usize {
         counters::add(&mut self.counters.received, rcvd);
         self.receive_room = room.max(0) as usize;
         if self.driver.pty {
@@ -117,20 +155,11 @@ impl Engine {
     /// last slot reused) so a newline can end the line; else the receive path stops
     /// (`no_room`, with `flow`). Returns the room and whether it is an overflow.
     fn room_to_receive(&mut self, t: &Termios, flow: bool) -> (i64, bool) {
-        let tail = self.read_tail;
-        // `size_t` arithmetic read as `ssize_t`, as N_TTY computes it: with ICANON and
-        // EXTPROC a reader can take the byte the overflow case stepped `read_head` back over,
-        // leaving `read_tail` one past `read_head`, and the room is then one more than the
-        // buffer (no stall: the next byte goes behind the tail and the ring is whole again).
-        let mut room =
-            N_TTY_BUF_SIZE.wrapping_sub(self.read_head.wrapping_sub(tail)) as isize as i64;
-        if t.i(IFlag::PARMRK) {
-            room = room.saturating_add(2) / 3;
-        }
-        room -= 1;
+        let room = self.free_room(t);
         if room > 0 {
             return (room, false);
         }
+        let tail = self.read_tail;
         let overflow = self.icanon && self.canon_head == tail;
         if overflow && room < 0 {
             self.read_head = self.read_head.wrapping_sub(1);
@@ -139,6 +168,21 @@ impl Engine {
         let room = i64::from(overflow);
         self.no_room = flow && room == 0;
         (room, overflow)
+    }
+
+    /// The free slots of the read buffer less one, a third of them with PARMRK (a byte may
+    /// become three): [`Engine::room_to_receive`] before it looks at an overflow.
+    fn free_room(&self, t: &Termios) -> i64 {
+        // `size_t` arithmetic read as `ssize_t`, as N_TTY computes it: with ICANON and
+        // EXTPROC a reader can take the byte the overflow case stepped `read_head` back over,
+        // leaving `read_tail` one past `read_head`, and the room is then one more than the
+        // buffer (no stall: the next byte goes behind the tail and the ring is whole again).
+        let mut room = N_TTY_BUF_SIZE.wrapping_sub(self.read_head.wrapping_sub(self.read_tail))
+            as isize as i64;
+        if t.i(IFlag::PARMRK) {
+            room = room.saturating_add(2) / 3;
+        }
+        room - 1
     }
 
     /// Process `data`, which fits (`__receive_buf`; real raw mode has its own,
@@ -154,10 +198,6 @@ impl Engine {
         flags: Option<&[u8]>,
         a: &mut impl Actions,
     ) {
-        if let Some(c) = self.typed_char(t, data, flags) {
-            self.receive_typed_char(c, t, a);
-            return;
-        }
         let preops = t.i(IFlag::ISTRIP) || (t.i(IFlag::IUCLC) && t.l(LFlag::IEXTEN));
         let extproc = t.l(LFlag::EXTPROC);
         let la_count = self.lookahead_count.min(data.len());
