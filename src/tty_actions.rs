@@ -194,12 +194,17 @@ impl Actions for TtyActions<'_> {
         self.tty.tco_stopped()
     }
 
-    fn input_arrived(&mut self, readable: bool) {
+    fn input_arrived(&mut self, readable: impl FnOnce() -> bool) {
         // `SIGIO` now (its order with `SIGINT` and the like is N_TTY's), the wake-up later.
         // A poll the signal prompts must find the input: publish first, as N_TTY stores
-        // `commit_head`/`canon_head` before `kill_fasync`.
-        self.poll.publish(readable);
-        self.tty.kill_fasync(bindings::POLL_IN);
+        // `commit_head`/`canon_head` before `kill_fasync`. Without `O_ASYNC` files (most
+        // terminals) there is no one to signal, and the state guard publishes before the
+        // wake-up. `kill_fasync` too looks at the list without a lock; a file that asks for
+        // `SIGIO` meanwhile gets the next one, as with N_TTY.
+        if self.tty.has_fasync() {
+            self.poll.publish(readable());
+            self.tty.kill_fasync(bindings::POLL_IN);
+        }
         self.deferred.input = true;
     }
 

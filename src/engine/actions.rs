@@ -89,13 +89,14 @@ pub trait Actions: Sink {
     fn tco_stopped(&self) -> bool;
     /// Input arrived for a reader: send `SIGIO` with `POLL_IN` to `O_ASYNC` owners and wake
     /// readers and pollers (`kill_fasync` and `wake_up_interruptible_poll` in
-    /// `__receive_buf` and `n_tty_receive_handle_newline`). `readable` is what `poll()` now
-    /// answers for input ([`Engine::input_available`] with poll's VMIN rule): a poll that the
-    /// `SIGIO` prompts must see it, as N_TTY's sees `commit_head`/`canon_head`, which it
-    /// publishes before the signal.
+    /// `__receive_buf` and `n_tty_receive_handle_newline`). `readable` tells what `poll()`
+    /// now answers for input ([`Engine::input_available`] with poll's VMIN rule): a poll that
+    /// the `SIGIO` prompts must see it, as N_TTY's sees `commit_head`/`canon_head`, which it
+    /// publishes before the signal. It is called only when there is someone to signal (a
+    /// keystroke on a terminal without `O_ASYNC` does not compute it).
     ///
     /// [`Engine::input_available`]: crate::engine::Engine::input_available
-    fn input_arrived(&mut self, _readable: bool) {}
+    fn input_arrived(&mut self, _readable: impl FnOnce() -> bool) {}
     /// Wake readers sleeping in `read` or `poll`, without `SIGIO`
     /// (`wake_up_interruptible(&tty->read_wait)` of `n_tty_set_termios`).
     fn wake_readers(&mut self) {}

@@ -67,7 +67,7 @@ impl Engine {
         self.put_tty_queue(c);
         self.canon_head = self.read_head;
         counters::add(&mut self.counters.lines, 1);
-        a.input_arrived(self.input_available(t, true));
+        a.input_arrived(|| self.input_available(t, true));
     }
 
     /// LNEXT: take the next character literally; with ECHO and ECHOCTL echo `^` and back

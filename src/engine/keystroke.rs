@@ -28,9 +28,9 @@ impl Engine {
     }
 
     /// [`Engine::do_receive_buf`] for a [`Engine::typed_char`]: stored (and echoed), the
-    /// echo written, and committed for readers outside canonical mode. Out of line, so that
-    /// a keystroke does not wait for the set-up of a whole buffer's processing.
-    #[inline(never)]
+    /// echo written, and committed for readers outside canonical mode. In line in
+    /// `receive_common`, ahead of the loop that a whole buffer's processing sets up.
+    #[inline]
     pub(super) fn receive_typed_char(&mut self, c: u8, t: &Termios, a: &mut impl Actions) {
         self.receive_char(c, t, a);
         self.flush_echoes(t, a);

@@ -127,6 +127,7 @@ impl Engine {
     /// found `room` (an `overflow`, [`Engine::room_to_receive`]): the legacy receive room,
     /// the driver throttled (on a pty: unthrottled after an overflow), and the worker
     /// restarted if the reader emptied the buffer while it stalled. Returns `rcvd`.
+    #[inline(always)]
     fn finish_receive(
         &mut self,
         rcvd: usize,
@@ -242,7 +243,7 @@ impl Engine {
     pub(super) fn commit_for_readers(&mut self, t: &Termios, a: &mut impl Actions) {
         self.commit_head = self.read_head;
         if self.read_cnt() > 0 {
-            a.input_arrived(self.input_available(t, true));
+            a.input_arrived(|| self.input_available(t, true));
         }
     }
 

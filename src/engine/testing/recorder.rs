@@ -223,9 +223,9 @@ impl<const CAP: usize> Actions for Recorder<CAP> {
     fn tco_stopped(&self) -> bool {
         self.tco_stopped
     }
-    fn input_arrived(&mut self, readable: bool) {
+    fn input_arrived(&mut self, readable: impl FnOnce() -> bool) {
         self.sigio = self.sigio.saturating_add(1);
-        self.readable_at_sigio = Some(readable);
+        self.readable_at_sigio = Some(readable());
         self.wakeups = self.wakeups.saturating_add(1);
     }
     fn wake_readers(&mut self) {
