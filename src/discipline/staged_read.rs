@@ -11,8 +11,10 @@
 //! to the holder of the reader lock) without taking it from the engine
 //! ([`Engine::peek_read`]: raw input, or the rest of a canonical line, as far as the end of
 //! the ring's array and 2 KiB); the stage records where those bytes lie in the ring, and the
-//! continuation calls copy them from there, as N_TTY's do. Only the call that empties the
-//! stage (or ends the user's buffer) takes the state lock, once, to take what was handed out
+//! continuation calls copy them from there, as N_TTY's do: the `read` adapter answers those
+//! calls itself, without calling the discipline ([`ReaderStage::hand_out_ahead`]), all but
+//! the one that empties the stage. Only that call (or one that ends the user's buffer) comes
+//! here ([`NRust::read_staged`]) and takes the state lock, once, to take what was handed out
 //! by the very calls of [`Engine::read_continue`] that would have copied it
 //! ([`Engine::take_handed_out`]: the same counts, end-of-file markers, zeroing, restarts and
 //! unthrottling), and, when the read goes on, to set aside what comes next.
@@ -52,15 +54,15 @@ use crate::tty_ldisc::{ReaderStage, Tty, TTY_READ_CHUNK};
 const STAGE_LIMIT: usize = 2048;
 
 impl NRust {
-    /// A continuation call of a `read()` whose earlier call filled `stage`: copies the next
-    /// staged bytes into `buf`. The call that empties the stage, or whose `buf` is shorter
-    /// than 64 bytes (the user's buffer is full or nearly), takes the state lock once: to
-    /// take from the engine what was handed out, by the calls of `read_continue` that would
-    /// have copied it, and, when the read goes on, to stage what comes next. Returns the bytes
+    /// A continuation call of a `read()` whose earlier call filled `stage`, which the `read`
+    /// adapter did not answer itself ([`ReaderStage::hand_out_ahead`]): the call that empties
+    /// the stage, or whose `buf` is shorter than 64 bytes (the user's buffer is full or
+    /// nearly). Copies the next staged bytes into `buf` and takes the state lock once: to take
+    /// from the engine what was handed out, by the calls of `read_continue` that would have
+    /// copied it, and, when the read goes on, to stage what comes next. Returns the bytes
     /// copied and whether to be called again.
     ///
-    /// Context: process context; takes the state lock at most once; does not sleep otherwise.
-    #[inline]
+    /// Context: process context; takes the state lock once; does not sleep otherwise.
     pub(super) fn read_staged(
         &self,
         tty: &Tty,
@@ -68,25 +70,7 @@ impl NRust {
         stage: &mut ReaderStage,
     ) -> (usize, bool) {
         let copied = stage.hand_out(buf);
-        if buf.len() >= TTY_READ_CHUNK && stage.is_active() {
-            return (copied, true);
-        }
-        self.take_stage(tty, buf.len(), copied, stage)
-    }
-
-    /// The end of [`NRust::read_staged`] for the call that emptied the stage or met the end
-    /// of the user's buffer (`room` bytes of room, `copied` of them handed out): out of line,
-    /// since the calls before it only copy.
-    ///
-    /// Context: process context; takes the state lock once.
-    #[inline(never)]
-    fn take_stage(
-        &self,
-        tty: &Tty,
-        room: usize,
-        copied: usize,
-        stage: &mut ReaderStage,
-    ) -> (usize, bool) {
+        let room = buf.len();
         let before = stage.handed_out() - copied;
         // Where the bytes run to the end of a line, the room of the buffer decides whether
         // an end-of-file marker right after them is eaten (`canon_copy_from_read_buf`).
@@ -127,7 +111,7 @@ impl NRust {
         // other reader moves the read position) and `termios_rwsem` for reading (flushes,
         // termios changes and `TIOCINQ` wait), and the receive path writes only at the read
         // head and past it, into room it computes from the read position, which only the
-        // read's own `take_stage` moves; `peek_read` shows nothing while the read position
+        // read's own `read_staged` moves; `peek_read` shows nothing while the read position
         // is past the read head, where that room would take in these slots.
         // SAFETY: As just said, the bytes stay valid and unwritten until the stage is
         // cleared or set anew.

@@ -15,7 +15,10 @@
 //!
 //! Beside the lock is the [`ReaderStage`], which belongs to whoever holds the lock: a
 //! discipline may set input aside there in the first call of a `read()` and hand it out in
-//! the continuation calls without taking its own lock for each 64 bytes.
+//! the continuation calls without taking its own lock for each 64 bytes. The `read` adapter
+//! hands it out itself, without calling the discipline, while more than a call's worth stays
+//! set aside ([`ReaderStage::hand_out_ahead`]); the call that would empty the stage goes to
+//! the discipline, which takes back what was handed out.
 //!
 //! [`ReadContext::lock_readers`]: super::ReadContext::lock_readers
 
@@ -103,6 +106,19 @@ impl ReaderStage {
         }
         self.handed_out += n;
         n
+    }
+
+    /// Copies the next bytes of the stage into `out`, filling it, when `out` has room for a
+    /// whole call of `tty_read()` and more stays set aside after it: the continuation calls
+    /// of a `read()` but the one that empties the stage, which the discipline answers (it
+    /// takes back what was handed out). Returns how many bytes were copied, or `None`, with
+    /// nothing copied.
+    #[inline]
+    pub(crate) fn hand_out_ahead(&mut self, out: &mut [u8]) -> Option<usize> {
+        if out.len() < TTY_READ_CHUNK || self.len - self.handed_out <= out.len() {
+            return None;
+        }
+        Some(self.hand_out(out))
     }
 
     /// Whether set-aside bytes are waiting to be handed out.

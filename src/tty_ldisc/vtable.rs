@@ -178,6 +178,10 @@ impl<T: LineDiscipline> LdiscVTable<T> {
     /// holding that lock and `termios_rwsem`, or to a dangling non-null pointer when it asked
     /// without them. It is never dereferenced.
     ///
+    /// A continuation call that the reader's stage can answer whole, leaving some of it for
+    /// the next call ([`ReaderStage::hand_out_ahead`]), is answered here, without a call of
+    /// the discipline: the bulk of a long raw `read()`, 64 bytes a call, is only copies.
+    ///
     /// # Safety
     ///
     /// Only the tty layer calls this, through the operations table, with a valid tty with the
@@ -192,6 +196,46 @@ impl<T: LineDiscipline> LdiscVTable<T> {
         _offset: ffi::c_ulong,
     ) -> isize {
         // SAFETY: The tty layer's promise, as above.
+        let data = unsafe { Self::data(tty) };
+        // SAFETY: `cookie` is valid for reads during the call.
+        if unsafe { *cookie } == Self::read_lock_marker(data) {
+            // SAFETY: The cookie is the reader lock's address only when an earlier call of
+            // this `read()`, in this task, kept the lock (`read_call`), so this task holds it;
+            // no other reference to the stage is alive during this call.
+            let stage = unsafe { data.read_lock.stage() };
+            // SAFETY: The tty layer's promise, as above: `buf` is `nr` bytes for this call.
+            let out = unsafe { core::slice::from_raw_parts_mut(buf, nr) };
+            if let Some(copied) = stage.hand_out_ahead(out) {
+                // The cookie stays the lock's address: called again, with the locks held.
+                return copied as isize;
+            }
+        }
+        // SAFETY: The tty layer's promise, as above.
+        unsafe { Self::read_call(tty, file, buf, nr, cookie) }
+    }
+
+    /// What the cookie holds while a `read()` keeps the reader lock: the lock's address.
+    fn read_lock_marker(data: &TtyLdiscData<T>) -> *mut ffi::c_void {
+        core::ptr::from_ref(&data.read_lock)
+            .cast_mut()
+            .cast::<ffi::c_void>()
+    }
+
+    /// [`Self::read`] by the discipline: a first call, or a continuation that the stage does
+    /// not answer. Out of line, so that the calls answered by the stage do not set it up.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Self::read`].
+    #[inline(never)]
+    unsafe fn read_call(
+        tty: *mut bindings::tty_struct,
+        file: *mut bindings::file,
+        buf: *mut u8,
+        nr: usize,
+        cookie: *mut *mut ffi::c_void,
+    ) -> isize {
+        // SAFETY: The caller's promise, as for `read`.
         let (data, tty, file, buf) = unsafe {
             (
                 Self::data(tty),
@@ -200,9 +244,7 @@ impl<T: LineDiscipline> LdiscVTable<T> {
                 core::slice::from_raw_parts_mut(buf, nr),
             )
         };
-        let lock_marker = core::ptr::from_ref(&data.read_lock)
-            .cast_mut()
-            .cast::<ffi::c_void>();
+        let lock_marker = Self::read_lock_marker(data);
         // SAFETY: `cookie` is valid for reads and writes during the call.
         let previous = unsafe { core::ptr::replace(cookie, core::ptr::null_mut()) };
         let mut context = ReadContext {
