@@ -8,7 +8,9 @@
 //! One mutex per tty guards the engine and its copy of the termios. N_TTY instead relies on
 //! `termios_rwsem`, two mutexes and lock-free ring indices; a single lock is simpler to
 //! reason about and the engine's work under it is short. It is taken once per flip-buffer
-//! chunk by the receive worker, once per pass of a write, and by a `read()` that finds input:
+//! chunk by the receive worker, once per pass of a write with OPOST or with echoes waiting (a
+//! raw pass with none takes no lock, as N_TTY's raw output takes none the receive path
+//! shares: `write_pass_unlocked`), and by a `read()` that finds input:
 //! the first call keeps it across its copies (letting go only to wait for the worker or to
 //! sleep) and sets aside what the continuation calls will hand out (`tty_read()` calls again
 //! for each 64 bytes, copying to user space in between, which may fault and sleep, so no lock
@@ -31,10 +33,12 @@
 //! is a lock class of its own, so that lockdep sees the same order as for N_TTY.
 
 use crate::bindings;
-use crate::engine::{Counters, DriverError, DriverInfo, Engine, IFlag, LFlag, Signal, Termios};
+use crate::engine::{
+    Counters, DriverError, DriverInfo, Engine, IFlag, LFlag, OFlag, Signal, Termios, Written,
+};
 use crate::stats_proc::StatsEntry;
-use crate::tty_actions::PollState;
 use crate::tty_actions::{engine_termios, TtyActions};
+use crate::tty_actions::{DriverSink, PollState};
 use crate::tty_audit;
 use crate::tty_ldisc::{
     LineDiscipline, OpeningTty, PollTable, ReadContext, Tty, TtyFile, TtyWaitQueue, Waiter,
@@ -78,6 +82,15 @@ pub(crate) struct NRust {
     /// it is atomic for `flush_buffer` (hangup, `TCFLSH`, `TCSETSF`), which zeroes it
     /// without `buf.lock`, in either order a sequence of N_TTY's own calls could give.
     lookahead_unlocked: Atomic<usize>,
+    /// Whether echoes wait to be written ([`Engine::echoes_waiting`]) as the last holder of
+    /// the state lock left the engine (`state_guard`): a raw `write()` pass takes the lock
+    /// only when they do (`write_pass_unlocked`), as N_TTY's `process_echoes` looks at its
+    /// indices before taking its lock. A hint: a pass that misses echoes queued meanwhile
+    /// leaves them to the next holder, as if they had come after it.
+    echoes_waiting: Atomic<bool>,
+    /// Bytes written by raw passes without the state lock, which the engine does not count:
+    /// added to its count by [`NRust::counters`].
+    written_unlocked: Atomic<usize>,
 }
 
 impl NRust {
@@ -85,7 +98,27 @@ impl NRust {
     ///
     /// Context: process context; takes the state mutex.
     pub(crate) fn counters(&self) -> Counters {
-        *self.state.lock().engine.counters()
+        let mut counters = *self.state.lock().engine.counters();
+        let unlocked = self.written_unlocked.load(Relaxed) as u64;
+        counters.written = counters.written.saturating_add(unlocked);
+        counters
+    }
+
+    /// A pass of a `write()` without the state lock, when there is nothing for the engine to
+    /// do: output without OPOST (read without a lock, as `n_tty_write` reads TOSTOP), no
+    /// echoes waiting. N_TTY's writer takes no lock the receive path shares for such output
+    /// either. `None` when the pass needs the lock.
+    ///
+    /// Context: process context; does not sleep.
+    fn write_pass_unlocked(&self, tty: &Tty, data: &[u8]) -> Option<Written> {
+        if tty.output_modes_unlocked() & OFlag::OPOST.bits() != 0
+            || self.echoes_waiting.load(Relaxed)
+        {
+            return None;
+        }
+        let pass = Engine::write_raw(data, &mut DriverSink(tty));
+        self.written_unlocked.add(pass.bytes, Relaxed);
+        Some(pass)
     }
 
     /// Runs `f` on the engine under the lock, with the tty's actions.
@@ -196,6 +229,8 @@ impl LineDiscipline for NRust {
             },
             poll: PollState::new(),
             lookahead_unlocked: Atomic::new(0),
+            echoes_waiting: Atomic::new(false),
+            written_unlocked: Atomic::new(0),
         })
         .pin_chain(move |this| {
             // What `n_tty_open` does once its state is allocated.
@@ -288,14 +323,17 @@ impl LineDiscipline for NRust {
                 }
                 let rest = buf.get(written..).unwrap_or(&[]);
                 let echoes = core::mem::take(&mut echoes_pending);
-                let pass = self
-                    .lock_state_for_output(tty)
-                    .run(|engine, termios, actions| {
-                        if echoes {
-                            engine.process_echoes_to(termios, actions);
-                        }
-                        engine.write_output(termios, rest, actions)
-                    });
+                let pass = match self.write_pass_unlocked(tty, rest) {
+                    Some(pass) => pass,
+                    None => self
+                        .lock_state_for_output(tty)
+                        .run(|engine, termios, actions| {
+                            if echoes {
+                                engine.process_echoes_to(termios, actions);
+                            }
+                            engine.write_output(termios, rest, actions)
+                        }),
+                };
                 written += pass.bytes;
                 if let Some(DriverError(errno)) = pass.error {
                     // `n_tty_write` returns the driver's error (after any bytes written).
