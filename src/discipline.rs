@@ -33,16 +33,12 @@
 //! is a lock class of its own, so that lockdep sees the same order as for N_TTY.
 
 use crate::bindings;
-use crate::engine::{
-    Counters, DriverError, DriverInfo, Engine, IFlag, LFlag, OFlag, Signal, Termios, Written,
-};
+use crate::engine::{Counters, DriverInfo, Engine, IFlag, Signal, Termios};
 use crate::stats_proc::StatsEntry;
+use crate::tty_actions::PollState;
 use crate::tty_actions::{engine_termios, TtyActions};
-use crate::tty_actions::{DriverSink, PollState};
 use crate::tty_audit;
-use crate::tty_ldisc::{
-    LineDiscipline, OpeningTty, PollTable, ReadContext, Tty, TtyFile, TtyWaitQueue, Waiter,
-};
+use crate::tty_ldisc::{LineDiscipline, OpeningTty, PollTable, ReadContext, Tty, TtyFile};
 use kernel::new_mutex;
 use kernel::prelude::*;
 use kernel::sync::atomic::{Atomic, Relaxed};
@@ -52,6 +48,7 @@ use kernel::uaccess::{UserPtr, UserSlice};
 mod blocking_read;
 mod staged_read;
 mod state_guard;
+mod write;
 
 /// Poll reports writable while the driver holds fewer bytes than this (`WAKEUP_CHARS`, which
 /// `n_tty.c` defines for itself).
@@ -102,23 +99,6 @@ impl NRust {
         let unlocked = self.written_unlocked.load(Relaxed) as u64;
         counters.written = counters.written.saturating_add(unlocked);
         counters
-    }
-
-    /// A pass of a `write()` without the state lock, when there is nothing for the engine to
-    /// do: output without OPOST (read without a lock, as `n_tty_write` reads TOSTOP), no
-    /// echoes waiting. N_TTY's writer takes no lock the receive path shares for such output
-    /// either. `None` when the pass needs the lock.
-    ///
-    /// Context: process context; does not sleep.
-    fn write_pass_unlocked(&self, tty: &Tty, data: &[u8]) -> Option<Written> {
-        if tty.output_modes_unlocked() & OFlag::OPOST.bits() != 0
-            || self.echoes_waiting.load(Relaxed)
-        {
-            return None;
-        }
-        let pass = Engine::write_raw(data, &mut DriverSink(tty));
-        self.written_unlocked.add(pass.bytes, Relaxed);
-        Some(pass)
     }
 
     /// Runs `f` on the engine under the lock, with the tty's actions.
@@ -293,74 +273,7 @@ impl LineDiscipline for NRust {
     }
 
     fn write(&self, tty: &Tty, file: &TtyFile, buf: &[u8]) -> Result<usize> {
-        // The tty's own flag, without a lock, as `n_tty_write` reads `L_TOSTOP(tty)`.
-        let tostop = tty.local_modes_unlocked() & LFlag::TOSTOP.bits() != 0;
-        if tostop && !file.is_console() {
-            if let Err(e) = tty.check_change_for_write() {
-                self.count_job_control_signal(tty, e, Signal::Ttou);
-                return Err(e);
-            }
-        }
-        // Pending echoes go out once, before the loop (`n_tty_write`): in the lock of the
-        // loop's first pass, or on their own when the loop ends before it.
-        let mut echoes_pending = true;
-        let mut written = 0usize;
-        let result = {
-            // Added to the write queue when the loop first would sleep (`Waiter::sleep`), or
-            // at once when the driver has less room than the write needs, as N_TTY adds its
-            // writer before the first try: the loop then sleeps after a short pass instead of
-            // trying again at once, which only wrote the few bytes freed meanwhile.
-            pin_init::stack_pin_init!(let waiter = Waiter::new(tty, TtyWaitQueue::Write));
-            if buf.len() > tty.write_room() {
-                waiter.register();
-            }
-            loop {
-                if kernel::current!().signal_pending() {
-                    break Err(ERESTARTSYS);
-                }
-                if file.hung_up() || tty.link_unused() {
-                    break Err(EIO);
-                }
-                let rest = buf.get(written..).unwrap_or(&[]);
-                let echoes = core::mem::take(&mut echoes_pending);
-                let pass = match self.write_pass_unlocked(tty, rest) {
-                    Some(pass) => pass,
-                    None => self
-                        .lock_state_for_output(tty)
-                        .run(|engine, termios, actions| {
-                            if echoes {
-                                engine.process_echoes_to(termios, actions);
-                            }
-                            engine.write_output(termios, rest, actions)
-                        }),
-                };
-                written += pass.bytes;
-                if let Some(DriverError(errno)) = pass.error {
-                    // `n_tty_write` returns the driver's error (after any bytes written).
-                    break Err(Error::from_errno(-errno));
-                }
-                if written >= buf.len() {
-                    break Ok(());
-                }
-                // Also when the tty layer changes the discipline (`tty_io_nonblock`).
-                if tty.io_nonblock(file) {
-                    break Err(EAGAIN);
-                }
-                waiter.sleep(bindings::MAX_SCHEDULE_TIMEOUT);
-            }
-        };
-        if echoes_pending {
-            self.lock_state_for_output(tty)
-                .run(|engine, termios, actions| engine.process_echoes_to(termios, actions));
-        }
-        // Someone asked for SIGIO when there is room again (`n_tty_write`).
-        if written < buf.len() && tty.has_fasync() {
-            tty.set_flag(bindings::TTY_DO_WRITE_WAKEUP);
-        }
-        match result {
-            Err(e) if written == 0 => Err(e),
-            _ => Ok(written),
-        }
+        self.write_passes(tty, file, buf)
     }
 
     fn ioctl(&self, tty: &Tty, cmd: u32, arg: usize) -> Result<i32> {

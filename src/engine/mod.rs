@@ -53,6 +53,7 @@ mod canon;
 mod counters;
 mod ctype;
 mod echo;
+mod flagged;
 pub mod job_control;
 mod keystroke;
 mod output;

@@ -1,8 +1,9 @@
 //! The receive path (`n_tty_receive_buf_common` and below): the room in the read buffer
-//! and its overflow, the per-byte flags (break, parity, PARMRK), the dispatch of each
-//! character, and the throttle thresholds.
+//! and its overflow, the dispatch of each character (a flagged byte's own handling is in
+//! `flagged.rs`, a keystroke's in `keystroke.rs`), PARMRK's escape, and the throttle
+//! thresholds.
 
-use super::actions::{Actions, Signal, TTY_BREAK, TTY_FRAME, TTY_NORMAL, TTY_OVERRUN, TTY_PARITY};
+use super::actions::{Actions, Signal, TTY_NORMAL, TTY_PARITY};
 use super::counters;
 use super::ctype::tolower;
 use super::state::{Engine, N_TTY_BUF_SIZE};
@@ -391,60 +392,6 @@ impl Engine {
             c = tolower(c);
         }
         c
-    }
-
-    /// A byte the driver flagged (`n_tty_receive_char_flagged`): a break or a parity/framing
-    /// error; overruns and unknown flags are only logged by N_TTY, so ignored here.
-    pub(super) fn receive_char_flagged(
-        &mut self,
-        c: u8,
-        flag: u8,
-        t: &Termios,
-        a: &mut impl Actions,
-    ) {
-        match flag {
-            TTY_BREAK => self.receive_break(t, a),
-            TTY_PARITY | TTY_FRAME => self.receive_parity_error(c, t),
-            // Overrun is only counted and logged by N_TTY; unknown flags are logged.
-            TTY_OVERRUN => counters::add(&mut self.counters.overruns, 1),
-            _ => {}
-        }
-    }
-
-    /// A break (`n_tty_receive_break`): ignored with IGNBRK, SIGINT with BRKINT, else a 0 byte
-    /// (`\377 \0 \0` with PARMRK).
-    fn receive_break(&mut self, t: &Termios, a: &mut impl Actions) {
-        if t.i(IFlag::IGNBRK) {
-            return;
-        }
-        if t.i(IFlag::BRKINT) {
-            self.isig(Signal::Int, t, a);
-            return;
-        }
-        if t.i(IFlag::PARMRK) {
-            self.put_tty_queue(0xff);
-            self.put_tty_queue(0);
-        }
-        self.put_tty_queue(0);
-    }
-
-    /// A parity or framing error on `c` (`n_tty_receive_parity_error`): with INPCK ignored
-    /// (IGNPAR), marked `\377 \0 c` (PARMRK) or read as 0; without INPCK `c` itself.
-    fn receive_parity_error(&mut self, c: u8, t: &Termios) {
-        if t.i(IFlag::INPCK) {
-            if t.i(IFlag::IGNPAR) {
-                return;
-            }
-            if t.i(IFlag::PARMRK) {
-                self.put_tty_queue(0xff);
-                self.put_tty_queue(0);
-                self.put_tty_queue(c);
-            } else {
-                self.put_tty_queue(0);
-            }
-        } else {
-            self.put_tty_queue(c);
-        }
     }
 
     /// The character after LNEXT (`n_tty_receive_char_lnext`): ordinary whatever it is, or

@@ -199,9 +199,10 @@ impl<T: LineDiscipline> LdiscVTable<T> {
         let data = unsafe { Self::data(tty) };
         // SAFETY: `cookie` is valid for reads during the call.
         if unsafe { *cookie } == Self::read_lock_marker(data) {
-            // SAFETY: The cookie is the reader lock's address only when an earlier call of
-            // this `read()`, in this task, kept the lock (`read_call`), so this task holds it;
-            // no other reference to the stage is alive during this call.
+            // The cookie is the reader lock's address only when an earlier call of this
+            // `read()`, in this task, kept the lock (`read_call`), so this task holds it.
+            // SAFETY: This task holds the reader lock (above); no other reference to the
+            // stage is alive during this call.
             let stage = unsafe { data.read_lock.stage() };
             // SAFETY: The tty layer's promise, as above: `buf` is `nr` bytes for this call.
             let out = unsafe { core::slice::from_raw_parts_mut(buf, nr) };

@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A `write()` (`n_tty_write`): the job-control check, then passes of output until the
+//! data is written, each under the state lock when the engine has work in it (OPOST, echoes
+//! waiting) and without it otherwise, sleeping for room in between.
+
+use super::NRust;
+use crate::bindings;
+use crate::engine::{DriverError, Engine, LFlag, OFlag, Signal, Written};
+use crate::tty_actions::DriverSink;
+use crate::tty_ldisc::{Tty, TtyFile, TtyWaitQueue, Waiter};
+use kernel::prelude::*;
+use kernel::sync::atomic::Relaxed;
+
+impl NRust {
+    /// The discipline's `write`: what `n_tty_write` does, for `buf` from `file`. Returns the
+    /// bytes written, or the error when none were (a signal, a hangup, `EAGAIN`, the
+    /// driver's error, `SIGTTOU`'s `ERESTARTSYS`).
+    ///
+    /// Context: process context; sleeps for room in the driver.
+    pub(super) fn write_passes(&self, tty: &Tty, file: &TtyFile, buf: &[u8]) -> Result<usize> {
+        // The tty's own flag, without a lock, as `n_tty_write` reads `L_TOSTOP(tty)`.
+        let tostop = tty.local_modes_unlocked() & LFlag::TOSTOP.bits() != 0;
+        if tostop && !file.is_console() {
+            if let Err(e) = tty.check_change_for_write() {
+                self.count_job_control_signal(tty, e, Signal::Ttou);
+                return Err(e);
+            }
+        }
+        // Pending echoes go out once, before the loop (`n_tty_write`): in the lock of the
+        // loop's first pass, or on their own when the loop ends before it.
+        let mut echoes_pending = true;
+        let mut written = 0usize;
+        let result = {
+            // Added to the write queue when the loop first would sleep (`Waiter::sleep`), or
+            // at once when the driver has less room than the write needs, as N_TTY adds its
+            // writer before the first try: the loop then sleeps after a short pass instead of
+            // trying again at once, which only wrote the few bytes freed meanwhile.
+            pin_init::stack_pin_init!(let waiter = Waiter::new(tty, TtyWaitQueue::Write));
+            if buf.len() > tty.write_room() {
+                waiter.register();
+            }
+            loop {
+                if kernel::current!().signal_pending() {
+                    break Err(ERESTARTSYS);
+                }
+                if file.hung_up() || tty.link_unused() {
+                    break Err(EIO);
+                }
+                let rest = buf.get(written..).unwrap_or(&[]);
+                let echoes = core::mem::take(&mut echoes_pending);
+                let pass = match self.write_pass_unlocked(tty, rest) {
+                    Some(pass) => pass,
+                    None => self
+                        .lock_state_for_output(tty)
+                        .run(|engine, termios, actions| {
+                            if echoes {
+                                engine.process_echoes_to(termios, actions);
+                            }
+                            engine.write_output(termios, rest, actions)
+                        }),
+                };
+                written += pass.bytes;
+                if let Some(DriverError(errno)) = pass.error {
+                    // `n_tty_write` returns the driver's error (after any bytes written).
+                    break Err(Error::from_errno(-errno));
+                }
+                if written >= buf.len() {
+                    break Ok(());
+                }
+                // Also when the tty layer changes the discipline (`tty_io_nonblock`).
+                if tty.io_nonblock(file) {
+                    break Err(EAGAIN);
+                }
+                waiter.sleep(bindings::MAX_SCHEDULE_TIMEOUT);
+            }
+        };
+        if echoes_pending {
+            self.lock_state_for_output(tty)
+                .run(|engine, termios, actions| engine.process_echoes_to(termios, actions));
+        }
+        // Someone asked for SIGIO when there is room again (`n_tty_write`).
+        if written < buf.len() && tty.has_fasync() {
+            tty.set_flag(bindings::TTY_DO_WRITE_WAKEUP);
+        }
+        match result {
+            Err(e) if written == 0 => Err(e),
+            _ => Ok(written),
+        }
+    }
+
+    /// A pass of a `write()` without the state lock, when there is nothing for the engine to
+    /// do: output without OPOST (read without a lock, as `n_tty_write` reads TOSTOP), no
+    /// echoes waiting. N_TTY's writer takes no lock the receive path shares for such output
+    /// either. `None` when the pass needs the lock.
+    ///
+    /// Context: process context; does not sleep.
+    fn write_pass_unlocked(&self, tty: &Tty, data: &[u8]) -> Option<Written> {
+        if tty.output_modes_unlocked() & OFlag::OPOST.bits() != 0
+            || self.echoes_waiting.load(Relaxed)
+        {
+            return None;
+        }
+        let pass = Engine::write_raw(data, &mut DriverSink(tty));
+        self.written_unlocked.add(pass.bytes, Relaxed);
+        Some(pass)
+    }
+}
