@@ -139,29 +139,15 @@ impl PollState {
     }
 }
 
-/// The driver alone, as a [`Sink`]: for output that needs nothing else of the tty (a raw
-/// `write()` pass without the state lock).
-pub(crate) struct DriverSink<'a>(pub(crate) &'a Tty);
-
-impl Sink for DriverSink<'_> {
-    fn write_room(&mut self) -> usize {
-        self.0.write_room()
-    }
-
-    fn write(&mut self, data: &[u8]) -> Result<usize, DriverError> {
-        self.0
-            .driver_write(data)
-            .map_err(|e| DriverError(e.to_errno().saturating_neg()))
-    }
-}
-
 impl Sink for TtyActions<'_> {
     fn write_room(&mut self) -> usize {
         self.tty.write_room()
     }
 
     fn write(&mut self, data: &[u8]) -> Result<usize, DriverError> {
-        DriverSink(self.tty).write(data)
+        self.tty
+            .driver_write(data)
+            .map_err(|e| DriverError(e.to_errno().saturating_neg()))
     }
 
     fn put(&mut self, data: &[u8]) {

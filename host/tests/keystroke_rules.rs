@@ -32,6 +32,8 @@ fn modes() -> Vec<(&'static str, Termios)> {
         ),
         ("raw with PARMRK", raw.plus_i(IFlag::PARMRK)),
         ("raw", raw),
+        // Raw, but not real raw: a break would signal, so flagged bytes are looked at.
+        ("raw with BRKINT", raw.plus_i(IFlag::BRKINT)),
         ("sane with EXTPROC", sane.plus_l(LFlag::EXTPROC)),
     ]
 }
@@ -50,6 +52,8 @@ fn outcome(e: &mut Engine, t: &Termios, r: &mut Rec) -> String {
         r.unthrottles,
         r.input_flushes,
         r.output_flushes,
+        r.char_flushes,
+        r.kicks,
     );
     let reads = read_all(e, t, r, 64);
     let room = e.receive_room();

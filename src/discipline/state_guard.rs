@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The state lock held: the engine run under it with the tty's actions, the poll state (and
-//! whether echoes wait, for a raw `write()` pass without the lock) published before it is
-//! released, and the deferred wake-ups done after.
+//! The state lock held: the engine run under it with the tty's actions, the poll state
+//! published before it is released, and the deferred wake-ups done after.
 //!
 //! # Poll without the lock
 //!
@@ -28,7 +27,6 @@ use super::{Locked, NRust};
 use crate::engine::{Engine, Termios};
 use crate::tty_actions::{Deferred, PollState, TtyActions};
 use crate::tty_ldisc::Tty;
-use kernel::sync::atomic::{Atomic, Relaxed};
 use kernel::sync::MutexGuard;
 
 /// The state lock held on behalf of an operation on `tty`. On drop it publishes the poll
@@ -40,8 +38,6 @@ pub(super) struct StateGuard<'a> {
     guard: MutexGuard<'a, Locked>,
     wakeups: Wakeups<'a>,
     poll: &'a PollState,
-    /// Where the guard leaves whether echoes wait ([`NRust`]'s `echoes_waiting`).
-    echoes_waiting: &'a Atomic<bool>,
     /// Whether the holder may change what a reader would find (input, termios); an output
     /// pass does not, and leaves the published poll state as the last such holder left it.
     changes_input: bool,
@@ -85,7 +81,6 @@ impl NRust {
                 deferred: Deferred::default(),
             },
             poll: &self.poll,
-            echoes_waiting: &self.echoes_waiting,
             changes_input,
         }
     }
@@ -115,13 +110,10 @@ impl StateGuard<'_> {
 
 impl Drop for StateGuard<'_> {
     fn drop(&mut self) {
-        let locked = &*self.guard;
-        // Every holder may queue echoes (a receive whose driver was full) or write them.
-        self.echoes_waiting
-            .store(locked.engine.echoes_waiting(), Relaxed);
         if !self.changes_input {
             return;
         }
+        let locked = &*self.guard;
         let readable = locked.engine.input_available(&locked.termios, true);
         // Before the lock is released and before any wake-up (module documentation).
         self.poll.publish(readable);

@@ -231,16 +231,10 @@ impl Engine {
         }
     }
 
-    /// Whether echoes wait to be written by [`Engine::process_echoes_to`] (N_TTY's
-    /// `process_echoes` looks at the same indices, without its lock, before taking it).
-    pub fn echoes_waiting(&self) -> bool {
-        self.echo_mark != self.echo_tail
-    }
-
     /// Write pending echoes to the driver (`process_echoes`, as `n_tty_write` and
     /// the START character do).
     pub fn process_echoes_to(&mut self, t: &Termios, s: &mut impl Sink) {
-        if !self.echoes_waiting() {
+        if self.echo_mark == self.echo_tail {
             return;
         }
         self.echo_commit = self.echo_mark;

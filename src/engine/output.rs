@@ -190,30 +190,15 @@ impl Engine {
             }
             s.flush_chars();
         } else {
-            let pass = Self::write_raw(data, s);
-            counters::add(&mut self.counters.written, pass.bytes);
-            return pass;
-        }
-        counters::add(&mut self.counters.written, b);
-        Written {
-            bytes: b,
-            error: None,
-        }
-    }
-
-    /// A pass of output without OPOST: `tty->ops->write` until it takes nothing or fails
-    /// (the raw loop of `n_tty_write`). It needs nothing of the engine, so a caller may run
-    /// it without the engine's lock when no echoes wait ([`Engine::echoes_waiting`]), as
-    /// N_TTY's writer does; the bytes are not counted ([`Engine::write_output`] counts them).
-    pub fn write_raw(data: &[u8], s: &mut impl Sink) -> Written {
-        let mut b = 0usize;
-        while b < data.len() {
-            match s.write(data.get(b..).unwrap_or(&[])) {
-                Ok(0) => break,
-                Ok(num) => b += num,
-                Err(e) => return Written::failed(b, e),
+            while b < data.len() {
+                match s.write(data.get(b..).unwrap_or(&[])) {
+                    Ok(0) => break,
+                    Ok(num) => b += num,
+                    Err(e) => return self.written_failed(b, e),
+                }
             }
         }
+        counters::add(&mut self.counters.written, b);
         Written {
             bytes: b,
             error: None,

@@ -75,14 +75,6 @@ impl Tty {
         unsafe { core::ptr::read_volatile(addr_of!((*self.as_raw()).termios.c_lflag)) }
     }
 
-    /// The output modes (`c_oflag`) read once without a lock, as [`Tty::local_modes_unlocked`]
-    /// reads the local modes: a racing `set_termios` may or may not be seen.
-    pub(crate) fn output_modes_unlocked(&self) -> bindings::tcflag_t {
-        // SAFETY: By the type invariant the tty is valid; a volatile read of one aligned
-        // `tcflag_t` is what the kernel's `READ_ONCE` does.
-        unsafe { core::ptr::read_volatile(addr_of!((*self.as_raw()).termios.c_oflag)) }
-    }
-
     /// The tty's name (`tty->name`: `pts3`, `ttyS1`, ...), for log lines and the counters'
     /// directory in sysfs.
     pub(crate) fn name(&self) -> &kernel::str::CStr {
