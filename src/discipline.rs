@@ -8,9 +8,7 @@
 //! One mutex per tty guards the engine and its copy of the termios. N_TTY instead relies on
 //! `termios_rwsem`, two mutexes and lock-free ring indices; a single lock is simpler to
 //! reason about and the engine's work under it is short. It is taken once per flip-buffer
-//! chunk by the receive worker, once per pass of a write with OPOST or with echoes waiting (a
-//! raw pass with none takes no lock, as N_TTY's raw output takes none the receive path
-//! shares: `write_pass_unlocked`), and by a `read()` that finds input:
+//! chunk by the receive worker, once per pass of a write, and by a `read()` that finds input:
 //! the first call keeps it across its copies (letting go only to wait for the worker or to
 //! sleep) and sets aside what the continuation calls will hand out (`tty_read()` calls again
 //! for each 64 bytes, copying to user space in between, which may fault and sleep, so no lock
@@ -79,15 +77,6 @@ pub(crate) struct NRust {
     /// it is atomic for `flush_buffer` (hangup, `TCFLSH`, `TCSETSF`), which zeroes it
     /// without `buf.lock`, in either order a sequence of N_TTY's own calls could give.
     lookahead_unlocked: Atomic<usize>,
-    /// Whether echoes wait to be written ([`Engine::echoes_waiting`]) as the last holder of
-    /// the state lock left the engine (`state_guard`): a raw `write()` pass takes the lock
-    /// only when they do (`write_pass_unlocked`), as N_TTY's `process_echoes` looks at its
-    /// indices before taking its lock. A hint: a pass that misses echoes queued meanwhile
-    /// leaves them to the next holder, as if they had come after it.
-    echoes_waiting: Atomic<bool>,
-    /// Bytes written by raw passes without the state lock, which the engine does not count:
-    /// added to its count by [`NRust::counters`].
-    written_unlocked: Atomic<usize>,
 }
 
 impl NRust {
@@ -95,10 +84,7 @@ impl NRust {
     ///
     /// Context: process context; takes the state mutex.
     pub(crate) fn counters(&self) -> Counters {
-        let mut counters = *self.state.lock().engine.counters();
-        let unlocked = self.written_unlocked.load(Relaxed) as u64;
-        counters.written = counters.written.saturating_add(unlocked);
-        counters
+        *self.state.lock().engine.counters()
     }
 
     /// Runs `f` on the engine under the lock, with the tty's actions.
@@ -209,8 +195,6 @@ impl LineDiscipline for NRust {
             },
             poll: PollState::new(),
             lookahead_unlocked: Atomic::new(0),
-            echoes_waiting: Atomic::new(false),
-            written_unlocked: Atomic::new(0),
         })
         .pin_chain(move |this| {
             // What `n_tty_open` does once its state is allocated.
@@ -247,9 +231,9 @@ impl LineDiscipline for NRust {
         });
     }
 
-    // Inlined into the operations table's entry: a raw `read()` of 4 KiB makes 64 calls, and
-    // all but about three of them only hand out staged bytes, so that path stays small and
-    // the rest is called out of line.
+    // The continuation calls that only hand out staged bytes (all but a few of the 64 calls
+    // of a raw 4 KiB `read()`) are answered by the `read` adapter and do not come here; the
+    // others come through its out-of-line `read_call`, into which this is inlined.
     #[inline]
     fn read(
         &self,
@@ -261,7 +245,8 @@ impl LineDiscipline for NRust {
         if !read.is_continuation() {
             return self.read_first(tty, file, buf, read);
         }
-        // A raw read hands out what its first call set aside, without the state lock.
+        // The call that empties what the first call set aside: handed out, then taken back
+        // from the engine under the state lock.
         if let Some(stage) = read.stage().filter(|stage| stage.is_active()) {
             let (copied, more) = self.read_staged(tty, buf, stage);
             if more {

@@ -112,8 +112,9 @@ pub(crate) struct TtyActions<'a> {
 }
 
 /// What `poll()` reads without the state lock: whether a reader would find input, as of the
-/// last release of the state lock or the last `SIGIO`, whichever came later (both publish
-/// it while holding the lock).
+/// last release of the state lock by a holder that may change it (an output pass does not
+/// publish) or the last `SIGIO`, whichever came later (both publish it while holding the
+/// lock).
 pub(crate) struct PollState {
     readable: Atomic<bool>,
 }

@@ -1,16 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! A `write()` (`n_tty_write`): the job-control check, then passes of output until the
-//! data is written, each under the state lock when the engine has work in it (OPOST, echoes
-//! waiting) and without it otherwise, sleeping for room in between.
+//! A `write()` (`n_tty_write`): the job-control check, then passes of output under the
+//! state lock until the data is written, sleeping for room in between.
 
 use super::NRust;
 use crate::bindings;
-use crate::engine::{DriverError, Engine, LFlag, OFlag, Signal, Written};
-use crate::tty_actions::DriverSink;
+use crate::engine::{DriverError, LFlag, Signal};
 use crate::tty_ldisc::{Tty, TtyFile, TtyWaitQueue, Waiter};
 use kernel::prelude::*;
-use kernel::sync::atomic::Relaxed;
 
 impl NRust {
     /// The discipline's `write`: what `n_tty_write` does, for `buf` from `file`. Returns the
@@ -49,17 +46,14 @@ impl NRust {
                 }
                 let rest = buf.get(written..).unwrap_or(&[]);
                 let echoes = core::mem::take(&mut echoes_pending);
-                let pass = match self.write_pass_unlocked(tty, rest) {
-                    Some(pass) => pass,
-                    None => self
-                        .lock_state_for_output(tty)
-                        .run(|engine, termios, actions| {
-                            if echoes {
-                                engine.process_echoes_to(termios, actions);
-                            }
-                            engine.write_output(termios, rest, actions)
-                        }),
-                };
+                let pass = self
+                    .lock_state_for_output(tty)
+                    .run(|engine, termios, actions| {
+                        if echoes {
+                            engine.process_echoes_to(termios, actions);
+                        }
+                        engine.write_output(termios, rest, actions)
+                    });
                 written += pass.bytes;
                 if let Some(DriverError(errno)) = pass.error {
                     // `n_tty_write` returns the driver's error (after any bytes written).
@@ -87,22 +81,5 @@ impl NRust {
             Err(e) if written == 0 => Err(e),
             _ => Ok(written),
         }
-    }
-
-    /// A pass of a `write()` without the state lock, when there is nothing for the engine to
-    /// do: output without OPOST (read without a lock, as `n_tty_write` reads TOSTOP), no
-    /// echoes waiting. N_TTY's writer takes no lock the receive path shares for such output
-    /// either. `None` when the pass needs the lock.
-    ///
-    /// Context: process context; does not sleep.
-    fn write_pass_unlocked(&self, tty: &Tty, data: &[u8]) -> Option<Written> {
-        if tty.output_modes_unlocked() & OFlag::OPOST.bits() != 0
-            || self.echoes_waiting.load(Relaxed)
-        {
-            return None;
-        }
-        let pass = Engine::write_raw(data, &mut DriverSink(tty));
-        self.written_unlocked.add(pass.bytes, Relaxed);
-        Some(pass)
     }
 }
