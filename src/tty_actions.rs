@@ -140,13 +140,17 @@ impl PollState {
     }
 }
 
-impl Sink for TtyActions<'_> {
+/// The tty's driver as the engine's [`Sink`]: where output and echoes go. What a `write()`
+/// pass needs, which asks nothing else of the tty; [`TtyActions`] writes through it too.
+pub(crate) struct DriverSink<'a>(pub(crate) &'a Tty);
+
+impl Sink for DriverSink<'_> {
     fn write_room(&mut self) -> usize {
-        self.tty.write_room()
+        self.0.write_room()
     }
 
     fn write(&mut self, data: &[u8]) -> Result<usize, DriverError> {
-        self.tty
+        self.0
             .driver_write(data)
             .map_err(|e| DriverError(e.to_errno().saturating_neg()))
     }
@@ -155,14 +159,32 @@ impl Sink for TtyActions<'_> {
         // As N_TTY's echoes and `do_output_char`: `tty_put_char` for one byte, the driver's
         // `write` for more, the result not looked at.
         if let [c] = data {
-            self.tty.put_char(*c);
+            self.0.put_char(*c);
         } else {
-            let _ = self.tty.driver_write(data);
+            let _ = self.0.driver_write(data);
         }
     }
 
     fn flush_chars(&mut self) {
-        self.tty.driver_flush_chars();
+        self.0.driver_flush_chars();
+    }
+}
+
+impl Sink for TtyActions<'_> {
+    fn write_room(&mut self) -> usize {
+        DriverSink(self.tty).write_room()
+    }
+
+    fn write(&mut self, data: &[u8]) -> Result<usize, DriverError> {
+        DriverSink(self.tty).write(data)
+    }
+
+    fn put(&mut self, data: &[u8]) {
+        DriverSink(self.tty).put(data);
+    }
+
+    fn flush_chars(&mut self) {
+        DriverSink(self.tty).flush_chars();
     }
 }
 

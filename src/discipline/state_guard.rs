@@ -8,7 +8,8 @@
 //! `poll()` asks whether a reader would find input ([`Engine::input_available`] with the
 //! poll rule: a line in canonical mode, VMIN bytes when VTIME is 0). The answer depends only
 //! on the engine and its termios, which change only under the state lock, so every holder
-//! of the lock computes it before releasing the lock and stores it in [`PollState`]
+//! of the lock that may change them (all but output to the driver, which holds the bare
+//! mutex: `write.rs`) computes it before releasing the lock and stores it in [`PollState`]
 //! (`Release`); `poll()` loads it (`Acquire`) without the lock, as N_TTY's `n_tty_poll`
 //! reads its indices without one. A poll that runs while another task holds the lock sees
 //! the answer of the last release, as if it had run just before that task took the lock.
@@ -38,9 +39,6 @@ pub(super) struct StateGuard<'a> {
     guard: MutexGuard<'a, Locked>,
     wakeups: Wakeups<'a>,
     poll: &'a PollState,
-    /// Whether the holder may change what a reader would find (input, termios); an output
-    /// pass does not, and leaves the published poll state as the last such holder left it.
-    changes_input: bool,
 }
 
 /// The wake-ups a [`StateGuard`] does once its lock is released.
@@ -61,19 +59,6 @@ impl NRust {
     ///
     /// Context: process context; sleeps. Not with the state lock held.
     pub(super) fn lock_state<'a>(&'a self, tty: &'a Tty) -> StateGuard<'a> {
-        self.lock_state_as(tty, true)
-    }
-
-    /// Takes the state lock for output only (a `write()` pass, pending echoes): the holder
-    /// writes to the driver and moves the output column, and does not change the input or
-    /// the termios, so the poll state it would publish is the one already published.
-    ///
-    /// Context: process context; sleeps. Not with the state lock held.
-    pub(super) fn lock_state_for_output<'a>(&'a self, tty: &'a Tty) -> StateGuard<'a> {
-        self.lock_state_as(tty, false)
-    }
-
-    fn lock_state_as<'a>(&'a self, tty: &'a Tty, changes_input: bool) -> StateGuard<'a> {
         StateGuard {
             guard: self.state.lock(),
             wakeups: Wakeups {
@@ -81,7 +66,6 @@ impl NRust {
                 deferred: Deferred::default(),
             },
             poll: &self.poll,
-            changes_input,
         }
     }
 }
@@ -110,9 +94,6 @@ impl StateGuard<'_> {
 
 impl Drop for StateGuard<'_> {
     fn drop(&mut self) {
-        if !self.changes_input {
-            return;
-        }
         let locked = &*self.guard;
         let readable = locked.engine.input_available(&locked.termios, true);
         // Before the lock is released and before any wake-up (module documentation).

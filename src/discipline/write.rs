@@ -3,9 +3,10 @@
 //! A `write()` (`n_tty_write`): the job-control check, then passes of output under the
 //! state lock until the data is written, sleeping for room in between.
 
-use super::NRust;
+use super::{Locked, NRust};
 use crate::bindings;
-use crate::engine::{DriverError, LFlag, Signal};
+use crate::engine::{DriverError, Engine, LFlag, Signal, Termios};
+use crate::tty_actions::DriverSink;
 use crate::tty_ldisc::{Tty, TtyFile, TtyWaitQueue, Waiter};
 use kernel::prelude::*;
 
@@ -46,14 +47,12 @@ impl NRust {
                 }
                 let rest = buf.get(written..).unwrap_or(&[]);
                 let echoes = core::mem::take(&mut echoes_pending);
-                let pass = self
-                    .lock_state_for_output(tty)
-                    .run(|engine, termios, actions| {
-                        if echoes {
-                            engine.process_echoes_to(termios, actions);
-                        }
-                        engine.write_output(termios, rest, actions)
-                    });
+                let pass = self.with_output(tty, |engine, termios, driver| {
+                    if echoes {
+                        engine.process_echoes_to(termios, driver);
+                    }
+                    engine.write_output(termios, rest, driver)
+                });
                 written += pass.bytes;
                 if let Some(DriverError(errno)) = pass.error {
                     // `n_tty_write` returns the driver's error (after any bytes written).
@@ -70,8 +69,9 @@ impl NRust {
             }
         };
         if echoes_pending {
-            self.lock_state_for_output(tty)
-                .run(|engine, termios, actions| engine.process_echoes_to(termios, actions));
+            self.with_output(tty, |engine, termios, driver| {
+                engine.process_echoes_to(termios, driver)
+            });
         }
         // Someone asked for SIGIO when there is room again (`n_tty_write`).
         if written < buf.len() && tty.has_fasync() {
@@ -81,5 +81,21 @@ impl NRust {
             Err(e) if written == 0 => Err(e),
             _ => Ok(written),
         }
+    }
+
+    /// Runs `f`, output to the driver (a pass of a `write()`, pending echoes), on the engine
+    /// under the state lock. Output changes neither the input nor the termios and defers no
+    /// wake-up, so it holds the bare mutex rather than a state guard: the poll state stays
+    /// as the last holder that could change it published it (`state_guard`).
+    ///
+    /// Context: process context; takes the state lock. Not with the state lock held.
+    fn with_output<R>(
+        &self,
+        tty: &Tty,
+        f: impl FnOnce(&mut Engine, &Termios, &mut DriverSink<'_>) -> R,
+    ) -> R {
+        let mut guard = self.state.lock();
+        let Locked { engine, termios } = &mut *guard;
+        f(engine, termios, &mut DriverSink(tty))
     }
 }

@@ -232,7 +232,8 @@ impl Engine {
     }
 
     /// Write pending echoes to the driver (`process_echoes`, as `n_tty_write` and
-    /// the START character do).
+    /// the START character do). In line: most calls (every `write()`) find none.
+    #[inline(always)]
     pub fn process_echoes_to(&mut self, t: &Termios, s: &mut impl Sink) {
         if self.echo_mark == self.echo_tail {
             return;
