@@ -251,6 +251,10 @@ impl Actions for TtyActions<'_> {
         self.deferred.restart_input = true;
     }
 
+    fn ldisc_changing(&self) -> bool {
+        self.tty.test_flag(bindings::TTY_LDISC_CHANGING)
+    }
+
     fn wake_link_writers(&mut self) {
         self.deferred.link_writers = true;
     }

@@ -108,3 +108,45 @@ fn line_across_the_last_slot_of_the_ring_is_one_line() {
     feed(&mut e, &QUIET, &mut r, &line);
     assert_eq!(read_all(&mut e, &QUIET, &mut r, 512), vec![line]);
 }
+
+/// While the tty layer changes the discipline (`TTY_LDISC_CHANGING`), the receive loop of
+/// `n_tty_receive_buf_common` stops after the chunk it took and leaves the rest in the flip
+/// buffer for the next discipline: a canonical line that filled the buffer takes one byte
+/// per chunk (the overflow), so only one of three is taken.
+#[test]
+fn a_pending_discipline_change_ends_the_receive_after_one_chunk() {
+    for changing in [false, true] {
+        let (mut e, mut r) = open(&QUIET);
+        feed(&mut e, &QUIET, &mut r, &vec![b'x'; N_TTY_BUF_SIZE - 1]);
+        r.ldisc_changing = changing;
+        let taken = e.receive(&QUIET, b"abc", None, &mut r);
+        assert_eq!(taken, if changing { 1 } else { 3 }, "changing {changing}");
+    }
+}
+
+/// A keystroke that leaves the buffer without room: the loop's second look at the room
+/// stops the receive path (`no_room`, which the reader's emptying of the buffer then
+/// restarts), unless a discipline change ended the loop after the keystroke.
+#[test]
+fn a_pending_discipline_change_skips_the_keystrokes_second_look_at_the_room() {
+    let t = QUIET.minus_l(LFlag::ICANON);
+    let mut kicks = Vec::new();
+    for changing in [false, true] {
+        let (mut e, mut r) = open(&t);
+        feed(&mut e, &t, &mut r, &vec![b'x'; N_TTY_BUF_SIZE - 2]);
+        r.ldisc_changing = changing;
+        assert_eq!(e.receive(&t, b"y", None, &mut r), 1);
+        r.ldisc_changing = false;
+        let read: usize = read_all(&mut e, &t, &mut r, 4096)
+            .iter()
+            .map(Vec::len)
+            .sum();
+        assert_eq!(read, N_TTY_BUF_SIZE - 1);
+        kicks.push(r.kicks);
+    }
+    assert_eq!(
+        kicks,
+        [1, 0],
+        "restarts after the read, without and with a change pending"
+    );
+}

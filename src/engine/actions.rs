@@ -85,6 +85,12 @@ pub trait Actions: Sink {
     fn start(&mut self);
     /// `tty->flow.stopped`.
     fn flow_stopped(&self) -> bool;
+    /// Whether the tty layer is changing the discipline (`TTY_LDISC_CHANGING`): the receive
+    /// loop then stops after the chunk it took, as `n_tty_receive_buf_common`'s does, and
+    /// leaves the rest in the flip buffer for the next discipline.
+    fn ldisc_changing(&self) -> bool {
+        false
+    }
     /// `tty->flow.tco_stopped` (stopped by `tcflow(TCOOFF)`).
     fn tco_stopped(&self) -> bool;
     /// Input arrived for a reader: send `SIGIO` with `POLL_IN` to `O_ASYNC` owners and wake

@@ -44,7 +44,8 @@ impl Engine {
     }
 
     /// The loop of `n_tty_receive_buf_common`: take chunks as long as there is room (see
-    /// [`Engine::room_to_receive`]), process each by `__receive_buf` (a parity-flagged byte
+    /// [`Engine::room_to_receive`]) and no discipline change is pending
+    /// ([`Actions::ldisc_changing`]), process each by `__receive_buf` (a parity-flagged byte
     /// in the one slot overflow keeps is dropped), then throttle the driver (on a pty:
     /// unthrottle after an overflow instead) and restart a stalled receive path if the
     /// reader has emptied the buffer. Returns the bytes consumed.
@@ -58,11 +59,16 @@ impl Engine {
     ) -> usize {
         // A keystroke with room for it, outside real raw mode: the loop's first pass would
         // take it whole (the room it finds has no side effect when positive), its second
-        // finds nothing left. In line, before the loop's set-up.
+        // finds nothing left, and none follows while the discipline is being changed. In
+        // line, before the loop's set-up.
         if !self.real_raw {
             if let Some(c) = self.typed_char(t, data, flags) {
-                if self.free_room(t) > 0 {
+                let room = self.free_room(t);
+                if room > 0 {
                     self.receive_typed_char(c, t, a);
+                    if a.ldisc_changing() {
+                        return self.finish_receive(1, room, false, a);
+                    }
                     let (room, overflow) = self.room_to_receive(t, flow);
                     return self.finish_receive(1, room, overflow, a);
                 }
@@ -120,6 +126,9 @@ impl Engine {
                 counters::add(&mut self.counters.drops, n);
             }
             rcvd += n;
+            if a.ldisc_changing() {
+                break;
+            }
         }
         self.finish_receive(rcvd, room, overflow, a)
     }

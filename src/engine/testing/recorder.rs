@@ -43,6 +43,8 @@ pub struct Recorder<const CAP: usize = MASTER_CAP> {
     pub stopped: bool,
     /// `tty->flow.tco_stopped`.
     pub tco_stopped: bool,
+    /// `TTY_LDISC_CHANGING`: a discipline change is pending (kept by `clear`).
+    pub ldisc_changing: bool,
     /// Times the driver output was flushed.
     pub output_flushes: usize,
     /// Times the input was flushed.
@@ -90,6 +92,7 @@ impl<const CAP: usize> Recorder<CAP> {
             room,
             stopped: false,
             tco_stopped: false,
+            ldisc_changing: false,
             output_flushes: 0,
             input_flushes: 0,
             throttles: 0,
@@ -222,6 +225,9 @@ impl<const CAP: usize> Actions for Recorder<CAP> {
     }
     fn tco_stopped(&self) -> bool {
         self.tco_stopped
+    }
+    fn ldisc_changing(&self) -> bool {
+        self.ldisc_changing
     }
     fn input_arrived(&mut self, readable: impl FnOnce() -> bool) {
         self.sigio = self.sigio.saturating_add(1);
