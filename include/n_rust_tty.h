@@ -30,6 +30,12 @@ int tty_check_change(struct tty_struct *tty);
  */
 bool n_rust_mutex_is_locked(struct mutex *lock);
 
+/* signal_pending(current); src/helpers.c. */
+bool n_rust_signal_pending(void);
+
+/* init_wait_func(entry, woken_wake_function), then add_wait_queue(); src/helpers.c. */
+void n_rust_add_woken_wait(struct wait_queue_head *queue, struct wait_queue_entry *entry);
+
 /*
  * The tty of `file` if it is an open pty master from ptmx_open() (a character device
  * 5:2 opened through its cdev, the tty layer's ptmx), else NULL; src/helpers.c.

@@ -13,6 +13,7 @@
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/proc_fs.h>
+#include <linux/sched/signal.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/tty.h>
@@ -26,6 +27,27 @@
 bool n_rust_mutex_is_locked(struct mutex *lock)
 {
 	return mutex_is_locked(lock);
+}
+
+/*
+ * signal_pending(current): static inlines over the running task, which the kernel crate
+ * reaches through two calls of its own helpers (get_current, signal_pending). A write()
+ * asks once per pass, a blocking read() once per wake-up.
+ */
+bool n_rust_signal_pending(void)
+{
+	return signal_pending(current);
+}
+
+/*
+ * Sets `entry` up for the running task with woken_wake_function (what wait_woken() needs)
+ * and adds it to `queue`: init_wait_func() is a macro, so this saves the kernel crate's
+ * init_wait helper and a second call.
+ */
+void n_rust_add_woken_wait(struct wait_queue_head *queue, struct wait_queue_entry *entry)
+{
+	init_wait_func(entry, woken_wake_function);
+	add_wait_queue(queue, entry);
 }
 
 /*

@@ -23,6 +23,14 @@ unsafe fn field<T: Copy>(base: *const ffi::c_void, offset: ffi::c_ulong) -> T {
     unsafe { read_volatile(base.cast::<u8>().add(offset).cast::<T>()) }
 }
 
+/// Whether a signal is pending for the running task (`signal_pending(current)`), as a
+/// sleeping `read()` or `write()` asks before it sleeps again: one call of our C wrapper,
+/// where the kernel crate's `current!().signal_pending()` makes two.
+pub(crate) fn current_signal_pending() -> bool {
+    // SAFETY: The wrapper only reads the running task's thread flags.
+    unsafe { bindings::n_rust_signal_pending() }
+}
+
 /// `TASK_COMM_LEN`, the size of `task_struct::comm`.
 #[cfg(CONFIG_AUDIT)]
 pub(crate) const TASK_COMM_LEN: usize = 16;

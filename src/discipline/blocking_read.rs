@@ -104,7 +104,7 @@ impl NRust {
                 if tty.io_nonblock(file) {
                     break Err(EAGAIN);
                 }
-                if kernel::current!().signal_pending() {
+                if crate::task::current_signal_pending() {
                     break Err(ERESTARTSYS);
                 }
                 drop(guard);

@@ -5,10 +5,14 @@
 
 use super::{Locked, NRust};
 use crate::bindings;
-use crate::engine::{DriverError, Engine, LFlag, Signal, Termios};
+use crate::engine::{DriverError, LFlag, Signal};
 use crate::tty_actions::DriverSink;
 use crate::tty_ldisc::{Tty, TtyFile, TtyWaitQueue, Waiter};
 use kernel::prelude::*;
+
+/// How many `write()`s after one that waited for room join the write queue in their first
+/// pass, before they try the driver.
+const REGISTER_AHEAD_WRITES: u8 = 8;
 
 impl NRust {
     /// The discipline's `write`: what `n_tty_write` does, for `buf` from `file`. Returns the
@@ -16,6 +20,7 @@ impl NRust {
     /// driver's error, `SIGTTOU`'s `ERESTARTSYS`).
     ///
     /// Context: process context; sleeps for room in the driver.
+    #[inline(always)]
     pub(super) fn write_passes(&self, tty: &Tty, file: &TtyFile, buf: &[u8]) -> Result<usize> {
         // The tty's own flag, without a lock, as `n_tty_write` reads `L_TOSTOP(tty)`.
         let tostop = tty.local_modes_unlocked() & LFlag::TOSTOP.bits() != 0;
@@ -27,31 +32,39 @@ impl NRust {
         }
         // Pending echoes go out once, before the loop (`n_tty_write`): in the lock of the
         // loop's first pass, or on their own when the loop ends before it.
-        let mut echoes_pending = true;
+        let mut first_pass = true;
         let mut written = 0usize;
         let result = {
             // Added to the write queue when the loop first would sleep (`Waiter::sleep`), or
-            // at once when the driver has less room than the write needs, as N_TTY adds its
-            // writer before the first try: the loop then sleeps after a short pass instead of
-            // trying again at once, which only wrote the few bytes freed meanwhile.
+            // in the first pass while writes have recently had to wait for room, as N_TTY
+            // adds its writer before the first try: the loop then sleeps after a short pass
+            // instead of trying again at once, which only wrote the few bytes freed
+            // meanwhile. A writer whose reader keeps up stops touching the queue after a
+            // few writes (N_TTY adds and removes every writer).
             pin_init::stack_pin_init!(let waiter = Waiter::new(tty, TtyWaitQueue::Write));
-            if buf.len() > tty.write_room() {
-                waiter.register();
-            }
             loop {
-                if kernel::current!().signal_pending() {
+                if crate::task::current_signal_pending() {
                     break Err(ERESTARTSYS);
                 }
                 if file.hung_up() || tty.link_unused() {
                     break Err(EIO);
                 }
                 let rest = buf.get(written..).unwrap_or(&[]);
-                let echoes = core::mem::take(&mut echoes_pending);
-                let pass = self.with_output(tty, |engine, termios, driver| {
-                    if echoes {
-                        engine.process_echoes_to(termios, driver);
+                let first = core::mem::take(&mut first_pass);
+                let pass = self.with_output(tty, |locked, driver| {
+                    if first {
+                        locked.engine.process_echoes_to(&locked.termios, driver);
+                        if locked.writes_to_register_ahead > 0 {
+                            locked.writes_to_register_ahead -= 1;
+                            waiter.register();
+                        }
+                    } else {
+                        // This write waited for room: the next few register ahead. (Ahead
+                        // of time or not, a writer that fills the driver in turns
+                        // alternates between writes that wait and writes that find room.)
+                        locked.writes_to_register_ahead = REGISTER_AHEAD_WRITES;
                     }
-                    engine.write_output(termios, rest, driver)
+                    locked.engine.write_output(&locked.termios, rest, driver)
                 });
                 written += pass.bytes;
                 if let Some(DriverError(errno)) = pass.error {
@@ -68,9 +81,9 @@ impl NRust {
                 waiter.sleep(bindings::MAX_SCHEDULE_TIMEOUT);
             }
         };
-        if echoes_pending {
-            self.with_output(tty, |engine, termios, driver| {
-                engine.process_echoes_to(termios, driver)
+        if first_pass {
+            self.with_output(tty, |locked, driver| {
+                locked.engine.process_echoes_to(&locked.termios, driver)
             });
         }
         // Someone asked for SIGIO when there is room again (`n_tty_write`).
@@ -83,19 +96,17 @@ impl NRust {
         }
     }
 
-    /// Runs `f`, output to the driver (a pass of a `write()`, pending echoes), on the engine
-    /// under the state lock. Output changes neither the input nor the termios and defers no
-    /// wake-up, so it holds the bare mutex rather than a state guard: the poll state stays
-    /// as the last holder that could change it published it (`state_guard`).
+    /// Runs `f`, output to the driver (a pass of a `write()`, pending echoes), on the locked
+    /// state. Output changes neither the input nor the termios and defers no wake-up, so it
+    /// holds the bare mutex rather than a state guard: the poll state stays as the last
+    /// holder that could change it published it (`state_guard`).
     ///
     /// Context: process context; takes the state lock. Not with the state lock held.
     fn with_output<R>(
         &self,
         tty: &Tty,
-        f: impl FnOnce(&mut Engine, &Termios, &mut DriverSink<'_>) -> R,
+        f: impl FnOnce(&mut Locked, &mut DriverSink<'_>) -> R,
     ) -> R {
-        let mut guard = self.state.lock();
-        let Locked { engine, termios } = &mut *guard;
-        f(engine, termios, &mut DriverSink(tty))
+        f(&mut self.state.lock(), &mut DriverSink(tty))
     }
 }

@@ -100,21 +100,19 @@ impl<'a> Waiter<'a> {
     /// wake-up came since, rather than returning at once for another look. Nothing if it is
     /// on the queue already.
     ///
-    /// Context: process context. Must not be called with a lock held that a waker takes.
+    /// Context: process context; takes the queue's spinlock. Not with a spinlock held that a
+    /// waker takes while it holds the queue's (a mutex, such as the discipline's state lock,
+    /// is fine: no waker sleeps on one under the queue's spinlock).
     pub(crate) fn register(&self) {
         if !self.registered.get() {
             let entry = self.entry.get();
             // INVARIANT: Set up for the current task and on the queue from here, and
             // `registered` says so.
-            // `init_wait` sets the entry up for the current task, and `wait_woken()` requires
-            // `woken_wake_function`.
+            // The wrapper sets the entry up for the current task with `woken_wake_function`,
+            // which `wait_woken()` requires, and adds it to the queue.
             // SAFETY: The entry is pinned and on no queue (type invariant), so it may be
             // written; `queue` is a valid wait queue.
-            unsafe {
-                bindings::init_wait(entry);
-                (*entry).func = Some(bindings::woken_wake_function);
-                bindings::add_wait_queue(self.queue, entry);
-            }
+            unsafe { bindings::n_rust_add_woken_wait(self.queue, entry) };
             self.registered.set(true);
         }
     }
