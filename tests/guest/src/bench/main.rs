@@ -13,7 +13,7 @@
 //! Knobs (environment, from the kernel command line): `nrust_bench_reps` (default 7),
 //! `nrust_bench_mib` (MiB per raw run, default 16; also the 64-pty total),
 //! `nrust_bench_lines` (canonical lines, default 20000), `nrust_bench_typed` (typed lines,
-//! default 500), `nrust_bench_trips` (echo round trips, default 10000), `nrust_bench_ptys`
+//! default 2000), `nrust_bench_trips` (echo round trips, default 10000), `nrust_bench_ptys`
 //! (ptys held open for the memory row, default 1000), `nrust_bench_rows` (the workloads to
 //! run, by row key, comma-separated: `raw_m2s` (which also gives the CPU rows), `raw_s2m`,
 //! `canon_lines`, `canon_typed`, `echo` (both echo rows), `parallel64`, `mem_per_pty`;
@@ -474,7 +474,7 @@ fn main() {
         reps: num("nrust_bench_reps", 7).max(1),
         raw_bytes: num("nrust_bench_mib", 16).max(1) * 1024 * 1024,
         lines: num("nrust_bench_lines", 20_000).max(1),
-        typed: num("nrust_bench_typed", 500).max(1),
+        typed: num("nrust_bench_typed", 2000).max(1),
         trips: num("nrust_bench_trips", 10_000).max(100),
         ptys: num("nrust_bench_ptys", 1000).max(1),
         placement,
