@@ -33,8 +33,7 @@
 use crate::bindings;
 use crate::engine::{Counters, DriverInfo, Engine, IFlag, Signal, Termios};
 use crate::stats_proc::StatsEntry;
-use crate::tty_actions::PollState;
-use crate::tty_actions::{engine_termios, TtyActions};
+use crate::tty_actions::{engine_termios, PollState, PublishedPoll, TtyActions};
 use crate::tty_audit;
 use crate::tty_ldisc::{LineDiscipline, OpeningTty, PollTable, ReadContext, Tty, TtyFile};
 use kernel::new_mutex;
@@ -59,6 +58,8 @@ struct Locked {
     /// How many more `write()`s join the write queue in their first pass: set when one had
     /// to wait for room, counted down by each first pass that joins (`write_passes`).
     writes_to_register_ahead: u8,
+    /// What was last stored in [`NRust::poll`] (`state_guard`).
+    published_poll: PublishedPoll,
 }
 
 /// Per-tty state of the n_rust discipline. (The reader lock, N_TTY's `atomic_read_lock`, is
@@ -185,6 +186,7 @@ impl LineDiscipline for NRust {
                     engine <- pin_init::init_zeroed(),
                     termios: engine_termios(&tty.termios()),
                     writes_to_register_ahead: 0,
+                    published_poll: PublishedPoll::default(),
                 });
                 // A pty slave's lock is a lock class of its own, as pty.c gives the slave's
                 // termios_rwsem and buffer lock the TTY_LOCK_SLAVE subclass: an ISIG flush

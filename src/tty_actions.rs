@@ -109,6 +109,8 @@ pub(crate) struct TtyActions<'a> {
     pub(crate) deferred: &'a mut Deferred,
     /// What `poll()` reads without the state lock, published before `SIGIO`.
     pub(crate) poll: &'a PollState,
+    /// What was last published there, kept under the state lock.
+    pub(crate) published: &'a mut PublishedPoll,
 }
 
 /// What `poll()` reads without the state lock: whether a reader would find input, as of the
@@ -128,9 +130,19 @@ impl PollState {
     }
 
     /// Publishes what `poll()` answers for input (`Release`: the engine's state that made
-    /// it so is visible to whoever loads it). Called with the state lock held.
-    pub(crate) fn publish(&self, readable: bool) {
-        self.readable.store(readable, Release);
+    /// it so is visible to whoever loads it), unless `last` says it is there already (a
+    /// keystroke in the middle of a line leaves it as it was: no store). Called with the
+    /// state lock held, under which `last` is kept; every store goes through here.
+    ///
+    /// A store left out loses nothing: a poller that loads the earlier store of the same
+    /// answer gets the answer of now, and the wake-up argument of `state_guard` is about a
+    /// change, which always stores.
+    #[inline]
+    pub(crate) fn publish(&self, last: &mut PublishedPoll, readable: bool) {
+        if last.readable != readable {
+            self.readable.store(readable, Release);
+            last.readable = readable;
+        }
     }
 
     /// Whether a reader would find input, by `poll()`'s rule, as last published. Pairs with
@@ -138,6 +150,13 @@ impl PollState {
     pub(crate) fn readable(&self) -> bool {
         self.readable.load(Acquire)
     }
+}
+
+/// What the holders of the state lock last stored in [`PollState`], kept under the lock
+/// (nothing readable at first, as a new [`PollState`]).
+#[derive(Default)]
+pub(crate) struct PublishedPoll {
+    readable: bool,
 }
 
 /// The tty's driver as the engine's [`Sink`]: where output and echoes go. What a `write()`
@@ -225,7 +244,7 @@ impl Actions for TtyActions<'_> {
         // wake-up. `kill_fasync` too looks at the list without a lock; a file that asks for
         // `SIGIO` meanwhile gets the next one, as with N_TTY.
         if self.tty.has_fasync() {
-            self.poll.publish(readable());
+            self.poll.publish(self.published, readable());
             self.tty.kill_fasync(bindings::POLL_IN);
         }
         self.deferred.input = true;

@@ -10,7 +10,8 @@
 //! on the engine and its termios, which change only under the state lock, so every holder
 //! of the lock that may change them (all but output to the driver, which holds the bare
 //! mutex: `write.rs`) computes it before releasing the lock and stores it in [`PollState`]
-//! (`Release`); `poll()` loads it (`Acquire`) without the lock, as N_TTY's `n_tty_poll`
+//! (`Release`; not again when it is what the last holder stored, which the lock keeps
+//! beside the engine); `poll()` loads it (`Acquire`) without the lock, as N_TTY's `n_tty_poll`
 //! reads its indices without one. A poll that runs while another task holds the lock sees
 //! the answer of the last release, as if it had run just before that task took the lock.
 //!
@@ -82,6 +83,7 @@ impl StateGuard<'_> {
             tty: self.wakeups.tty,
             deferred: &mut self.wakeups.deferred,
             poll: self.poll,
+            published: &mut locked.published_poll,
         };
         f(&mut locked.engine, &locked.termios, &mut actions)
     }
@@ -94,9 +96,9 @@ impl StateGuard<'_> {
 
 impl Drop for StateGuard<'_> {
     fn drop(&mut self) {
-        let locked = &*self.guard;
+        let locked = &mut *self.guard;
         let readable = locked.engine.input_available(&locked.termios, true);
         // Before the lock is released and before any wake-up (module documentation).
-        self.poll.publish(readable);
+        self.poll.publish(&mut locked.published_poll, readable);
     }
 }
