@@ -307,9 +307,11 @@ def instruction_counts(counts, events, symbols):
     insn-count plugin's table `counts`: its segment k (k >= 1) ran from the k-th to the
     (k+1)-th phase change in `events` (the guest marks each right before printing it);
     segment 0 is the boot. A function's calls (executions of the block at its first
-    instruction) go into the second result."""
+    instruction) go into the second result; the third holds each repetition's total (one
+    segment each), in the order they ran, per workload and discipline."""
     by_workload = collections.defaultdict(lambda: collections.defaultdict(collections.Counter))
     calls = collections.defaultdict(collections.Counter)
+    per_segment = collections.Counter()
     segments = 0
     deadline = time.monotonic() + 60
     while not complete(counts):
@@ -333,6 +335,7 @@ def instruction_counts(counts, events, symbols):
             else:
                 name, offset = symbols.locate(rip)
             by_workload[workload][side_of(disc)][name] += int(insns) * runs
+            per_segment[segment] += int(insns) * runs
             if offset == 0:
                 calls[(workload, side_of(disc))][name] += runs
     if segments != len(events):
@@ -342,7 +345,11 @@ def instruction_counts(counts, events, symbols):
         for counts_of in sides.values():
             for name in counts_of:
                 counts_of[name] //= 1000
-    return by_workload, calls
+    repetitions = collections.defaultdict(list)
+    for segment in sorted(per_segment):
+        workload, disc = events[segment - 1]
+        repetitions[(workload, side_of(disc))].append(per_segment[segment])
+    return by_workload, calls, repetitions
 
 
 def wait_for_exit(monitor):
@@ -379,10 +386,19 @@ def main():
         console.stopped = True
         console.join(5)
         symbols = Symbols(args.system_map, args.module, console.maps)
-        by_workload, calls = instruction_counts(args.insns, console.events, symbols)
+        by_workload, calls, repetitions = instruction_counts(args.insns, console.events,
+                                                              symbols)
         outs = [sys.stdout] + ([open(args.out, "w")] if args.out else [])
         for out in outs:
             report(by_workload, symbols, args.top, out, what="instructions")
+            # A workload's repetitions differ by the scheduler's placement (which CPU runs
+            # the writer, the reader and the flip-buffer work), not only by the discipline.
+            print("\n== instructions per repetition (millions, in the order they ran)",
+                  file=out)
+            for workload in by_workload:
+                print(f"   {workload}: " + "; ".join(
+                    f"{side} " + " ".join(f"{n / 1e6:.2f}" for n in repetitions[(workload, side)])
+                    for side in ("N_TTY", "n_rust")), file=out)
             print("\n== calls (executions of a function's first block), largest differences",
                   file=out)
             for workload in by_workload:
