@@ -1,6 +1,7 @@
 //! Echo and output-processing rules.
 mod common;
 use common::*;
+use n_rust_engine::testing::Recorder;
 use n_rust_engine::*;
 
 const SANE: Termios = Termios::SANE;
@@ -160,4 +161,48 @@ fn write_without_opost_makes_no_empty_driver_call() {
     let (mut e, mut r) = open(&t);
     assert_eq!(e.write(&t, b"abc", &mut r).bytes, 3);
     assert_eq!((r.master_bytes(), r.driver_writes), (&b"abc"[..], 1));
+}
+
+/// Without OPOST, a driver that took part of a write and then reports no room is not offered
+/// the rest (it would take nothing): the pass ends after one call, and the writer sleeps for
+/// room as `n_tty_write` does after its empty call.
+#[test]
+fn write_without_opost_asks_for_room_after_a_short_write() {
+    let t = Termios::RAW;
+    let (mut e, _) = open(&t);
+    let mut full_at_four = Recorder::<4>::with_room(Room::Free);
+    assert_eq!(e.write(&t, b"abcdef", &mut full_at_four).bytes, 4);
+    assert_eq!(
+        (full_at_four.master_bytes(), full_at_four.driver_writes),
+        (&b"abcd"[..], 1)
+    );
+}
+
+/// A driver that takes a few bytes a call while it has room (a USB serial driver's packet
+/// size, say) is offered the rest until all is written, in one pass.
+#[test]
+fn write_without_opost_offers_the_rest_while_the_driver_has_room() {
+    struct TwoAtATime {
+        taken: Vec<u8>,
+        calls: usize,
+    }
+    impl Sink for TwoAtATime {
+        fn write_room(&mut self) -> usize {
+            100
+        }
+        fn write(&mut self, data: &[u8]) -> Result<usize, DriverError> {
+            self.calls += 1;
+            let n = data.len().min(2);
+            self.taken.extend_from_slice(&data[..n]);
+            Ok(n)
+        }
+    }
+    let t = Termios::RAW;
+    let (mut e, _) = open(&t);
+    let mut driver = TwoAtATime {
+        taken: Vec::new(),
+        calls: 0,
+    };
+    assert_eq!(e.write(&t, b"abcde", &mut driver).bytes, 5);
+    assert_eq!((&driver.taken[..], driver.calls), (&b"abcde"[..], 3));
 }

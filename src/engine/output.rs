@@ -163,11 +163,11 @@ impl Engine {
     }
 
     /// The output loop of `n_tty_write`, without the echoes (what a writer does after it has
-    /// slept, as `n_tty_write` writes pending echoes only once, before its loop): with OPOST, runs of simple
-    /// characters by `process_output_block` and each other character by `process_output`
-    /// (`do_output_char`), then `tty->ops->flush_chars`; without, `tty->ops->write` until it
-    /// takes nothing. A driver error ends the pass (with OPOST, `EAGAIN` only ends it as a
-    /// full buffer does).
+    /// slept, as `n_tty_write` writes pending echoes only once, before its loop): with OPOST,
+    /// runs of simple characters by `process_output_block` and each other character by
+    /// `process_output` (`do_output_char`), then `tty->ops->flush_chars`; without,
+    /// `tty->ops->write` until it takes nothing or, after taking part, reports no room. A
+    /// driver error ends the pass (with OPOST, `EAGAIN` only ends it as a full buffer does).
     pub fn write_output(&mut self, t: &Termios, data: &[u8], s: &mut impl Sink) -> Written {
         let mut b = 0usize;
         if t.o(OFlag::OPOST) {
@@ -195,6 +195,13 @@ impl Engine {
                     Ok(0) => break,
                     Ok(num) => b += num,
                     Err(e) => return self.written_failed(b, e),
+                }
+                // A driver that took only part is asked for its room before it is offered
+                // the rest: a full one would only take nothing (on a pty, at the cost of
+                // the port lock and a flip-buffer request), and the writer sleeps either
+                // way. N_TTY offers the rest at once; with OPOST it, too, trusts a room of 0.
+                if b < data.len() && s.write_room() == 0 {
+                    break;
                 }
             }
         }
