@@ -55,9 +55,6 @@ const WAKEUP_CHARS: usize = 256;
 struct Locked {
     engine: Engine,
     termios: Termios,
-    /// How many more `write()`s join the write queue in their first pass: set when one had
-    /// to wait for room, counted down by each first pass that joins (`write_passes`).
-    writes_to_register_ahead: u8,
     /// What was last stored in [`NRust::poll`] (`state_guard`).
     published_poll: PublishedPoll,
 }
@@ -185,7 +182,6 @@ impl LineDiscipline for NRust {
                 let locked = pin_init::init!(Locked {
                     engine <- pin_init::init_zeroed(),
                     termios: engine_termios(&tty.termios()),
-                    writes_to_register_ahead: 0,
                     published_poll: PublishedPoll::default(),
                 });
                 // A pty slave's lock is a lock class of its own, as pty.c gives the slave's

@@ -10,10 +10,6 @@ use crate::tty_actions::DriverSink;
 use crate::tty_ldisc::{Tty, TtyFile, TtyWaitQueue, Waiter};
 use kernel::prelude::*;
 
-/// How many `write()`s after one that waited for room join the write queue in their first
-/// pass, before they try the driver.
-const REGISTER_AHEAD_WRITES: u8 = 8;
-
 impl NRust {
     /// The discipline's `write`: what `n_tty_write` does, for `buf` from `file`. Returns the
     /// bytes written, or the error when none were (a signal, a hangup, `EAGAIN`, the
@@ -35,12 +31,8 @@ impl NRust {
         let mut first_pass = true;
         let mut written = 0usize;
         let result = {
-            // Added to the write queue when the loop first would sleep (`Waiter::sleep`), or
-            // in the first pass while writes have recently had to wait for room, as N_TTY
-            // adds its writer before the first try: the loop then sleeps after a short pass
-            // instead of trying again at once, which only wrote the few bytes freed
-            // meanwhile. A writer whose reader keeps up stops touching the queue after a
-            // few writes (N_TTY adds and removes every writer).
+            // Added to the write queue only when the loop first would sleep: a write that finds
+            // room never touches the queue (N_TTY adds and removes every writer).
             pin_init::stack_pin_init!(let waiter = Waiter::new(tty, TtyWaitQueue::Write));
             loop {
                 if crate::task::current_signal_pending() {
@@ -54,15 +46,6 @@ impl NRust {
                 let pass = self.with_output(tty, |locked, driver| {
                     if first {
                         locked.engine.process_echoes_to(&locked.termios, driver);
-                        if locked.writes_to_register_ahead > 0 {
-                            locked.writes_to_register_ahead -= 1;
-                            waiter.register();
-                        }
-                    } else {
-                        // This write waited for room: the next few register ahead. (Ahead
-                        // of time or not, a writer that fills the driver in turns
-                        // alternates between writes that wait and writes that find room.)
-                        locked.writes_to_register_ahead = REGISTER_AHEAD_WRITES;
                     }
                     locked.engine.write_output(&locked.termios, rest, driver)
                 });
@@ -77,6 +60,15 @@ impl NRust {
                 // Also when the tty layer changes the discipline (`tty_io_nonblock`).
                 if tty.io_nonblock(file) {
                     break Err(EAGAIN);
+                }
+                // Joined, the room is looked at once more before sleeping, not with another
+                // pass: no wake-up is lost in between (the join takes the queue's spinlock,
+                // as `tty_wakeup` does after the driver frees room), and a pass now would
+                // mostly write the few bytes freed since, then sleep all the same. A pass
+                // that stopped with room left (an expansion that did not fit) sleeps next
+                // time round.
+                if waiter.register() && tty.write_room() > 0 {
+                    continue;
                 }
                 waiter.sleep(bindings::MAX_SCHEDULE_TIMEOUT);
             }

@@ -95,16 +95,17 @@ impl<'a> Waiter<'a> {
         })
     }
 
-    /// Adds the entry to the queue now, when the caller expects to sleep (as N_TTY adds its
-    /// writer before the first try): the next [`Waiter::sleep`] then sleeps, unless a
-    /// wake-up came since, rather than returning at once for another look. Nothing if it is
-    /// on the queue already.
+    /// Adds the entry to the queue now, before the caller's last look at its condition: the
+    /// next [`Waiter::sleep`] then sleeps, unless a wake-up came since, rather than returning
+    /// at once for another look. Returns whether it was added now (false: it was on the
+    /// queue already).
     ///
     /// Context: process context; takes the queue's spinlock. Not with a spinlock held that a
     /// waker takes while it holds the queue's (a mutex, such as the discipline's state lock,
     /// is fine: no waker sleeps on one under the queue's spinlock).
-    pub(crate) fn register(&self) {
-        if !self.registered.get() {
+    pub(crate) fn register(&self) -> bool {
+        let add = !self.registered.get();
+        if add {
             let entry = self.entry.get();
             // INVARIANT: Set up for the current task and on the queue from here, and
             // `registered` says so.
@@ -115,6 +116,7 @@ impl<'a> Waiter<'a> {
             unsafe { bindings::n_rust_add_woken_wait(self.queue, entry) };
             self.registered.set(true);
         }
+        add
     }
 
     /// Sleeps until woken, a signal arrives or `timeout` jiffies pass; returns the jiffies
@@ -128,8 +130,7 @@ impl<'a> Waiter<'a> {
     /// Context: process context; sleeps. Must not be called with a lock held that a waker
     /// takes (the discipline's state lock).
     pub(crate) fn sleep(&self, timeout: ffi::c_long) -> ffi::c_long {
-        if !self.registered.get() {
-            self.register();
+        if self.register() {
             return timeout;
         }
         // SAFETY: By the type invariant `entry` is registered on its queue for the current
