@@ -68,16 +68,30 @@ fn meminfo_kib(text: &str, field: &str) -> u64 {
         .unwrap_or(0)
 }
 
-/// Memory in use, KiB, as free(1) counts it: MemTotal - MemFree - Buffers - Cached. The
-/// guest's root is an initramfs (its files are Cached and do not move), so what moves is
-/// kernel allocations (slab, vmalloc, page allocations) and this process's own pages.
-pub fn used_kib() -> Result<u64, String> {
+/// Kernel memory in use, KiB, two ways, from one read of `/proc/meminfo`.
+struct MemoryInUse {
+    /// As free(1) counts it: MemTotal - MemFree - Buffers - Cached. The guest's root is an
+    /// initramfs (its files are Cached and do not move), so what moves is kernel allocations
+    /// (slab, vmalloc, page allocations), this process's own pages, and the pages the page
+    /// allocator keeps on its per-CPU lists, which count as used and move by megabytes.
+    used: u64,
+    /// Slab (`Slab`: what kmalloc and the caches hold) and vmalloc (`VmallocUsed`: the pages
+    /// mapped by vmalloc, where N_TTY's `vzalloc` and n_rust's per-tty state live): what a
+    /// tty allocates, without the per-CPU lists.
+    slab_vmalloc: u64,
+}
+
+fn memory_in_use() -> Result<MemoryInUse, String> {
     let text =
         std::fs::read_to_string("/proc/meminfo").map_err(|e| format!("/proc/meminfo: {e}"))?;
-    Ok(meminfo_kib(&text, "MemTotal")
-        .saturating_sub(meminfo_kib(&text, "MemFree"))
-        .saturating_sub(meminfo_kib(&text, "Buffers"))
-        .saturating_sub(meminfo_kib(&text, "Cached")))
+    let field = |name| meminfo_kib(&text, name);
+    Ok(MemoryInUse {
+        used: field("MemTotal")
+            .saturating_sub(field("MemFree"))
+            .saturating_sub(field("Buffers"))
+            .saturating_sub(field("Cached")),
+        slab_vmalloc: field("Slab") + field("VmallocUsed"),
+    })
 }
 
 /// Lets enough file descriptors be open for `pairs` pty pairs, and enough ptys exist: raises
@@ -113,12 +127,13 @@ pub fn allow_ptys(pairs: usize) -> Result<(), String> {
 }
 
 /// Kernel memory per pty pair, KiB, when `pairs` pairs are open with their slave on `disc`
-/// (the master stays on N_TTY): the growth of [`used_kib`] from before the first pair is
-/// opened to after the last slave took the discipline, divided by `pairs`. Also the time
-/// closing them took, µs per pair (both ends; what the discipline's `close` and the tty
-/// layer do before `close()` returns: the rest is left to a work item and RCU).
-pub fn kib_per_pty(disc: i32, pairs: usize) -> Result<[f64; 2], String> {
-    let before = used_kib()?;
+/// (the master stays on N_TTY): the growth of the memory in use ([`MemoryInUse`], both ways)
+/// from before the first pair is opened to after the last slave took the discipline, divided
+/// by `pairs`. Also the time closing them took, µs per pair (both ends; what the discipline's
+/// `close` and the tty layer do before `close()` returns: the rest is left to a work item and
+/// RCU). Returns `[used, slab and vmalloc, close]`.
+pub fn kib_per_pty(disc: i32, pairs: usize) -> Result<[f64; 3], String> {
+    let before = memory_in_use()?;
     let mut open: Vec<sys::Pty> = Vec::with_capacity(pairs);
     for i in 0..pairs {
         let pty = sys::open_pty(libc::O_NOCTTY).map_err(|e| format!("pty {i}: {e}"))?;
@@ -127,7 +142,7 @@ pub fn kib_per_pty(disc: i32, pairs: usize) -> Result<[f64; 2], String> {
         }
         open.push(pty);
     }
-    let after = used_kib()?;
+    let after = memory_in_use()?;
     let check: &OwnedFd = &open[pairs / 2].slave;
     let seen = sys::get_ldisc(check).map_err(|e| format!("TIOCGETD: {e}"))?;
     if seen != disc {
@@ -139,5 +154,10 @@ pub fn kib_per_pty(disc: i32, pairs: usize) -> Result<[f64; 2], String> {
     // Closed ttys are freed from a work item and after RCU grace periods: let that happen
     // before the next measurement starts from its own baseline.
     std::thread::sleep(std::time::Duration::from_millis(300));
-    Ok([(after as f64 - before as f64) / pairs as f64, close_us])
+    let per_pair = |after: u64, before: u64| (after as f64 - before as f64) / pairs as f64;
+    Ok([
+        per_pair(after.used, before.used),
+        per_pair(after.slab_vmalloc, before.slab_vmalloc),
+        close_us,
+    ])
 }

@@ -50,7 +50,7 @@ struct Row {
     better: Better,
 }
 
-const ROWS: [Row; 14] = [
+const ROWS: [Row; 15] = [
     Row {
         key: "raw_m2s",
         name: "raw master→slave",
@@ -130,6 +130,12 @@ const ROWS: [Row; 14] = [
         better: Better::Lower,
     },
     Row {
+        key: "mem_slab_vmalloc",
+        name: "slab + vmalloc per pty pair (1,000 open)",
+        unit: "KiB",
+        better: Better::Lower,
+    },
+    Row {
         key: "close_per_pty",
         name: "closing a pty pair (of 1,000 open)",
         unit: "µs",
@@ -169,7 +175,10 @@ const WORKLOADS: [(&str, &[&str]); 7] = [
     ("canon_typed", &["canon_typed"]),
     ("echo", &["echo_p50", "echo_p99"]),
     ("parallel64", &["parallel64"]),
-    ("mem_per_pty", &["mem_per_pty", "close_per_pty"]),
+    (
+        "mem_per_pty",
+        &["mem_per_pty", "mem_slab_vmalloc", "close_per_pty"],
+    ),
 ];
 
 /// The workloads `nrust_bench_rows` names (a row key names its workload: `echo_p99` is
@@ -293,9 +302,10 @@ fn one_round(cfg: &Config, disc: i32, side: usize, samples: &mut Samples) -> Res
     let t = Instant::now();
     if run("mem_per_pty") {
         begin("mem_per_pty");
-        let [kib, close_us] = kernel_stats::kib_per_pty(disc, cfg.ptys)
+        let [kib, slab_vmalloc_kib, close_us] = kernel_stats::kib_per_pty(disc, cfg.ptys)
             .map_err(|e| format!("memory per pty: {e}"))?;
         record(samples, "mem_per_pty", side, kib);
+        record(samples, "mem_slab_vmalloc", side, slab_vmalloc_kib);
         record(samples, "close_per_pty", side, close_us);
         timed("mem_per_pty", t);
     }
