@@ -60,10 +60,20 @@ enum n_rust_stats_counter { N_RUST_STATS_COUNTERS(N_RUST_STATS_INDEX) N_RUST_STA
 const unsigned int N_RUST_CONST_STATS_NR = N_RUST_STATS_NR;
 /* Reads the `nr` counters of the discipline state `owner` into `values`. */
 typedef void (*n_rust_stats_values_fn)(const void *owner, u64 *values, unsigned int nr);
-struct n_rust_stats_entry;
+/*
+ * One tty's line: kept in the discipline's per-tty state (no allocation of its own), listed
+ * by n_rust_stats_add() and taken off by n_rust_stats_remove(), both under the list's mutex.
+ */
+struct n_rust_stats_entry {
+	struct list_head node;
+	const void *owner;
+	dev_t dev;
+	char name[80];
+};
 int n_rust_stats_init(n_rust_stats_values_fn values);
 void n_rust_stats_exit(void);
-struct n_rust_stats_entry *n_rust_stats_add(const char *name, u32 dev, const void *owner);
+int n_rust_stats_add(struct n_rust_stats_entry *entry, const char *name, u32 dev,
+		     const void *owner);
 void n_rust_stats_remove(struct n_rust_stats_entry *entry);
 
 /*

@@ -64,8 +64,9 @@ struct Locked {
 #[pin_data]
 pub(crate) struct NRust {
     /// The tty's line in `/proc/tty/n_rust`, which reads `state`: first, so that it is
-    /// dropped (taken off the list) before `state`.
-    stats_entry: StatsEntry,
+    /// dropped (taken off the list) before `state`. Pinned: the list links to it.
+    #[pin]
+    pub(crate) stats_entry: StatsEntry,
     #[pin]
     state: Mutex<Locked>,
     /// Whether a reader would find input, for `poll()` without the lock (`state_guard`).
@@ -211,7 +212,7 @@ impl LineDiscipline for NRust {
                 engine.open(termios, actions)
             });
             tty.unthrottle_at_open();
-            this.stats_entry.add(tty, &this);
+            StatsEntry::add(this.into_ref(), tty);
             Ok(())
         })
     }

@@ -15,7 +15,6 @@
 #include <linux/proc_fs.h>
 #include <linux/sched/signal.h>
 #include <linux/seq_file.h>
-#include <linux/slab.h>
 #include <linux/tty.h>
 
 #include "../include/n_rust_tty.h"
@@ -97,13 +96,6 @@ MODULE_PARM_DESC(ntty_ldisc,
  * and five times N_TTY's close time per tty.) The values come from Rust
  * (src/stats_proc.rs) through the function given to n_rust_stats_init().
  */
-struct n_rust_stats_entry {
-	struct list_head node;
-	const void *owner;
-	dev_t dev;
-	char name[80];
-};
-
 static LIST_HEAD(n_rust_stats_entries);
 /* Guards the list; held by a reader of the file while it reads each tty's counters. */
 static DEFINE_MUTEX(n_rust_stats_lock);
@@ -159,18 +151,16 @@ static bool n_rust_stats_name_taken(const char *name)
 }
 
 /*
- * Lists the tty `name` (`dev`), whose counters n_rust_stats_values reads from `owner`. A name
- * already listed (a pty of another devpts instance) gets a suffix: "pts0.1". Returns NULL
- * when the tty could not be listed.
+ * Lists the tty `name` (`dev`), whose counters n_rust_stats_values reads from `owner`, in
+ * `entry`, which the caller keeps in place until n_rust_stats_remove(). A name already
+ * listed (a pty of another devpts instance) gets a suffix: "pts0.1". Returns 0, or -EBUSY
+ * when the name and its 99 suffixes are all taken (the entry is then not listed).
  */
-struct n_rust_stats_entry *n_rust_stats_add(const char *name, u32 dev, const void *owner)
+int n_rust_stats_add(struct n_rust_stats_entry *entry, const char *name, u32 dev,
+		     const void *owner)
 {
-	struct n_rust_stats_entry *entry;
 	unsigned int n;
 
-	entry = kzalloc(sizeof(*entry), GFP_KERNEL);
-	if (!entry)
-		return NULL;
 	entry->owner = owner;
 	entry->dev = dev;
 	mutex_lock(&n_rust_stats_lock);
@@ -185,21 +175,16 @@ struct n_rust_stats_entry *n_rust_stats_add(const char *name, u32 dev, const voi
 	if (n < 100)
 		list_add_tail(&entry->node, &n_rust_stats_entries);
 	mutex_unlock(&n_rust_stats_lock);
-	if (n == 100) {
-		kfree(entry);
-		return NULL;
-	}
-	return entry;
+	return n < 100 ? 0 : -EBUSY;
 }
 
 /*
  * Takes the tty off the list. When this returns, no reader of the file reads its counters
- * any more, so its owner may go.
+ * any more, so its owner (and the entry) may go.
  */
 void n_rust_stats_remove(struct n_rust_stats_entry *entry)
 {
 	mutex_lock(&n_rust_stats_lock);
 	list_del(&entry->node);
 	mutex_unlock(&n_rust_stats_lock);
-	kfree(entry);
 }

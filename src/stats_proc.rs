@@ -19,11 +19,12 @@ use crate::discipline::NRust;
 use crate::engine::Counters;
 use crate::tty_ldisc::Tty;
 use core::ffi::c_void;
-use core::ptr::NonNull;
-use core::sync::atomic::AtomicPtr;
+use core::pin::Pin;
+use core::sync::atomic::AtomicBool;
 use core::sync::atomic::Ordering;
 use kernel::ffi;
 use kernel::prelude::*;
+use kernel::types::Opaque;
 
 /// The value of each counter, in the order of `N_RUST_STATS_COUNTERS` (their names).
 const COUNTER_VALUES: [fn(&Counters) -> u64; 14] = [
@@ -68,60 +69,72 @@ impl Drop for StatsRoot {
     }
 }
 
-/// One tty's line in `/proc/tty/n_rust`, if it could be listed (`None` until
-/// [`StatsEntry::add`], and when the list refused it: the discipline works without it).
+/// One tty's line in `/proc/tty/n_rust`: the C list's entry, kept in the tty's [`NRust`]
+/// (whose pages are pinned, so the list can link to it) rather than allocated on its own, and
+/// listed by [`StatsEntry::add`] if it could be (the discipline works without it).
 ///
 /// # Invariants
 ///
-/// A non-null pointer is an entry made by `n_rust_stats_add` for the [`NRust`] that owns this
-/// value, not yet removed.
-pub(crate) struct StatsEntry(AtomicPtr<bindings::n_rust_stats_entry>);
+/// While `listed` is true, `entry` is on the list for the [`NRust`] that holds this value, and
+/// stays there until this value drops.
+pub(crate) struct StatsEntry {
+    entry: Opaque<bindings::n_rust_stats_entry>,
+    listed: AtomicBool,
+}
+
+// SAFETY: `entry` is written only by `n_rust_stats_add` and `n_rust_stats_remove` and read by
+// the file's reader, all under the list's mutex on the C side; `listed` is atomic.
+unsafe impl Send for StatsEntry {}
+// SAFETY: As for `Send`: a shared reference gives no unsynchronised access to `entry`.
+unsafe impl Sync for StatsEntry {}
 
 impl StatsEntry {
     /// Not listed yet.
     pub(crate) const fn new() -> Self {
-        Self(AtomicPtr::new(core::ptr::null_mut()))
+        Self {
+            entry: Opaque::uninit(),
+            listed: AtomicBool::new(false),
+        }
     }
 
-    /// Lists `tty`, whose counters are those of `owner`, which owns `self`: taken off the list
-    /// when `self` drops, so `owner` must drop `self` before the state the line reads (declare
-    /// it first). A failure is logged and lists nothing.
+    /// Lists `owner`'s tty in `/proc/tty/n_rust` by `owner`'s own entry, which is taken off
+    /// the list when it drops (before the state the line reads: `NRust` declares it first). A
+    /// failure is logged and lists nothing; a second call does nothing.
     ///
     /// Context: process context (the discipline's `open`); may sleep.
-    pub(crate) fn add(&self, tty: &Tty, owner: &NRust) {
-        let name = tty.name();
-        let dev = tty.device_number();
-        let owner: *const NRust = owner;
-        // SAFETY: `name` is a NUL-terminated string valid for the call (the C side copies it);
-        // `owner` stays valid while the entry is listed, as this method's contract says.
-        let entry = unsafe { bindings::n_rust_stats_add(name.as_char_ptr(), dev, owner.cast()) };
-        if entry.is_null() {
-            pr_warn!("no counters in /proc/tty/n_rust for {name}\n");
-            return;
-        }
-        // INVARIANT: An entry just made for `owner`; a second `add` replaces none.
-        if self
-            .0
-            .compare_exchange(
-                core::ptr::null_mut(),
-                entry,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            )
+    pub(crate) fn add(owner: Pin<&NRust>, tty: &Tty) {
+        let this = &owner.stats_entry;
+        if this
+            .listed
+            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
             .is_err()
         {
-            // SAFETY: `entry` was made just above and is not stored anywhere.
-            unsafe { bindings::n_rust_stats_remove(entry) };
+            return;
         }
+        let name = tty.name();
+        let dev = tty.device_number();
+        let owner: *const NRust = &*owner;
+        // SAFETY: `entry` is in `owner`, which is pinned: it stays at this address until it
+        // drops, and its drop takes it off the list first. `name` is a NUL-terminated string
+        // valid for the call (the C side copies it). `owner` outlives the listing, as it holds
+        // the entry.
+        let ret = unsafe {
+            bindings::n_rust_stats_add(this.entry.get(), name.as_char_ptr(), dev, owner.cast())
+        };
+        if ret != 0 {
+            this.listed.store(false, Ordering::Release);
+            pr_warn!("no counters in /proc/tty/n_rust for {name}\n");
+        }
+        // INVARIANT: Listed when `ret` is 0, for the `NRust` that holds `this`.
     }
 }
 
 impl Drop for StatsEntry {
     fn drop(&mut self) {
-        if let Some(entry) = NonNull::new(*self.0.get_mut()) {
-            // SAFETY: By the type invariant an entry not yet removed; removed once, here.
-            // When this returns no reader of the file reads its counters, and none starts.
-            unsafe { bindings::n_rust_stats_remove(entry.as_ptr()) };
+        if *self.listed.get_mut() {
+            // SAFETY: By the type invariant `entry` is on the list; taken off once, here. When
+            // this returns no reader of the file reads its counters, and none starts.
+            unsafe { bindings::n_rust_stats_remove(self.entry.get()) };
         }
     }
 }

@@ -61,12 +61,12 @@ impl NRust {
                 if tty.io_nonblock(file) {
                     break Err(EAGAIN);
                 }
-                // Joined, the room is looked at once more before sleeping, not with another
-                // pass: no wake-up is lost in between (the join takes the queue's spinlock,
-                // as `tty_wakeup` does after the driver frees room), and a pass now would
-                // mostly write the few bytes freed since, then sleep all the same. A pass
-                // that stopped with room left (an expansion that did not fit) sleeps next
-                // time round.
+                // A write that would sleep joins the write queue first, then asks the driver
+                // for room once more: room freed between the pass and the join woke nobody,
+                // so it makes another pass instead of sleeping. A wake-up after the join is
+                // not lost (the join takes the queue's spinlock, as `tty_wakeup` does). Once
+                // joined, a pass that stopped with room left (an expansion that did not fit)
+                // sleeps, as N_TTY's writer does.
                 if waiter.register() && tty.write_room() > 0 {
                     continue;
                 }
