@@ -114,10 +114,10 @@ impl StatsEntry {
         let name = tty.name();
         let dev = tty.device_number();
         let owner: *const NRust = &*owner;
-        // SAFETY: `entry` is in `owner`, which is pinned: it stays at this address until it
-        // drops, and its drop takes it off the list first. `name` is a NUL-terminated string
-        // valid for the call (the C side copies it). `owner` outlives the listing, as it holds
-        // the entry.
+        // The entry stays at its address while listed: it is in `owner`, which is pinned, and
+        // its drop takes it off the list first. `owner` outlives the listing: it holds the entry.
+        // SAFETY: `entry` and `owner` are valid while listed (above); `name` is a NUL-terminated
+        // string valid for the call (the C side copies it).
         let ret = unsafe {
             bindings::n_rust_stats_add(this.entry.get(), name.as_char_ptr(), dev, owner.cast())
         };
