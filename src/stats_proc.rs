@@ -75,8 +75,9 @@ impl Drop for StatsRoot {
 ///
 /// # Invariants
 ///
-/// While `listed` is true, `entry` is on the list for the [`NRust`] that holds this value, and
-/// stays there until this value drops.
+/// Outside [`StatsEntry::add`] (which holds a shared reference, so no drop overlaps it),
+/// `listed` is true exactly when `entry` is on the list, for the [`NRust`] that holds this
+/// value; it stays there until this value drops.
 pub(crate) struct StatsEntry {
     entry: Opaque<bindings::n_rust_stats_entry>,
     listed: AtomicBool,
@@ -125,7 +126,8 @@ impl StatsEntry {
             this.listed.store(false, Ordering::Release);
             pr_warn!("no counters in /proc/tty/n_rust for {name}\n");
         }
-        // INVARIANT: Listed when `ret` is 0, for the `NRust` that holds `this`.
+        // INVARIANT: `listed` is true again only when `ret` is 0: listed, for the `NRust` that
+        // holds `this`.
     }
 }
 
